@@ -1,0 +1,175 @@
+package configs
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/strait-replicator/strait/policy"
+)
+
+// Config is a validated Strait configuration.
+type Config struct {
+	// Clusters in the order of the clusters key.
+	Clusters []Cluster
+	// Flows are the enabled source->target pairs, in clusters order.
+	Flows []Flow
+}
+
+// Cluster returns the cluster with the given alias.
+func (c *Config) Cluster(alias string) (Cluster, bool) {
+	for _, cl := range c.Clusters {
+		if cl.Alias == alias {
+			return cl, true
+		}
+	}
+	return Cluster{}, false
+}
+
+// Cluster is one Kafka cluster's connection settings.
+type Cluster struct {
+	Alias string
+	// BootstrapServers is <alias>.bootstrap.servers.
+	BootstrapServers []string
+	// Security is built from <alias>.security.protocol, sasl.* and ssl.*.
+	Security Security
+	// ClientID is <alias>.client.id; empty when unset.
+	ClientID string
+}
+
+// Security is how a client authenticates to a cluster and protects the
+// connection.
+type Security struct {
+	// Protocol is security.protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or
+	// SASL_SSL.
+	Protocol string
+	// Mechanism is sasl.mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+	Mechanism string
+	// Username and Password come from sasl.jaas.config.
+	Username string
+	Password Secret
+	// CAFile is ssl.truststore.location (PEM); empty uses the system pool.
+	CAFile string
+	// KeystoreFile is ssl.keystore.location: a PEM file with the client
+	// certificate and its key; empty for no client certificate.
+	KeystoreFile string
+	// VerifyHostname is false when ssl.endpoint.identification.algorithm is
+	// empty.
+	VerifyHostname bool
+}
+
+// TLS reports whether the connection uses TLS.
+func (s Security) TLS() bool { return s.Protocol == "SSL" || s.Protocol == "SASL_SSL" }
+
+// SASL reports whether the connection authenticates with SASL.
+func (s Security) SASL() bool { return s.Protocol == "SASL_PLAINTEXT" || s.Protocol == "SASL_SSL" }
+
+// Secret is a string that never prints itself.
+type Secret string
+
+// String implements fmt.Stringer; it masks the value.
+func (Secret) String() string { return "[hidden]" }
+
+// GoString implements fmt.GoStringer; it masks the value.
+func (Secret) GoString() string { return `"[hidden]"` }
+
+// Flow is one enabled direction of replication with every setting resolved:
+// flow key ("A->B.topics") over the top-level key over MM2's default.
+type Flow struct {
+	Source, Target string
+
+	// Topics decides which source topics are replicated (topics,
+	// topics.exclude, heartbeats.replication.enabled, the policy).
+	Topics policy.Topics
+	// Groups is the consumer-group filter (groups, groups.exclude).
+	Groups policy.Filter
+	// ConfigExclude is config.properties.exclude: topic configs never copied.
+	ConfigExclude policy.Filter
+	// Policy is replication.policy.class with its separator settings.
+	Policy policy.Policy
+
+	// UseDefaultsFrom is use.defaults.from: "target" (default) deletes on
+	// the target the configs that are defaults on the source; "source"
+	// copies the source's default values.
+	UseDefaultsFrom string
+	// ReplicationFactor is replication.factor for new remote topics (2).
+	ReplicationFactor int16
+	// RefreshTopicsInterval is refresh.topics.interval.seconds (600 s); zero
+	// when refresh.topics.enabled is false.
+	RefreshTopicsInterval time.Duration
+	// SyncTopicConfigsInterval is sync.topic.configs.interval.seconds (600 s);
+	// zero when sync.topic.configs.enabled is false.
+	SyncTopicConfigsInterval time.Duration
+	// EmitOffsetSyncs is emit.offset-syncs.enabled (true).
+	EmitOffsetSyncs bool
+	// OffsetLagMax is offset.lag.max (100 records).
+	OffsetLagMax int64
+	// OffsetSyncsOnTarget is offset-syncs.topic.location = target; the
+	// default, source, keeps the offset-syncs topic on the source cluster.
+	OffsetSyncsOnTarget bool
+	// OffsetSyncsTopicRF is offset-syncs.topic.replication.factor (3).
+	OffsetSyncsTopicRF int16
+	// CheckpointsTopicRF is checkpoints.topic.replication.factor (3).
+	CheckpointsTopicRF int16
+	// HeartbeatsTopicRF is heartbeats.topic.replication.factor (3).
+	HeartbeatsTopicRF int16
+	// TasksMax is tasks.max (1).
+	TasksMax int
+	// AdminTimeout is admin.timeout.ms (60 s).
+	AdminTimeout time.Duration
+
+	// GroupID is group.id, default "<source>-mm2".
+	GroupID string
+	// OffsetFlushInterval is offset.flush.interval.ms (60 s): how often
+	// acknowledged positions are written to the offsets topic.
+	OffsetFlushInterval time.Duration
+	// OffsetsTopic is offset.storage.topic, default "mm2-offsets.<source>.internal".
+	OffsetsTopic string
+	// OffsetsTopicPartitions is offset.storage.partitions (25).
+	OffsetsTopicPartitions int32
+	// OffsetsTopicRF is offset.storage.replication.factor (3).
+	OffsetsTopicRF int16
+	// ConfigsTopic is config.storage.topic, default "mm2-configs.<source>.internal".
+	ConfigsTopic string
+	// ConfigsTopicRF is config.storage.replication.factor (3).
+	ConfigsTopicRF int16
+	// StatusTopic is status.storage.topic, default "mm2-status.<source>.internal".
+	StatusTopic string
+	// StatusTopicPartitions is status.storage.partitions (5).
+	StatusTopicPartitions int32
+	// StatusTopicRF is status.storage.replication.factor (3).
+	StatusTopicRF int16
+	// ExactlyOnce is exactly.once.source.support = enabled.
+	ExactlyOnce bool
+	// SkipDataLoss is data.loss.policy = skip; by default (fail) a partition
+	// whose uncopied records were deleted on the source fails its task.
+	SkipDataLoss bool
+
+	// Consumer is the Java client configuration of the source consumer:
+	// consumer.* < <source>->...consumer.* < <source>.consumer.*, as MM2.
+	Consumer map[string]string
+	// Producer is the Java client configuration of the target producer:
+	// producer.* < <target>.producer.* < <flow>.producer.*.
+	Producer map[string]string
+}
+
+// Name is the flow's name, "A->B".
+func (f *Flow) Name() string { return f.Source + "->" + f.Target }
+
+// OffsetSyncsTopic is the offset-syncs topic's name and whether it lives on
+// the target cluster.
+func (f *Flow) OffsetSyncsTopic() (topic string, onTarget bool) {
+	if f.OffsetSyncsOnTarget {
+		return f.Policy.OffsetSyncsTopic(f.Source), true
+	}
+	return f.Policy.OffsetSyncsTopic(f.Target), false
+}
+
+// KeyError is one invalid setting.
+type KeyError struct {
+	// Key is the full key as written ("A->B.tasks.max").
+	Key string
+	// Problem says what is wrong.
+	Problem string
+}
+
+func (e *KeyError) Error() string { return fmt.Sprintf("%s: %s", e.Key, e.Problem) }

@@ -1,0 +1,193 @@
+package configs
+
+// MM2 and Connect key names Strait reads. Scopes are described in doc.go.
+const (
+	KeyClusters          = "clusters"
+	KeyBootstrapServers  = "bootstrap.servers"
+	KeySecurityProtocol  = "security.protocol"
+	KeySASLMechanism     = "sasl.mechanism"
+	KeySASLJAASConfig    = "sasl.jaas.config"
+	KeySSLTruststoreLoc  = "ssl.truststore.location"
+	KeySSLTruststoreType = "ssl.truststore.type"
+	KeySSLKeystoreLoc    = "ssl.keystore.location"
+	KeySSLKeystoreType   = "ssl.keystore.type"
+	KeySSLEndpointIdent  = "ssl.endpoint.identification.algorithm"
+
+	KeyEnabled                    = "enabled"
+	KeyTopics                     = "topics"
+	KeyTopicsExclude              = "topics.exclude"
+	KeyTopicsBlacklist            = "topics.blacklist"
+	KeyGroups                     = "groups"
+	KeyGroupsExclude              = "groups.exclude"
+	KeyGroupsBlacklist            = "groups.blacklist"
+	KeyConfigPropertiesExclude    = "config.properties.exclude"
+	KeyConfigPropertiesBlacklist  = "config.properties.blacklist"
+	KeyUseDefaultsFrom            = "use.defaults.from"
+	KeyReplicationFactor          = "replication.factor"
+	KeyRefreshTopicsEnabled       = "refresh.topics.enabled"
+	KeyRefreshTopicsInterval      = "refresh.topics.interval.seconds"
+	KeySyncTopicConfigsEnabled    = "sync.topic.configs.enabled"
+	KeySyncTopicConfigsInterval   = "sync.topic.configs.interval.seconds"
+	KeySyncTopicACLsEnabled       = "sync.topic.acls.enabled"
+	KeySyncTopicACLsInterval      = "sync.topic.acls.interval.seconds"
+	KeyRefreshGroupsEnabled       = "refresh.groups.enabled"
+	KeyRefreshGroupsInterval      = "refresh.groups.interval.seconds"
+	KeyEmitCheckpointsEnabled     = "emit.checkpoints.enabled"
+	KeyEmitCheckpointsInterval    = "emit.checkpoints.interval.seconds"
+	KeySyncGroupOffsetsEnabled    = "sync.group.offsets.enabled"
+	KeySyncGroupOffsetsInterval   = "sync.group.offsets.interval.seconds"
+	KeyEmitHeartbeatsEnabled      = "emit.heartbeats.enabled"
+	KeyEmitHeartbeatsInterval     = "emit.heartbeats.interval.seconds"
+	KeyEmitOffsetSyncsEnabled     = "emit.offset-syncs.enabled"
+	KeyHeartbeatsReplication      = "heartbeats.replication.enabled"
+	KeyOffsetLagMax               = "offset.lag.max"
+	KeyHeartbeatsTopicRF          = "heartbeats.topic.replication.factor"
+	KeyCheckpointsTopicRF         = "checkpoints.topic.replication.factor"
+	KeyOffsetSyncsTopicRF         = "offset-syncs.topic.replication.factor"
+	KeyOffsetSyncsTopicLocation   = "offset-syncs.topic.location"
+	KeyConsumerPollTimeout        = "consumer.poll.timeout.ms"
+	KeyAdminTimeout               = "admin.timeout.ms"
+	KeyReplicationPolicyClass     = "replication.policy.class"
+	KeyReplicationPolicySeparator = "replication.policy.separator"
+	KeyInternalTopicSeparator     = "replication.policy.internal.topic.separator.enabled"
+	KeyTasksMax                   = "tasks.max"
+
+	// Connect worker keys (dedicated mode: top level or per target cluster).
+	KeyGroupID                 = "group.id"
+	KeyOffsetFlushInterval     = "offset.flush.interval.ms"
+	KeyOffsetStorageTopic      = "offset.storage.topic"
+	KeyOffsetStoragePartitions = "offset.storage.partitions"
+	KeyOffsetStorageRF         = "offset.storage.replication.factor"
+	KeyConfigStorageTopic      = "config.storage.topic"
+	KeyConfigStorageRF         = "config.storage.replication.factor"
+	KeyStatusStorageTopic      = "status.storage.topic"
+	KeyStatusStoragePartitions = "status.storage.partitions"
+	KeyStatusStorageRF         = "status.storage.replication.factor"
+	KeyExactlyOnceSource       = "exactly.once.source.support"
+
+	// KeyDataLossPolicy is Strait's own: what a source task does when
+	// records it has not copied were deleted on the source (retention,
+	// DeleteRecords). "fail" (default) fails the partition's task naming the
+	// lost range; "skip" resumes at the log start and counts the loss.
+	KeyDataLossPolicy = "data.loss.policy"
+)
+
+// Client key prefixes: "consumer.", "producer.", "admin." at the top level,
+// per cluster ("A.consumer.") or per flow ("A->B.consumer.").
+const (
+	PrefixConsumer = "consumer."
+	PrefixProducer = "producer."
+	PrefixAdmin    = "admin."
+)
+
+// Values of replication.policy.class that Strait implements.
+const (
+	DefaultPolicyClass  = "org.apache.kafka.connect.mirror.DefaultReplicationPolicy"
+	IdentityPolicyClass = "org.apache.kafka.connect.mirror.IdentityReplicationPolicy"
+)
+
+// MM2's default lists.
+const (
+	DefaultTopicsExclude           = `.*[\-\.]internal, .*\.replica, __.*`
+	DefaultGroupsExclude           = `console-consumer-.*, connect-.*, __.*`
+	DefaultConfigPropertiesExclude = `follower\.replication\.throttled\.replicas, leader\.replication\.throttled\.replicas, message\.timestamp\.difference\.max\.ms, message\.timestamp\.type, unclean\.leader\.election\.enable, min\.insync\.replicas`
+)
+
+type kind int
+
+const (
+	kindString kind = iota
+	kindBool
+	kindInt
+	kindList
+	kindRegexList
+	kindEnum
+)
+
+type keySpec struct {
+	kind  kind
+	def   string
+	enums []string
+}
+
+// flowKeys are the keys that may be set at the top level or per flow, with
+// MM2's defaults. It is read only.
+var flowKeys = map[string]keySpec{
+	KeyTopics:                     {kind: kindRegexList, def: ".*"},
+	KeyTopicsExclude:              {kind: kindRegexList, def: DefaultTopicsExclude},
+	KeyGroups:                     {kind: kindRegexList, def: ".*"},
+	KeyGroupsExclude:              {kind: kindRegexList, def: DefaultGroupsExclude},
+	KeyConfigPropertiesExclude:    {kind: kindRegexList, def: DefaultConfigPropertiesExclude},
+	KeyUseDefaultsFrom:            {kind: kindEnum, def: "target", enums: []string{"source", "target"}},
+	KeyReplicationFactor:          {kind: kindInt, def: "2"},
+	KeyRefreshTopicsEnabled:       {kind: kindBool, def: "true"},
+	KeyRefreshTopicsInterval:      {kind: kindInt, def: "600"},
+	KeySyncTopicConfigsEnabled:    {kind: kindBool, def: "true"},
+	KeySyncTopicConfigsInterval:   {kind: kindInt, def: "600"},
+	KeySyncTopicACLsEnabled:       {kind: kindBool, def: "true"},
+	KeySyncTopicACLsInterval:      {kind: kindInt, def: "600"},
+	KeyRefreshGroupsEnabled:       {kind: kindBool, def: "true"},
+	KeyRefreshGroupsInterval:      {kind: kindInt, def: "600"},
+	KeyEmitCheckpointsEnabled:     {kind: kindBool, def: "true"},
+	KeyEmitCheckpointsInterval:    {kind: kindInt, def: "60"},
+	KeySyncGroupOffsetsEnabled:    {kind: kindBool, def: "false"},
+	KeySyncGroupOffsetsInterval:   {kind: kindInt, def: "60"},
+	KeyEmitHeartbeatsEnabled:      {kind: kindBool, def: "true"},
+	KeyEmitHeartbeatsInterval:     {kind: kindInt, def: "1"},
+	KeyEmitOffsetSyncsEnabled:     {kind: kindBool, def: "true"},
+	KeyHeartbeatsReplication:      {kind: kindBool, def: "true"},
+	KeyOffsetLagMax:               {kind: kindInt, def: "100"},
+	KeyHeartbeatsTopicRF:          {kind: kindInt, def: "3"},
+	KeyCheckpointsTopicRF:         {kind: kindInt, def: "3"},
+	KeyOffsetSyncsTopicRF:         {kind: kindInt, def: "3"},
+	KeyOffsetSyncsTopicLocation:   {kind: kindEnum, def: "source", enums: []string{"source", "target"}},
+	KeyConsumerPollTimeout:        {kind: kindInt, def: "1000"},
+	KeyAdminTimeout:               {kind: kindInt, def: "60000"},
+	KeyReplicationPolicyClass:     {kind: kindEnum, def: DefaultPolicyClass, enums: []string{DefaultPolicyClass, IdentityPolicyClass, "DefaultReplicationPolicy", "IdentityReplicationPolicy"}},
+	KeyReplicationPolicySeparator: {kind: kindString, def: "."},
+	KeyInternalTopicSeparator:     {kind: kindBool, def: "true"},
+	KeyTasksMax:                   {kind: kindInt, def: "1"},
+	KeyOffsetFlushInterval:        {kind: kindInt, def: "60000"},
+	KeyDataLossPolicy:             {kind: kindEnum, def: "fail", enums: []string{"fail", "skip"}},
+	KeyGroupID:                    {kind: kindString},
+}
+
+// workerKeys may also be set per target cluster ("B.offset.storage.topic"),
+// as MM2 builds each flow's worker config from its target cluster's keys.
+var workerKeys = map[string]keySpec{
+	KeyOffsetStorageTopic:      {kind: kindString},
+	KeyOffsetStoragePartitions: {kind: kindInt, def: "25"},
+	KeyOffsetStorageRF:         {kind: kindInt, def: "3"},
+	KeyConfigStorageTopic:      {kind: kindString},
+	KeyConfigStorageRF:         {kind: kindInt, def: "3"},
+	KeyStatusStorageTopic:      {kind: kindString},
+	KeyStatusStoragePartitions: {kind: kindInt, def: "5"},
+	KeyStatusStorageRF:         {kind: kindInt, def: "3"},
+	KeyExactlyOnceSource:       {kind: kindEnum, def: "disabled", enums: []string{"disabled", "preparing", "enabled"}},
+}
+
+// clientKeys are client settings of a cluster ("A.security.protocol"); at the
+// top level they are the fallback for every cluster.
+var clientKeys = map[string]keySpec{
+	KeyBootstrapServers:  {kind: kindList},
+	KeySecurityProtocol:  {kind: kindEnum, def: "PLAINTEXT", enums: []string{"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}},
+	KeySASLMechanism:     {kind: kindEnum, def: "GSSAPI", enums: []string{"GSSAPI", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"}},
+	KeySASLJAASConfig:    {kind: kindString},
+	KeySSLTruststoreLoc:  {kind: kindString},
+	KeySSLTruststoreType: {kind: kindEnum, def: "JKS", enums: []string{"JKS", "PKCS12", "PEM"}},
+	KeySSLKeystoreLoc:    {kind: kindString},
+	KeySSLKeystoreType:   {kind: kindEnum, def: "JKS", enums: []string{"JKS", "PKCS12", "PEM"}},
+	KeySSLEndpointIdent:  {kind: kindString, def: "https"},
+	"client.id":          {kind: kindString},
+}
+
+// ignoredPrefixes are Connect and MM2 keys Strait accepts without a warning
+// but does not use (converters, REST, plugin classes, ...).
+var ignoredPrefixes = []string{
+	"key.converter", "value.converter", "header.converter", "listeners", "rest.",
+	"dedicated.mode.", "config.providers", "task.", "worker.", "metric.reporters",
+	"topic.filter.class", "group.filter.class", "config.property.filter.class",
+	"forwarding.admin.class", "source.cluster.alias", "target.cluster.alias",
+	"ssl.", "sasl.", "offset.storage.", "config.storage.", "status.storage.", "name", "connector.class",
+	"exactly.once.support", "replication.policy.",
+}

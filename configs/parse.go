@@ -1,0 +1,626 @@
+package configs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/rawbytes"
+	"github.com/knadh/koanf/v2"
+
+	"github.com/strait-replicator/strait/policy"
+)
+
+// Format is the syntax of a configuration file.
+type Format int
+
+const (
+	// Properties is an MM2 mm2.properties file.
+	Properties Format = iota
+	// YAML holds the same keys, flat ("A->B.topics: orders") or nested
+	// ("A: {bootstrap.servers: ...}").
+	YAML
+)
+
+// FormatOf picks the format by file extension: .yaml and .yml are YAML,
+// anything else is properties.
+func FormatOf(path string) Format {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml":
+		return YAML
+	}
+	return Properties
+}
+
+// EnvPrefix starts every environment variable that overrides a key.
+const EnvPrefix = "STRAIT_"
+
+// Load reads the file at path and parses it with Parse.
+func Load(path string, environ []string) (*Config, []string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(data, FormatOf(path), environ)
+}
+
+// Parse builds a validated Config from a file's bytes and the environment
+// (os.Environ's form). It returns warnings for keys it does not know, which
+// MM2 files carry for Connect, and an error that lists every invalid key
+// (a *multierror.Error of *KeyError) before anything connects.
+func Parse(data []byte, format Format, environ []string) (*Config, []string, error) {
+	raw, err := parseRaw(data, format)
+	if err != nil {
+		return nil, nil, err
+	}
+	applyEnv(raw, environ)
+	return build(raw)
+}
+
+func parseRaw(data []byte, format Format) (map[string]string, error) {
+	if format == Properties {
+		m, err := ParseProperties(data)
+		if err != nil {
+			return nil, fmt.Errorf("parse properties: %w", err)
+		}
+		return m, nil
+	}
+	// A delimiter no key contains: MM2 keys hold dots ("topics" and
+	// "topics.exclude" are both leaves), so koanf must not split them.
+	const delim = "\x1f"
+	k := koanf.New(delim)
+	if err := k.Load(rawbytes.Provider(data), yaml.Parser()); err != nil {
+		return nil, fmt.Errorf("parse yaml: %w", err)
+	}
+	out := make(map[string]string)
+	for key, v := range k.All() {
+		out[strings.ReplaceAll(key, delim, ".")] = yamlString(v)
+	}
+	return out, nil
+}
+
+func yamlString(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case []any:
+		parts := make([]string, len(v))
+		for i, e := range v {
+			parts[i] = yamlString(e)
+		}
+		return strings.Join(parts, ", ")
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+var envRun = regexp.MustCompile(`[^A-Za-z0-9]+`)
+
+// EnvName is the environment variable that overrides key.
+func EnvName(key string) string {
+	return EnvPrefix + strings.ToUpper(envRun.ReplaceAllString(key, "_"))
+}
+
+// applyEnv overrides raw with STRAIT_* variables. A variable is matched to a
+// key by EnvName over the keys the file has and every key Strait knows in
+// every scope of the configured clusters.
+func applyEnv(raw map[string]string, environ []string) {
+	env := make(map[string]string)
+	for _, kv := range environ {
+		if name, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(name, EnvPrefix) {
+			env[name] = v
+		}
+	}
+	if len(env) == 0 {
+		return
+	}
+	if v, ok := env[EnvName(KeyClusters)]; ok {
+		raw[KeyClusters] = v
+	}
+	aliases := splitList(raw[KeyClusters])
+	candidates := make(map[string]bool)
+	for k := range raw {
+		candidates[k] = true
+	}
+	for k := range flowKeys {
+		candidates[k] = true
+		for _, s := range aliases {
+			for _, t := range aliases {
+				candidates[s+"->"+t+"."+k] = true
+				candidates[s+"->"+t+"."+KeyEnabled] = true
+			}
+		}
+	}
+	for _, specs := range []map[string]keySpec{clientKeys, workerKeys} {
+		for k := range specs {
+			candidates[k] = true
+			for _, a := range aliases {
+				candidates[a+"."+k] = true
+			}
+		}
+	}
+	for k := range candidates {
+		if v, ok := env[EnvName(k)]; ok {
+			raw[k] = v
+		}
+	}
+}
+
+// splitList splits a Kafka LIST value on commas and trims each entry.
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// scopes holds the raw keys split by where they apply.
+type scopes struct {
+	top      map[string]string
+	clusters map[string]map[string]string
+	flows    map[[2]string]map[string]string
+}
+
+type builder struct {
+	raw      map[string]string
+	aliases  []string
+	sc       scopes
+	errs     *multierror.Error
+	warnings []string
+}
+
+func (b *builder) fail(key, format string, args ...any) {
+	b.errs = multierror.Append(b.errs, &KeyError{Key: key, Problem: fmt.Sprintf(format, args...)})
+}
+
+func build(raw map[string]string) (*Config, []string, error) {
+	b := &builder{raw: raw}
+	b.aliases = splitList(raw[KeyClusters])
+	if len(b.aliases) == 0 {
+		b.fail(KeyClusters, "missing: list the cluster aliases, e.g. clusters = A, B")
+	}
+	seen := map[string]bool{}
+	for _, a := range b.aliases {
+		if strings.ContainsAny(a, ". \t") || strings.Contains(a, "->") {
+			b.fail(KeyClusters, "alias %q must not contain '.', '->' or white space", a)
+		}
+		if seen[a] {
+			b.fail(KeyClusters, "alias %q listed twice", a)
+		}
+		seen[a] = true
+	}
+	b.split()
+	b.checkValues()
+
+	cfg := &Config{}
+	used := map[string]bool{}
+	for _, s := range b.aliases {
+		for _, t := range b.aliases {
+			if s == t {
+				continue
+			}
+			kv := b.sc.flows[[2]string{s, t}]
+			if v, ok := kv[KeyEnabled]; !ok || !strings.EqualFold(v, "true") {
+				continue
+			}
+			cfg.Flows = append(cfg.Flows, b.flow(s, t))
+			used[s], used[t] = true, true
+		}
+	}
+	if len(b.aliases) > 0 && len(cfg.Flows) == 0 {
+		b.fail(KeyClusters, "no source->target replication flows: set e.g. %s->%s.enabled = true", b.aliases[0], lastOr(b.aliases, "B"))
+	}
+	for _, a := range b.aliases {
+		cfg.Clusters = append(cfg.Clusters, b.cluster(a, used[a]))
+	}
+	slices.Sort(b.warnings)
+	if err := b.errs.ErrorOrNil(); err != nil {
+		b.errs.ErrorFormat = listErrors
+		return nil, b.warnings, b.errs
+	}
+	return cfg, b.warnings, nil
+}
+
+func lastOr(s []string, def string) string {
+	if len(s) < 2 {
+		return def
+	}
+	return s[len(s)-1]
+}
+
+func listErrors(errs []error) string {
+	lines := make([]string, len(errs))
+	for i, e := range errs {
+		lines[i] = "  " + e.Error()
+	}
+	return fmt.Sprintf("%d invalid setting(s):\n%s", len(errs), strings.Join(lines, "\n"))
+}
+
+// split sorts raw keys into scopes and checks flow keys name known clusters.
+func (b *builder) split() {
+	b.sc = scopes{top: map[string]string{}, clusters: map[string]map[string]string{}, flows: map[[2]string]map[string]string{}}
+	known := map[string]bool{}
+	for _, a := range b.aliases {
+		known[a] = true
+	}
+	for k, v := range b.raw {
+		if k == KeyClusters {
+			continue
+		}
+		if i := strings.Index(k, "->"); i >= 0 {
+			src, rest := k[:i], k[i+2:]
+			tgt, sub, ok := strings.Cut(rest, ".")
+			switch {
+			case !ok || src == "" || tgt == "" || sub == "":
+				b.fail(k, "expected <source>-><target>.<key>")
+			case !known[src]:
+				b.fail(k, "unknown cluster alias %q (clusters = %s)", src, strings.Join(b.aliases, ", "))
+			case !known[tgt]:
+				b.fail(k, "unknown cluster alias %q (clusters = %s)", tgt, strings.Join(b.aliases, ", "))
+			case src == tgt:
+				b.fail(k, "a flow from cluster %q to itself is not allowed", src)
+			default:
+				pair := [2]string{src, tgt}
+				if b.sc.flows[pair] == nil {
+					b.sc.flows[pair] = map[string]string{}
+				}
+				b.sc.flows[pair][sub] = v
+			}
+			continue
+		}
+		if a, sub, ok := strings.Cut(k, "."); ok && known[a] {
+			if b.sc.clusters[a] == nil {
+				b.sc.clusters[a] = map[string]string{}
+			}
+			b.sc.clusters[a][sub] = v
+			continue
+		}
+		b.sc.top[k] = v
+	}
+}
+
+func hasPrefix(k string, prefixes ...string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkValues validates every value present in every scope and warns about
+// keys Strait does not know.
+func (b *builder) checkValues() {
+	clientPrefixes := []string{PrefixConsumer, PrefixProducer, PrefixAdmin}
+	for k, v := range b.sc.top {
+		switch {
+		case b.check(k, k, v, flowKeys, workerKeys, clientKeys):
+		case hasPrefix(k, clientPrefixes...), hasPrefix(k, ignoredPrefixes...):
+		default:
+			b.warn(k)
+		}
+	}
+	for a, kv := range b.sc.clusters {
+		for k, v := range kv {
+			switch {
+			case b.check(a+"."+k, k, v, workerKeys, clientKeys):
+			case hasPrefix(k, clientPrefixes...), hasPrefix(k, ignoredPrefixes...):
+			default:
+				b.warn(a + "." + k)
+			}
+		}
+	}
+	for pair, kv := range b.sc.flows {
+		for k, v := range kv {
+			full := pair[0] + "->" + pair[1] + "." + k
+			switch {
+			case k == KeyEnabled:
+				b.checkKind(full, v, keySpec{kind: kindBool})
+			case b.check(full, k, v, flowKeys):
+			case hasPrefix(k, clientPrefixes...), hasPrefix(k, ignoredPrefixes...):
+			default:
+				b.warn(full)
+			}
+		}
+	}
+}
+
+func (b *builder) warn(key string) {
+	b.warnings = append(b.warnings, fmt.Sprintf("unknown key %q ignored", key))
+}
+
+// check validates v if k is in one of specs and reports whether it was.
+func (b *builder) check(full, k, v string, specs ...map[string]keySpec) bool {
+	switch k {
+	case KeyTopicsBlacklist:
+		k = KeyTopicsExclude
+	case KeyGroupsBlacklist:
+		k = KeyGroupsExclude
+	case KeyConfigPropertiesBlacklist:
+		k = KeyConfigPropertiesExclude
+	}
+	for _, m := range specs {
+		if spec, ok := m[k]; ok {
+			b.checkKind(full, v, spec)
+			return true
+		}
+	}
+	return false
+}
+
+func (b *builder) checkKind(full, v string, spec keySpec) {
+	switch spec.kind {
+	case kindBool:
+		if !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
+			b.fail(full, "%q is not a boolean (true or false)", v)
+		}
+	case kindInt:
+		if _, err := strconv.ParseInt(v, 10, 32); err != nil {
+			b.fail(full, "%q is not an integer", v)
+		}
+	case kindEnum:
+		if !slices.ContainsFunc(spec.enums, func(e string) bool { return strings.EqualFold(e, v) }) {
+			b.fail(full, "%q is not one of %s", v, strings.Join(spec.enums, ", "))
+		}
+	case kindRegexList:
+		if _, err := policy.CompileList(splitList(v)); err != nil {
+			b.fail(full, "invalid regular expression: %v", err)
+		}
+	}
+}
+
+// lookup resolves a flow key: the flow's own, then the top level, then the
+// default. It returns the key as written where it was found, for errors.
+func (b *builder) lookup(s, t, k string, aliases ...string) (v, where string) {
+	for _, name := range append([]string{k}, aliases...) {
+		if v, ok := b.sc.flows[[2]string{s, t}][name]; ok {
+			return v, s + "->" + t + "." + name
+		}
+	}
+	for _, name := range append([]string{k}, aliases...) {
+		if v, ok := b.sc.top[name]; ok {
+			return v, name
+		}
+	}
+	return flowKeys[k].def, k
+}
+
+// lookupWorker resolves a worker key: the target cluster's, then the top
+// level, then the default.
+func (b *builder) lookupWorker(t, k string) (string, string) {
+	if v, ok := b.sc.clusters[t][k]; ok {
+		return v, t + "." + k
+	}
+	if v, ok := b.sc.top[k]; ok {
+		return v, k
+	}
+	return workerKeys[k].def, k
+}
+
+func atoi(v string) int {
+	n, _ := strconv.Atoi(strings.TrimSpace(v)) // validated in checkValues
+	return n
+}
+
+func isTrue(v string) bool { return strings.EqualFold(v, "true") }
+
+func (b *builder) flow(s, t string) Flow {
+	get := func(k string, aliases ...string) string {
+		v, _ := b.lookup(s, t, k, aliases...)
+		return v
+	}
+	positive := func(k string) int {
+		v, where := b.lookup(s, t, k)
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err == nil && n < 1 { // a non-number was reported by checkValues
+			b.fail(where, "must be at least 1, got %q", v)
+		}
+		return n
+	}
+	interval := func(enabledKey, secondsKey string) time.Duration {
+		if !isTrue(get(enabledKey)) {
+			return 0
+		}
+		return time.Duration(positive(secondsKey)) * time.Second
+	}
+	rf := func(k string) int16 {
+		n := positive(k)
+		if n > 32767 {
+			_, where := b.lookup(s, t, k)
+			b.fail(where, "replication factor %d is out of range", n)
+		}
+		return int16(n)
+	}
+	f := Flow{
+		Source:                   s,
+		Target:                   t,
+		UseDefaultsFrom:          strings.ToLower(get(KeyUseDefaultsFrom)),
+		ReplicationFactor:        rf(KeyReplicationFactor),
+		RefreshTopicsInterval:    interval(KeyRefreshTopicsEnabled, KeyRefreshTopicsInterval),
+		SyncTopicConfigsInterval: interval(KeySyncTopicConfigsEnabled, KeySyncTopicConfigsInterval),
+		EmitOffsetSyncs:          isTrue(get(KeyEmitOffsetSyncsEnabled)),
+		OffsetLagMax:             int64(atoi(get(KeyOffsetLagMax))),
+		OffsetSyncsOnTarget:      strings.EqualFold(get(KeyOffsetSyncsTopicLocation), "target"),
+		OffsetSyncsTopicRF:       rf(KeyOffsetSyncsTopicRF),
+		CheckpointsTopicRF:       rf(KeyCheckpointsTopicRF),
+		HeartbeatsTopicRF:        rf(KeyHeartbeatsTopicRF),
+		TasksMax:                 positive(KeyTasksMax),
+		AdminTimeout:             time.Duration(positive(KeyAdminTimeout)) * time.Millisecond,
+		OffsetFlushInterval:      time.Duration(positive(KeyOffsetFlushInterval)) * time.Millisecond,
+		SkipDataLoss:             strings.EqualFold(get(KeyDataLossPolicy), "skip"),
+		GroupID:                  get(KeyGroupID),
+	}
+	if f.GroupID == "" {
+		f.GroupID = s + "-mm2"
+	}
+
+	sep, sepWhere := b.lookup(s, t, KeyReplicationPolicySeparator)
+	if sep == "" {
+		b.fail(sepWhere, "the separator must not be empty")
+	}
+	def := policy.Default{Separator: sep, DotInternal: !isTrue(get(KeyInternalTopicSeparator))}
+	f.Policy = def
+	if strings.HasSuffix(get(KeyReplicationPolicyClass), "IdentityReplicationPolicy") {
+		f.Policy = policy.Identity{Default: def, SourceAlias: s}
+	}
+
+	filter := func(incKey, excKey string, excAliases ...string) policy.Filter {
+		inc, _ := b.lookup(s, t, incKey)
+		exc, _ := b.lookup(s, t, excKey, excAliases...)
+		// checkValues has reported any bad pattern under its own key.
+		fl, _ := policy.NewFilter(splitList(inc), splitList(exc))
+		return fl
+	}
+	f.Topics = policy.Topics{
+		Policy:     f.Policy,
+		Filter:     filter(KeyTopics, KeyTopicsExclude, KeyTopicsBlacklist),
+		Target:     t,
+		Heartbeats: isTrue(get(KeyHeartbeatsReplication)),
+	}
+	f.Groups = filter(KeyGroups, KeyGroupsExclude, KeyGroupsBlacklist)
+	exc, _ := b.lookup(s, t, KeyConfigPropertiesExclude, KeyConfigPropertiesBlacklist)
+	f.ConfigExclude, _ = policy.NewFilter(nil, splitList(exc))
+
+	worker := func(k, def string) string {
+		if v, _ := b.lookupWorker(t, k); v != "" {
+			return v
+		}
+		return def
+	}
+	workerRF := func(k string) int16 {
+		v, where := b.lookupWorker(t, k)
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err == nil && (n < 1 || n > 32767) {
+			b.fail(where, "must be between 1 and 32767, got %q", v)
+		}
+		return int16(n)
+	}
+	workerParts := func(k string) int32 {
+		v, where := b.lookupWorker(t, k)
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err == nil && n < 1 {
+			b.fail(where, "must be at least 1, got %q", v)
+		}
+		return int32(n)
+	}
+	f.OffsetsTopic = worker(KeyOffsetStorageTopic, "mm2-offsets."+s+".internal")
+	f.OffsetsTopicPartitions = workerParts(KeyOffsetStoragePartitions)
+	f.OffsetsTopicRF = workerRF(KeyOffsetStorageRF)
+	f.ConfigsTopic = worker(KeyConfigStorageTopic, "mm2-configs."+s+".internal")
+	f.ConfigsTopicRF = workerRF(KeyConfigStorageRF)
+	f.StatusTopic = worker(KeyStatusStorageTopic, "mm2-status."+s+".internal")
+	f.StatusTopicPartitions = workerParts(KeyStatusStoragePartitions)
+	f.StatusTopicRF = workerRF(KeyStatusStorageRF)
+	f.ExactlyOnce = strings.EqualFold(worker(KeyExactlyOnceSource, "disabled"), "enabled")
+
+	f.Consumer = b.clientProps(PrefixConsumer, b.sc.top, b.sc.flows[[2]string{s, t}], b.sc.clusters[s])
+	f.Producer = b.clientProps(PrefixProducer, b.sc.top, b.sc.clusters[t], b.sc.flows[[2]string{s, t}])
+	return f
+}
+
+// clientProps merges the keys under prefix from each scope, later scopes
+// winning, with the prefix stripped.
+func (b *builder) clientProps(prefix string, scopes ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, sc := range scopes {
+		for k, v := range sc {
+			if rest, ok := strings.CutPrefix(k, prefix); ok {
+				out[rest] = v
+			}
+		}
+	}
+	return out
+}
+
+func (b *builder) cluster(a string, used bool) Cluster {
+	get := func(k string) (string, string) {
+		if v, ok := b.sc.clusters[a][k]; ok {
+			return v, a + "." + k
+		}
+		if v, ok := b.sc.top[k]; ok {
+			return v, k
+		}
+		return clientKeys[k].def, a + "." + k
+	}
+	c := Cluster{Alias: a}
+	servers, _ := get(KeyBootstrapServers)
+	c.BootstrapServers = splitList(servers)
+	if used && len(c.BootstrapServers) == 0 {
+		b.fail(a+"."+KeyBootstrapServers, "missing: where is cluster %s?", a)
+	}
+	c.ClientID, _ = get("client.id")
+	proto, _ := get(KeySecurityProtocol)
+	c.Security.Protocol = strings.ToUpper(proto)
+	if c.Security.SASL() {
+		mech, where := get(KeySASLMechanism)
+		c.Security.Mechanism = strings.ToUpper(mech)
+		switch c.Security.Mechanism {
+		case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+		default:
+			b.fail(where, "SASL mechanism %q is not supported: use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", mech)
+		}
+		jaas, where := get(KeySASLJAASConfig)
+		user, pass, err := ParseJAAS(jaas)
+		if err != nil {
+			b.fail(where, "%v", err)
+		}
+		c.Security.Username, c.Security.Password = user, Secret(pass)
+	}
+	if c.Security.TLS() {
+		for _, pair := range [][2]string{{KeySSLTruststoreLoc, KeySSLTruststoreType}, {KeySSLKeystoreLoc, KeySSLKeystoreType}} {
+			loc, _ := get(pair[0])
+			typ, where := get(pair[1])
+			if loc != "" && !strings.EqualFold(typ, "PEM") {
+				b.fail(where, "%q stores are not supported: convert %s to PEM and set %s = PEM", typ, loc, where)
+			}
+		}
+		c.Security.CAFile, _ = get(KeySSLTruststoreLoc)
+		c.Security.KeystoreFile, _ = get(KeySSLKeystoreLoc)
+		ident, _ := get(KeySSLEndpointIdent)
+		c.Security.VerifyHostname = ident != ""
+	}
+	return c
+}
+
+var jaasPair = regexp.MustCompile(`([A-Za-z_.]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s;]+))`)
+
+// ParseJAAS reads username and password from a sasl.jaas.config value such
+// as `org.apache.kafka.common.security.plain.PlainLoginModule required
+// username="alice" password="secret";`.
+func ParseJAAS(v string) (user, pass string, err error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", "", errors.New("missing: give the login module with username and password")
+	}
+	fields := strings.Fields(v)
+	if len(fields) < 2 || !strings.HasSuffix(strings.TrimSpace(v), ";") {
+		return "", "", errors.New(`expected "<LoginModule> required username=\"...\" password=\"...\";"`)
+	}
+	for _, m := range jaasPair.FindAllStringSubmatch(v, -1) {
+		val := m[3]
+		if m[3] == "" {
+			val = strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(m[2])
+		}
+		switch m[1] {
+		case "username":
+			user = val
+		case "password":
+			pass = val
+		}
+	}
+	if user == "" || pass == "" {
+		return "", "", errors.New("username and password are both required")
+	}
+	return user, pass, nil
+}

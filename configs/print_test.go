@@ -1,0 +1,5 @@
+package configs
+
+import "fmt"
+
+func fmtAll(v any) string { return fmt.Sprintf("%v %+v %#v", v, v, v) }
