@@ -1,0 +1,242 @@
+package replicator
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/strait-replicator/strait/configs"
+)
+
+// clusterOpts are the options every client of cluster c shares: seeds,
+// client id, TLS and SASL. Reading the PEM files is the only I/O.
+func clusterOpts(c configs.Cluster, role string) ([]kgo.Opt, error) {
+	id := role
+	if c.ClientID != "" {
+		id = c.ClientID + "|" + role
+	}
+	opts := []kgo.Opt{kgo.SeedBrokers(c.BootstrapServers...), kgo.ClientID(id)}
+	s := c.Security
+	if s.TLS() {
+		cfg, err := tlsConfig(s)
+		if err != nil {
+			return nil, fmt.Errorf("cluster %s: %w", c.Alias, err)
+		}
+		opts = append(opts, kgo.DialTLSConfig(cfg))
+	}
+	if s.SASL() {
+		switch s.Mechanism {
+		case "PLAIN":
+			opts = append(opts, kgo.SASL(plain.Auth{User: s.Username, Pass: string(s.Password)}.AsMechanism()))
+		case "SCRAM-SHA-256":
+			opts = append(opts, kgo.SASL(scram.Auth{User: s.Username, Pass: string(s.Password)}.AsSha256Mechanism()))
+		case "SCRAM-SHA-512":
+			opts = append(opts, kgo.SASL(scram.Auth{User: s.Username, Pass: string(s.Password)}.AsSha512Mechanism()))
+		default:
+			return nil, fmt.Errorf("cluster %s: SASL mechanism %q is not supported", c.Alias, s.Mechanism)
+		}
+	}
+	return opts, nil
+}
+
+func tlsConfig(s configs.Security) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if s.CAFile != "" {
+		pem, err := os.ReadFile(s.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read ssl.truststore.location: %w", err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ssl.truststore.location %s: no PEM certificate in it", s.CAFile)
+		}
+	}
+	if s.KeystoreFile != "" {
+		pem, err := os.ReadFile(s.KeystoreFile)
+		if err != nil {
+			return nil, fmt.Errorf("read ssl.keystore.location: %w", err)
+		}
+		cert, err := tls.X509KeyPair(pem, pem)
+		if err != nil {
+			return nil, fmt.Errorf("ssl.keystore.location %s: %w", s.KeystoreFile, err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	if !s.VerifyHostname {
+		// ssl.endpoint.identification.algorithm="": verify the chain, not
+		// the host name, as Java clients do.
+		roots := cfg.RootCAs
+		cfg.InsecureSkipVerify = true
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return fmt.Errorf("no server certificate")
+			}
+			inter := x509.NewCertPool()
+			for _, c := range cs.PeerCertificates[1:] {
+				inter.AddCert(c)
+			}
+			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter})
+			return err
+		}
+	}
+	return cfg, nil
+}
+
+// consumerSettings is what the Java consumer properties of a flow say.
+type consumerSettings struct {
+	opts           []kgo.Opt
+	readCommitted  bool
+	startAtEnd     bool // auto.offset.reset=latest for partitions with no position
+	maxPollRecords int
+}
+
+// consumerOpts translates Java consumer properties to kgo options. Keys
+// Strait does not map are returned as warnings; bad values are errors
+// naming the key.
+func consumerOpts(props map[string]string) (consumerSettings, []string, error) {
+	s := consumerSettings{readCommitted: true, maxPollRecords: 10000}
+	var warnings []string
+	for _, k := range sortedKeys(props) {
+		v := props[k]
+		bad := func(err error) error { return fmt.Errorf("consumer.%s = %q: %w", k, v, err) }
+		switch k {
+		case "fetch.max.bytes", "max.partition.fetch.bytes", "fetch.min.bytes":
+			n, err := strconv.ParseInt(v, 10, 32)
+			if err != nil || n < 1 {
+				return s, nil, bad(fmt.Errorf("not a positive integer"))
+			}
+			switch k {
+			case "fetch.max.bytes":
+				s.opts = append(s.opts, kgo.FetchMaxBytes(int32(n)))
+			case "max.partition.fetch.bytes":
+				s.opts = append(s.opts, kgo.FetchMaxPartitionBytes(int32(n)))
+			default:
+				s.opts = append(s.opts, kgo.FetchMinBytes(int32(n)))
+			}
+		case "fetch.max.wait.ms":
+			d, err := millis(v)
+			if err != nil {
+				return s, nil, bad(err)
+			}
+			s.opts = append(s.opts, kgo.FetchMaxWait(d))
+		case "max.poll.records":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return s, nil, bad(fmt.Errorf("not a positive integer"))
+			}
+			s.maxPollRecords = n
+		case "isolation.level":
+			switch strings.ToLower(v) {
+			case "read_committed":
+			case "read_uncommitted":
+				s.readCommitted = false
+			default:
+				return s, nil, bad(fmt.Errorf("not read_committed or read_uncommitted"))
+			}
+		case "auto.offset.reset":
+			switch strings.ToLower(v) {
+			case "earliest":
+			case "latest":
+				s.startAtEnd = true
+			default:
+				return s, nil, bad(fmt.Errorf("not earliest or latest"))
+			}
+		case "enable.auto.commit", "group.id", "key.deserializer", "value.deserializer", "client.id":
+			// Strait never commits on the source and reads bytes.
+		default:
+			warnings = append(warnings, fmt.Sprintf("consumer property %q is not supported and is ignored", k))
+		}
+	}
+	return s, warnings, nil
+}
+
+// producerOpts translates Java producer properties to kgo options. The data
+// producer is always idempotent with acks=all: a replicator that may lose
+// or reorder records is not one.
+func producerOpts(props map[string]string) ([]kgo.Opt, []string, error) {
+	var opts []kgo.Opt
+	var warnings []string
+	for _, k := range sortedKeys(props) {
+		v := props[k]
+		bad := func(err error) error { return fmt.Errorf("producer.%s = %q: %w", k, v, err) }
+		switch k {
+		case "linger.ms":
+			d, err := millis(v)
+			if err != nil {
+				return nil, nil, bad(err)
+			}
+			opts = append(opts, kgo.ProducerLinger(d))
+		case "batch.size", "max.request.size":
+			n, err := strconv.ParseInt(v, 10, 32)
+			if err != nil || n < 1 {
+				return nil, nil, bad(fmt.Errorf("not a positive integer"))
+			}
+			opts = append(opts, kgo.ProducerBatchMaxBytes(int32(n)))
+		case "buffer.memory":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1 {
+				return nil, nil, bad(fmt.Errorf("not a positive integer"))
+			}
+			opts = append(opts, kgo.MaxBufferedBytes(int(n)))
+		case "compression.type":
+			codec, ok := map[string]kgo.CompressionCodec{
+				"none": kgo.NoCompression(), "gzip": kgo.GzipCompression(), "snappy": kgo.SnappyCompression(),
+				"lz4": kgo.Lz4Compression(), "zstd": kgo.ZstdCompression(),
+			}[strings.ToLower(v)]
+			if !ok {
+				return nil, nil, bad(fmt.Errorf("not none, gzip, snappy, lz4 or zstd"))
+			}
+			opts = append(opts, kgo.ProducerBatchCompression(codec))
+		case "acks":
+			if v != "all" && v != "-1" {
+				return nil, nil, bad(fmt.Errorf("Strait writes with acks=all only"))
+			}
+		case "enable.idempotence":
+			if !strings.EqualFold(v, "true") {
+				return nil, nil, bad(fmt.Errorf("Strait's producer is always idempotent"))
+			}
+		case "key.serializer", "value.serializer", "client.id":
+		default:
+			warnings = append(warnings, fmt.Sprintf("producer property %q is not supported and is ignored", k))
+		}
+	}
+	return opts, warnings, nil
+}
+
+func millis(v string) (time.Duration, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("not a non-negative number of milliseconds")
+	}
+	return time.Duration(n) * time.Millisecond, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// partitioner sends data records to the partition they carry and records of
+// the state topics (keyed JSON) where Kafka's default partitioner would, so
+// that MM2 and Strait agree on where each key lives.
+func partitioner(stateTopics ...string) kgo.Partitioner {
+	return kgo.BasicConsistentPartitioner(func(topic string) func(*kgo.Record, int) int {
+		if slices.Contains(stateTopics, topic) {
+			return kgo.StickyKeyPartitioner(nil).ForTopic(topic).Partition
+		}
+		return func(r *kgo.Record, _ int) int { return int(r.Partition) }
+	})
+}

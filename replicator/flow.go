@@ -1,0 +1,313 @@
+package replicator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/strait-replicator/strait/checkpoint"
+	"github.com/strait-replicator/strait/configs"
+)
+
+// Task states, as Kafka Connect names them.
+const (
+	StateRunning    = "RUNNING"
+	StateFailed     = "FAILED"
+	StateUnassigned = "UNASSIGNED"
+)
+
+// flow runs one source->target flow's source connector: it keeps the remote
+// topics in line with the source and runs the tasks that copy records. It
+// owns its admin clients, the offset-sync producer and every task.
+type flow struct {
+	name         string
+	cfg          configs.Flow
+	src, tgt     configs.Cluster
+	log          *slog.Logger
+	srcOpts      []kgo.Opt
+	tgtOpts      []kgo.Opt
+	consumer     consumerSettings
+	producerOpts []kgo.Opt
+
+	srcAdm, tgtAdm *kadm.Client
+	offsets        *offsetStore
+	syncs          *kgo.Client // nil when offset syncs are off
+	syncTopic      string
+
+	// replicated are the source topics whose remote topics exist; only
+	// the run loop touches it.
+	replicated []string
+
+	mu    sync.Mutex
+	tasks []*runningTask // guarded by mu; index is the task number
+	wg    sync.WaitGroup
+}
+
+// runningTask is a task goroutine and the means to stop it.
+type runningTask struct {
+	task   *sourceTask
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger) (*flow, []string, error) {
+	f := &flow{name: cfg.Name(), cfg: cfg, src: src, tgt: tgt, log: log.With("flow", cfg.Name())}
+	var err error
+	if f.srcOpts, err = clusterOpts(src, cfg.Name()+"|replication-consumer"); err != nil {
+		return nil, nil, err
+	}
+	if f.tgtOpts, err = clusterOpts(tgt, cfg.Name()+"|replication-producer"); err != nil {
+		return nil, nil, err
+	}
+	var cw, pw []string
+	if f.consumer, cw, err = consumerOpts(cfg.Consumer); err != nil {
+		return nil, nil, fmt.Errorf("flow %s: %w", f.name, err)
+	}
+	if f.producerOpts, pw, err = producerOpts(cfg.Producer); err != nil {
+		return nil, nil, fmt.Errorf("flow %s: %w", f.name, err)
+	}
+	f.offsets = newOffsetStore(cfg.OffsetsTopic, cfg.Source)
+	return f, append(cw, pw...), nil
+}
+
+// connectTimeout bounds the first contact with each cluster.
+const connectTimeout = 20 * time.Second
+
+// connect opens the admin clients and checks both clusters answer, naming
+// the one that does not. It returns the number of brokers of each.
+func (f *flow) connect(ctx context.Context) (srcBrokers, tgtBrokers int, err error) {
+	open := func(c configs.Cluster, opts []kgo.Opt) (*kadm.Client, int, error) {
+		cl, err := kgo.NewClient(opts...)
+		if err != nil {
+			return nil, 0, &ClusterError{Alias: c.Alias, Servers: c.BootstrapServers, Err: err}
+		}
+		adm := kadm.NewClient(cl)
+		cctx, cancel := context.WithTimeout(ctx, connectTimeout)
+		defer cancel()
+		md, err := adm.BrokerMetadata(cctx)
+		if err != nil {
+			adm.Close()
+			if ctx.Err() != nil {
+				return nil, 0, ctx.Err()
+			}
+			return nil, 0, &ClusterError{Alias: c.Alias, Servers: c.BootstrapServers, Err: fmt.Errorf("unreachable: %w", err)}
+		}
+		return adm, len(md.Brokers), nil
+	}
+	if f.srcAdm, srcBrokers, err = open(f.src, f.srcOpts); err != nil {
+		return 0, 0, err
+	}
+	if f.tgtAdm, tgtBrokers, err = open(f.tgt, f.tgtOpts); err != nil {
+		return 0, 0, err
+	}
+	return srcBrokers, tgtBrokers, nil
+}
+
+// run sets the flow up (internal topics, stored positions), then reconciles
+// topics and tasks every refresh interval and topic configs every config
+// sync interval, until ctx is done. It returns after every task stopped.
+func (f *flow) run(ctx context.Context) error {
+	defer f.close()
+	srcBrokers, tgtBrokers, err := f.connect(ctx)
+	if err != nil {
+		return err
+	}
+	if err := f.setUp(ctx, srcBrokers, tgtBrokers); err != nil {
+		return err
+	}
+	if err := f.offsets.load(ctx, f.tgtAdm, f.tgtOpts, f.log); err != nil {
+		return fmt.Errorf("flow %s: load positions: %w", f.name, err)
+	}
+	defer f.stopTasks()
+
+	refresh := newTicker(f.cfg.RefreshTopicsInterval)
+	defer refresh.Stop()
+	configSync := newTicker(f.cfg.SyncTopicConfigsInterval)
+	defer configSync.Stop()
+	f.reconcile(ctx)
+	if f.cfg.SyncTopicConfigsInterval > 0 {
+		f.syncConfigs(ctx)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-refresh.C:
+			f.reconcile(ctx)
+		case <-configSync.C:
+			f.syncConfigs(ctx)
+		}
+	}
+}
+
+// newTicker ticks every d, or never for d == 0.
+func newTicker(d time.Duration) *time.Ticker {
+	if d <= 0 {
+		t := time.NewTicker(time.Hour)
+		t.Stop()
+		return t
+	}
+	return time.NewTicker(d)
+}
+
+func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
+	if int(f.cfg.ReplicationFactor) > tgtBrokers {
+		return &ClusterError{Alias: f.tgt.Alias, Servers: f.tgt.BootstrapServers,
+			Err: fmt.Errorf("has %d broker(s), fewer than replication.factor = %d for remote topics: lower replication.factor", tgtBrokers, f.cfg.ReplicationFactor)}
+	}
+	err := ensureInternalTopics(ctx, f.tgtAdm, f.tgt.Alias, tgtBrokers,
+		internalTopic{f.cfg.OffsetsTopic, f.cfg.OffsetsTopicPartitions, f.cfg.OffsetsTopicRF, configs.KeyOffsetStorageRF},
+		internalTopic{f.cfg.ConfigsTopic, 1, f.cfg.ConfigsTopicRF, configs.KeyConfigStorageRF},
+		internalTopic{f.cfg.StatusTopic, f.cfg.StatusTopicPartitions, f.cfg.StatusTopicRF, configs.KeyStatusStorageRF},
+	)
+	if err != nil {
+		return err
+	}
+	if !f.cfg.EmitOffsetSyncs {
+		return nil
+	}
+	topic, onTarget := f.cfg.OffsetSyncsTopic()
+	adm, alias, brokers, opts := f.srcAdm, f.src.Alias, srcBrokers, f.srcOpts
+	if onTarget {
+		adm, alias, brokers, opts = f.tgtAdm, f.tgt.Alias, tgtBrokers, f.tgtOpts
+	}
+	if err := ensureInternalTopics(ctx, adm, alias, brokers,
+		internalTopic{topic, 1, f.cfg.OffsetSyncsTopicRF, configs.KeyOffsetSyncsTopicRF}); err != nil {
+		return err
+	}
+	f.syncTopic = topic
+	f.syncs, err = kgo.NewClient(append(slices.Clone(opts),
+		kgo.DefaultProduceTopic(topic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+	)...)
+	return err
+}
+
+// sendSync writes an offset sync to partition 0 of the offset-syncs topic,
+// asynchronously. A failed write is logged: the next sync supersedes it.
+func (f *flow) sendSync(s checkpoint.OffsetSync) {
+	if f.syncs == nil {
+		return
+	}
+	r := &kgo.Record{Topic: f.syncTopic, Partition: 0, Key: s.AppendKey(nil), Value: s.AppendValue(nil)}
+	f.syncs.Produce(context.Background(), r, func(_ *kgo.Record, err error) {
+		if err != nil && !errors.Is(err, kgo.ErrClientClosed) {
+			f.log.Warn("offset sync not written", "topic", f.syncTopic, "sync", s.String(), "err", err)
+		}
+	})
+}
+
+// flushSyncs waits for the offset syncs sent so far.
+func (f *flow) flushSyncs(ctx context.Context) {
+	if f.syncs != nil {
+		if err := f.syncs.Flush(ctx); err != nil {
+			f.log.Warn("offset syncs still in flight", "err", err)
+		}
+	}
+}
+
+func (f *flow) close() {
+	if f.syncs != nil {
+		f.syncs.Close()
+	}
+	if f.srcAdm != nil {
+		f.srcAdm.Close()
+	}
+	if f.tgtAdm != nil {
+		f.tgtAdm.Close()
+	}
+}
+
+// reconcile brings the remote topics in line with the source and the tasks
+// in line with the partitions to copy. Errors are logged and retried at the
+// next refresh.
+func (f *flow) reconcile(ctx context.Context) {
+	tps, err := f.syncTopics(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			f.log.Warn("topic refresh failed; retrying at the next refresh", "err", err)
+		}
+		return
+	}
+	f.reconcileTasks(ctx, assignRoundRobin(tps, f.cfg.TasksMax))
+}
+
+// reconcileTasks starts, keeps or restarts each task so that task i copies
+// exactly desired[i]. A task whose partitions changed is stopped (and has
+// flushed its positions) before its successor starts.
+func (f *flow) reconcileTasks(ctx context.Context, desired [][]topicPartition) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := len(desired); i < len(f.tasks); i++ {
+		f.stopTask(f.tasks[i])
+	}
+	if len(f.tasks) > len(desired) {
+		f.tasks = f.tasks[:len(desired)]
+	}
+	for i, tps := range desired {
+		if i < len(f.tasks) {
+			if slices.Equal(f.tasks[i].task.tps, tps) {
+				continue
+			}
+			f.stopTask(f.tasks[i])
+		}
+		rt := f.startTask(ctx, i, tps)
+		if i < len(f.tasks) {
+			f.tasks[i] = rt
+		} else {
+			f.tasks = append(f.tasks, rt)
+		}
+	}
+}
+
+func (f *flow) startTask(ctx context.Context, i int, tps []topicPartition) *runningTask {
+	id := fmt.Sprintf("%s source %d", f.name, i)
+	t := &sourceTask{id: id, flow: f, tps: tps, log: f.log.With("task", i), status: &taskStatus{state: StateUnassigned}}
+	tctx, cancel := context.WithCancel(ctx)
+	rt := &runningTask{task: t, cancel: cancel, done: make(chan struct{})}
+	f.log.Info("starting task", "task", i, "partitions", len(tps))
+	f.wg.Go(func() {
+		defer close(rt.done)
+		if err := t.run(tctx); err != nil {
+			t.status.set(StateFailed, err)
+			t.log.Error("task failed", "err", err)
+			return
+		}
+		t.status.set(StateUnassigned, nil)
+	})
+	return rt
+}
+
+func (f *flow) stopTask(rt *runningTask) {
+	rt.cancel()
+	<-rt.done
+}
+
+func (f *flow) stopTasks() {
+	f.mu.Lock()
+	for _, rt := range f.tasks {
+		rt.cancel()
+	}
+	f.mu.Unlock()
+	f.wg.Wait()
+}
+
+// statuses reports every task of the flow.
+func (f *flow) statuses() []TaskStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]TaskStatus, 0, len(f.tasks))
+	for _, rt := range f.tasks {
+		state, err := rt.task.status.get()
+		out = append(out, TaskStatus{ID: rt.task.id, Flow: f.name, State: state, Err: err,
+			Partitions: len(rt.task.tps), Copied: rt.task.status.copied.Load(), Lost: rt.task.status.lost.Load()})
+	}
+	return out
+}

@@ -1,0 +1,49 @@
+package replicator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// internalTopic is one of the compacted topics Strait keeps its state in.
+type internalTopic struct {
+	name       string
+	partitions int32
+	rf         int16
+	rfKey      string // the key that sets rf, for errors
+}
+
+// ensureInternalTopics creates the topics that are missing, compacted, as
+// MM2 does. It first checks the cluster has as many brokers as each
+// replication factor asks, and names the key to lower where it has not. An
+// existing topic is not re-checked, as in MM2.
+func ensureInternalTopics(ctx context.Context, adm *kadm.Client, alias string, brokers int, topics ...internalTopic) error {
+	var errs []error
+	for _, t := range topics {
+		if int(t.rf) > brokers {
+			errs = append(errs, fmt.Errorf("cluster %s has %d broker(s), fewer than %s = %d for topic %s: lower %s", alias, brokers, t.rfKey, t.rf, t.name, t.rfKey))
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	compact := "compact"
+	for _, t := range topics {
+		resp, err := adm.CreateTopic(ctx, t.partitions, t.rf, map[string]*string{"cleanup.policy": &compact}, t.name)
+		if err == nil {
+			err = resp.Err
+		}
+		switch {
+		case err == nil, errors.Is(err, kerr.TopicAlreadyExists):
+		case errors.Is(err, kerr.TopicAuthorizationFailed), errors.Is(err, kerr.ClusterAuthorizationFailed):
+			// As MM2: someone else may have created it; writes will tell.
+		default:
+			return fmt.Errorf("create internal topic %s on cluster %s: %w", t.name, alias, err)
+		}
+	}
+	return nil
+}

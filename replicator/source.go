@@ -1,0 +1,314 @@
+package replicator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/strait-replicator/strait/checkpoint"
+)
+
+// sourceTask copies a fixed set of source partitions to the same partitions
+// of their remote topics. It owns one consumer on the source and one
+// producer on the target; both are closed when run returns.
+type sourceTask struct {
+	id     string
+	flow   *flow
+	tps    []topicPartition
+	log    *slog.Logger
+	status *taskStatus
+
+	parts   map[topicPartition]*partState
+	failure context.CancelCauseFunc
+}
+
+// partState is one partition's state in a task. The poll loop calls sent
+// and kgo's promise goroutine calls onAck; mu guards pos, sync and written.
+type partState struct {
+	task   *sourceTask
+	tp     topicPartition
+	remote string
+	onAck  func(*kgo.Record, error) // ps.ack, bound once, not per record
+
+	mu      sync.Mutex
+	pos     position
+	sync    checkpoint.SyncState
+	written int64 // last position written to the offsets topic; -1 for none
+	next    int64 // next upstream offset expected from the source (poll loop only)
+}
+
+func (ps *partState) ack(r *kgo.Record, err error) {
+	t := ps.task
+	ps.mu.Lock()
+	up, _ := ps.pos.ack(err == nil)
+	var sync checkpoint.OffsetSync
+	due := false
+	if err == nil && !ps.pos.failed {
+		sync = checkpoint.OffsetSync{Topic: ps.tp.Topic, Partition: ps.tp.Partition, Upstream: up, Downstream: r.Offset}
+		due = ps.sync.Update(sync)
+	}
+	ps.mu.Unlock()
+	if err != nil {
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, kgo.ErrClientClosed) {
+			t.failure(&PartitionError{Flow: t.flow.name, Topic: ps.tp.Topic, Partition: ps.tp.Partition, Offset: up,
+				Err: fmt.Errorf("produce to %s/%d on cluster %s: %w", ps.remote, ps.tp.Partition, t.flow.cfg.Target, err)})
+		}
+		return
+	}
+	t.status.copied.Add(1)
+	if due {
+		t.flow.sendSync(sync)
+	}
+}
+
+// taskStatus is what Worker.Status reports of a task.
+type taskStatus struct {
+	copied atomic.Int64
+	lost   atomic.Int64
+
+	mu    sync.Mutex
+	state string // guarded by mu
+	err   error  // guarded by mu
+}
+
+func (s *taskStatus) set(state string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state, s.err = state, err
+}
+
+func (s *taskStatus) get() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state, s.err
+}
+
+// stopTimeout bounds the flush of a stopping task: in-flight records and
+// their positions get this long to be acknowledged.
+const stopTimeout = 6 * time.Second
+
+// run replicates until ctx is done or a partition fails. On the way out it
+// waits for in-flight records, writes the positions they reached and
+// closes its clients. It returns nil on a requested stop and the failure
+// otherwise.
+func (t *sourceTask) run(ctx context.Context) error {
+	f := t.flow
+	starts, err := t.startOffsets(ctx)
+	if err != nil {
+		return err
+	}
+	consumer, err := kgo.NewClient(append(append([]kgo.Opt{}, f.srcOpts...), append(f.consumer.opts,
+		kgo.ConsumePartitions(starts),
+		kgo.ConsumeResetOffset(kgo.NoResetOffset()),
+		kgo.FetchIsolationLevel(isolation(f.consumer.readCommitted)),
+	)...)...)
+	if err != nil {
+		return fmt.Errorf("%s: source consumer: %w", t.id, err)
+	}
+	defer consumer.Close()
+	producer, err := kgo.NewClient(append(append([]kgo.Opt{}, f.tgtOpts...), append(f.producerOpts,
+		kgo.RecordPartitioner(partitioner(f.offsets.topic)),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+	)...)...)
+	if err != nil {
+		return fmt.Errorf("%s: target producer: %w", t.id, err)
+	}
+	defer producer.Close()
+
+	taskCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	t.failure = cancel
+	t.status.set(StateRunning, nil)
+
+	flush := time.NewTicker(f.cfg.OffsetFlushInterval)
+	defer flush.Stop()
+	for taskCtx.Err() == nil {
+		fetches := consumer.PollRecords(taskCtx, f.consumer.maxPollRecords)
+		if taskCtx.Err() != nil {
+			break
+		}
+		fetches.EachError(func(topic string, p int32, err error) { t.fetchError(taskCtx, consumer, topicPartition{topic, p}, err) })
+		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+			ps := t.parts[topicPartition{fp.Topic, fp.Partition}]
+			if ps == nil || len(fp.Records) == 0 {
+				return
+			}
+			for _, r := range fp.Records {
+				ps.mu.Lock()
+				ps.pos.sent(r.Offset)
+				ps.mu.Unlock()
+				ps.next = r.Offset + 1
+				producer.Produce(taskCtx, &kgo.Record{
+					Topic:     ps.remote,
+					Partition: r.Partition,
+					Key:       r.Key,
+					Value:     r.Value,
+					Headers:   r.Headers,
+					Timestamp: r.Timestamp,
+				}, ps.onAck)
+			}
+		})
+		select {
+		case <-flush.C:
+			if err := t.commit(taskCtx, producer); err != nil {
+				t.log.Warn("writing positions failed; will retry at the next flush", "err", err)
+			}
+		default:
+		}
+	}
+
+	// Stop: let what is in flight land, then record how far it got.
+	stopCtx, stopCancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+	defer stopCancel()
+	if err := producer.Flush(stopCtx); err != nil {
+		t.log.Warn("records still in flight at stop; they will be copied again after restart", "err", err)
+	}
+	if err := t.commit(stopCtx, producer); err != nil {
+		t.log.Error("writing positions at stop failed; records since the last flush will be copied again", "err", err)
+	}
+	f.flushSyncs(stopCtx)
+	if cause := context.Cause(taskCtx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return nil
+}
+
+func isolation(readCommitted bool) kgo.IsolationLevel {
+	if readCommitted {
+		return kgo.ReadCommitted()
+	}
+	return kgo.ReadUncommitted()
+}
+
+// startOffsets decides where each partition resumes: one past its stored
+// position, or the log start (log end with auto.offset.reset=latest) for a
+// partition never copied. A stored position below the log start means
+// records were deleted before they were copied: that fails the task unless
+// data.loss.policy=skip.
+func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo.Offset, error) {
+	f := t.flow
+	topics := map[string]bool{}
+	for _, tp := range t.tps {
+		topics[tp.Topic] = true
+	}
+	names := make([]string, 0, len(topics))
+	for n := range topics {
+		names = append(names, n)
+	}
+	logStarts, err := f.srcAdm.ListStartOffsets(ctx, names...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: list start offsets on cluster %s: %w", t.id, f.cfg.Source, err)
+	}
+	starts := map[string]map[int32]kgo.Offset{}
+	t.parts = map[topicPartition]*partState{}
+	for _, tp := range t.tps {
+		ps := &partState{task: t, tp: tp, remote: f.cfg.Policy.FormatRemoteTopic(f.cfg.Source, tp.Topic),
+			pos: newPosition(-1), sync: checkpoint.NewSyncState(f.cfg.OffsetLagMax), written: -1}
+		ps.onAck = ps.ack
+		t.parts[tp] = ps
+		if starts[tp.Topic] == nil {
+			starts[tp.Topic] = map[int32]kgo.Offset{}
+		}
+		stored, ok := f.offsets.get(tp)
+		if !ok {
+			if f.consumer.startAtEnd {
+				starts[tp.Topic][tp.Partition] = kgo.NewOffset().AtEnd()
+			} else {
+				starts[tp.Topic][tp.Partition] = kgo.NewOffset().AtStart()
+			}
+			continue
+		}
+		ps.pos, ps.written = newPosition(stored), stored
+		next := stored + 1
+		if lo, found := logStarts.Lookup(tp.Topic, tp.Partition); found && lo.Err == nil && lo.Offset > next {
+			loss := &DataLossError{Flow: f.name, Topic: tp.Topic, Partition: tp.Partition, From: next, To: lo.Offset - 1}
+			if !f.cfg.SkipDataLoss {
+				return nil, loss
+			}
+			t.log.Error("skipping records lost on the source", "topic", tp.Topic, "partition", tp.Partition, "from", loss.From, "to", loss.To, "lost", loss.Lost())
+			t.status.lost.Add(loss.Lost())
+			next = lo.Offset
+		}
+		ps.next = next
+		starts[tp.Topic][tp.Partition] = kgo.NewOffset().At(next)
+	}
+	return starts, nil
+}
+
+// fetchError handles a partition's fetch error. Out of range means records
+// were deleted under the task (or the log was truncated): that is data
+// loss, handled as data.loss.policy says. Other non-retriable errors fail
+// the task.
+func (t *sourceTask) fetchError(ctx context.Context, consumer *kgo.Client, tp topicPartition, err error) {
+	f := t.flow
+	ps := t.parts[tp]
+	if ps == nil || errors.Is(err, context.Canceled) {
+		return
+	}
+	var lossErr *kgo.ErrDataLoss
+	switch {
+	case errors.As(err, &lossErr):
+		t.log.Error("source reported a truncated log; resuming where the client reset", "topic", tp.Topic, "partition", tp.Partition, "err", err)
+	case errors.Is(err, kerr.OffsetOutOfRange):
+		starts, lerr := f.srcAdm.ListStartOffsets(ctx, tp.Topic)
+		lo, found := starts.Lookup(tp.Topic, tp.Partition)
+		if lerr != nil || !found || lo.Err != nil {
+			t.failure(&PartitionError{Flow: f.name, Topic: tp.Topic, Partition: tp.Partition, Offset: ps.next, Err: fmt.Errorf("offset out of range, and the log start could not be read: %w", errors.Join(err, lerr))})
+			return
+		}
+		if lo.Offset <= ps.next {
+			t.failure(&PartitionError{Flow: f.name, Topic: tp.Topic, Partition: tp.Partition, Offset: ps.next, Err: fmt.Errorf("offset out of range although the log starts at %d: the source log was truncated", lo.Offset)})
+			return
+		}
+		loss := &DataLossError{Flow: f.name, Topic: tp.Topic, Partition: tp.Partition, From: ps.next, To: lo.Offset - 1}
+		if !f.cfg.SkipDataLoss {
+			t.failure(loss)
+			return
+		}
+		t.log.Error("skipping records lost on the source", "topic", tp.Topic, "partition", tp.Partition, "from", loss.From, "to", loss.To, "lost", loss.Lost())
+		t.status.lost.Add(loss.Lost())
+		ps.next = lo.Offset
+		consumer.SetOffsets(map[string]map[int32]kgo.EpochOffset{tp.Topic: {tp.Partition: {Epoch: -1, Offset: lo.Offset}}})
+	case !kerr.IsRetriable(err):
+		t.failure(&PartitionError{Flow: f.name, Topic: tp.Topic, Partition: tp.Partition, Offset: ps.next, Err: fmt.Errorf("fetch from cluster %s: %w", f.cfg.Source, err)})
+	default:
+		t.log.Debug("retriable fetch error", "topic", tp.Topic, "partition", tp.Partition, "err", err)
+	}
+}
+
+// commit writes the positions acknowledged since the last commit to the
+// offsets topic and sends the delayed offset syncs.
+func (t *sourceTask) commit(ctx context.Context, producer *kgo.Client) error {
+	positions := map[topicPartition]int64{}
+	var syncs []checkpoint.OffsetSync
+	for tp, ps := range t.parts {
+		ps.mu.Lock()
+		if ps.pos.acked > ps.written {
+			positions[tp] = ps.pos.acked
+		}
+		if s, ok := ps.sync.TakeDelayed(); ok {
+			syncs = append(syncs, s)
+		}
+		ps.mu.Unlock()
+	}
+	if err := t.flow.offsets.write(ctx, producer, positions); err != nil {
+		return err
+	}
+	for tp, off := range positions {
+		ps := t.parts[tp]
+		ps.mu.Lock()
+		ps.written = off
+		ps.mu.Unlock()
+	}
+	for _, s := range syncs {
+		t.flow.sendSync(s)
+	}
+	return nil
+}

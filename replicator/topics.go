@@ -1,0 +1,152 @@
+package replicator
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+)
+
+// syncTopics lists the source's topics, creates the missing remote topics
+// with the source's partition count, replication.factor and copyable
+// configs, raises the partition count of remote topics that have fewer,
+// and returns the source partitions whose remote partition exists.
+func (f *flow) syncTopics(ctx context.Context) ([]topicPartition, error) {
+	srcTopics, err := f.srcAdm.ListTopics(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list topics on cluster %s: %w", f.cfg.Source, err)
+	}
+	var names, remotes []string
+	for _, d := range srcTopics.Sorted() {
+		if d.Err == nil && f.cfg.Topics.Replicate(d.Topic) {
+			names = append(names, d.Topic)
+			remotes = append(remotes, f.remote(d.Topic))
+		}
+	}
+	if len(names) == 0 {
+		f.replicated = nil
+		return nil, nil
+	}
+	tgtTopics, err := f.tgtAdm.ListTopics(ctx, remotes...)
+	if err != nil {
+		return nil, fmt.Errorf("list topics on cluster %s: %w", f.cfg.Target, err)
+	}
+	var missing []string
+	for _, name := range names {
+		want := len(srcTopics[name].Partitions)
+		td, ok := tgtTopics[f.remote(name)]
+		switch {
+		case !ok || td.Err != nil:
+			missing = append(missing, name)
+		case len(td.Partitions) < want:
+			resp, err := f.tgtAdm.UpdatePartitions(ctx, want, td.Topic)
+			if err == nil {
+				err = resp.Error()
+			}
+			if err != nil {
+				f.log.Warn("raising partition count of remote topic failed", "topic", td.Topic, "partitions", want, "err", err)
+			} else {
+				f.log.Info("raised partition count of remote topic", "topic", td.Topic, "from", len(td.Partitions), "to", want)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		f.createRemoteTopics(ctx, srcTopics, missing)
+	}
+	// Read back what exists, so tasks only get partitions they can write.
+	tgtTopics, err = f.tgtAdm.ListTopics(ctx, remotes...)
+	if err != nil {
+		return nil, fmt.Errorf("list topics on cluster %s: %w", f.cfg.Target, err)
+	}
+	var tps []topicPartition
+	f.replicated = f.replicated[:0]
+	for _, name := range names {
+		td, ok := tgtTopics[f.remote(name)]
+		if !ok || td.Err != nil {
+			continue
+		}
+		f.replicated = append(f.replicated, name)
+		for p := range int32(min(len(srcTopics[name].Partitions), len(td.Partitions))) {
+			tps = append(tps, topicPartition{name, p})
+		}
+	}
+	return tps, nil
+}
+
+func (f *flow) remote(topic string) string { return f.cfg.Policy.FormatRemoteTopic(f.cfg.Source, topic) }
+
+func (f *flow) createRemoteTopics(ctx context.Context, srcTopics kadm.TopicDetails, names []string) {
+	described, err := f.srcAdm.DescribeTopicConfigs(ctx, names...)
+	if err != nil {
+		f.log.Warn("describing source topic configs failed; creating remote topics without them", "err", err)
+	}
+	for _, name := range names {
+		var cfgs map[string]*string
+		if rc, err := described.On(name, nil); err == nil && rc.Err == nil {
+			cfgs = createConfigs(rc.Configs, f.cfg.ConfigExclude)
+		}
+		remote := f.remote(name)
+		parts := int32(len(srcTopics[name].Partitions))
+		resp, err := f.tgtAdm.CreateTopic(ctx, parts, f.cfg.ReplicationFactor, cfgs, remote)
+		if err == nil {
+			err = resp.Err
+		}
+		if err != nil {
+			f.log.Warn("creating remote topic failed; retrying at the next refresh", "topic", remote, "err", err)
+			continue
+		}
+		f.log.Info("created remote topic", "topic", remote, "partitions", parts, "replication_factor", f.cfg.ReplicationFactor, "configs", len(cfgs))
+	}
+}
+
+// syncConfigs copies topic config changes from the source to the remote
+// topics of the topics being replicated.
+func (f *flow) syncConfigs(ctx context.Context) {
+	if len(f.replicated) == 0 {
+		return
+	}
+	names := slices.Clone(f.replicated)
+	remotes := make([]string, len(names))
+	for i, n := range names {
+		remotes[i] = f.remote(n)
+	}
+	src, err := f.srcAdm.DescribeTopicConfigs(ctx, names...)
+	if err != nil {
+		f.log.Warn("config sync: describing source configs failed", "err", err)
+		return
+	}
+	tgt, err := f.tgtAdm.DescribeTopicConfigs(ctx, remotes...)
+	if err != nil {
+		f.log.Warn("config sync: describing target configs failed", "err", err)
+		return
+	}
+	for i, name := range names {
+		s, err1 := src.On(name, nil)
+		t, err2 := tgt.On(remotes[i], nil)
+		if err1 != nil || err2 != nil || s.Err != nil || t.Err != nil {
+			continue
+		}
+		changes := configChanges(s.Configs, t.Configs, f.cfg.ConfigExclude, f.cfg.UseDefaultsFrom == "source")
+		if len(changes) == 0 {
+			continue
+		}
+		resp, err := f.tgtAdm.AlterTopicConfigs(ctx, changes, remotes[i])
+		if err == nil {
+			for _, r := range resp {
+				if r.Err != nil {
+					err = r.Err
+				}
+			}
+		}
+		if err != nil {
+			f.log.Warn("config sync failed", "topic", remotes[i], "err", err)
+			continue
+		}
+		keys := make([]string, len(changes))
+		for j, c := range changes {
+			keys[j] = c.Name
+		}
+		f.log.Info("synced topic configs", "topic", remotes[i], "changed", keys)
+	}
+}

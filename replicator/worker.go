@@ -1,0 +1,80 @@
+package replicator
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/strait-replicator/strait/configs"
+)
+
+// Worker runs every enabled flow of a configuration in this process: a
+// Kafka Connect worker in a group of one.
+type Worker struct {
+	flows []*flow
+	log   *slog.Logger
+	ran   atomic.Bool
+}
+
+// TaskStatus is one task's state as the worker sees it.
+type TaskStatus struct {
+	ID         string // "A->B source 0"
+	Flow       string // "A->B"
+	State      string // StateRunning, StateFailed or StateUnassigned
+	Err        error  // why it failed
+	Partitions int    // partitions assigned
+	Copied     int64  // records acknowledged by the target since the task started
+	Lost       int64  // records found deleted on the source and skipped (data.loss.policy=skip)
+}
+
+// New builds a worker for cfg. It checks every client setting and reads
+// the TLS files but connects to nothing; the warnings are settings it
+// ignores.
+func New(cfg *configs.Config, log *slog.Logger) (*Worker, []string, error) {
+	w := &Worker{log: log}
+	var warnings []string
+	for _, fc := range cfg.Flows {
+		src, _ := cfg.Cluster(fc.Source)
+		tgt, _ := cfg.Cluster(fc.Target)
+		f, warn, err := newFlow(fc, src, tgt, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		warnings = append(warnings, warn...)
+		w.flows = append(w.flows, f)
+	}
+	return w, warnings, nil
+}
+
+// Run replicates until ctx is done, then stops every task, flushing its
+// positions, and returns nil. It returns early with the error of a flow
+// that cannot run at all (a cluster unreachable, internal topics that
+// cannot be created); failed tasks do not stop the worker, they show in
+// Status. Run may be called once.
+func (w *Worker) Run(ctx context.Context) error {
+	if !w.ran.CompareAndSwap(false, true) {
+		return ErrClosed
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	for _, f := range w.flows {
+		g.Go(func() error {
+			if err := f.run(ctx); err != nil {
+				return fmt.Errorf("flow %s: %w", f.name, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// Status reports every task of every flow.
+func (w *Worker) Status() []TaskStatus {
+	var out []TaskStatus
+	for _, f := range w.flows {
+		out = append(out, f.statuses()...)
+	}
+	return out
+}
