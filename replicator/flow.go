@@ -84,7 +84,8 @@ const connectTimeout = 20 * time.Second
 // the one that does not. It returns the number of brokers of each.
 func (f *flow) connect(ctx context.Context) (srcBrokers, tgtBrokers int, err error) {
 	open := func(c configs.Cluster, opts []kgo.Opt) (*kadm.Client, int, error) {
-		cl, err := kgo.NewClient(opts...)
+		// Admin answers must see topics created a moment ago.
+		cl, err := kgo.NewClient(append(slices.Clone(opts), kgo.MetadataMinAge(250*time.Millisecond))...)
 		if err != nil {
 			return nil, 0, &ClusterError{Alias: c.Alias, Servers: c.BootstrapServers, Err: err}
 		}

@@ -2,10 +2,12 @@ package replicator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // syncTopics lists the source's topics, creates the missing remote topics
@@ -91,6 +93,9 @@ func (f *flow) createRemoteTopics(ctx context.Context, srcTopics kadm.TopicDetai
 		resp, err := f.tgtAdm.CreateTopic(ctx, parts, f.cfg.ReplicationFactor, cfgs, remote)
 		if err == nil {
 			err = resp.Err
+		}
+		if errors.Is(err, kerr.TopicAlreadyExists) {
+			continue // created meanwhile, by another worker or an operator
 		}
 		if err != nil {
 			f.log.Warn("creating remote topic failed; retrying at the next refresh", "topic", remote, "err", err)

@@ -1,0 +1,146 @@
+// Command strait replicates Kafka topics between clusters, as MirrorMaker 2
+// does, from an MM2 properties file or the same settings in YAML.
+//
+//	strait run -c mm2.properties   run a worker
+//	strait demo                    replicate between two in-process clusters
+//	strait version                 print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/strait-replicator/strait/configs"
+	"github.com/strait-replicator/strait/replicator"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1 // the worker could not run (unreachable cluster, ...)
+	exitConfig = 2 // bad command line or configuration
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: strait <command> [flags]
+
+commands:
+  run -c FILE     run a worker for an MM2 properties file (or .yaml/.yml)
+  demo            replicate between two in-process clusters and check the copies
+  version         print the version
+
+Run 'strait <command> -h' for the flags of a command.
+`)
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitConfig
+	}
+	switch args[0] {
+	case "run":
+		return runWorker(args[1:], stdout, stderr)
+	case "demo":
+		return runDemo(args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "strait", buildVersion())
+		return exitOK
+	case "help", "-h", "--help":
+		usage(stdout)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "strait: unknown command %q\n", args[0])
+		usage(stderr)
+		return exitConfig
+	}
+}
+
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return version
+}
+
+// newLogger builds the process logger: text or JSON on stderr.
+func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text or json", format)
+}
+
+func runWorker(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("strait run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("c", "", "configuration file: MM2 properties, or YAML by its .yaml/.yml extension")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return exitConfig
+	}
+	log, err := newLogger(*logFormat, *logLevel, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "strait:", err)
+		return exitConfig
+	}
+	if *file == "" {
+		fmt.Fprintln(stderr, "strait run: -c FILE is required")
+		return exitConfig
+	}
+	cfg, warnings, err := configs.Load(*file, os.Environ())
+	for _, w := range warnings {
+		log.Warn(w, "file", *file)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "strait: %s: %v\n", *file, err)
+		return exitConfig
+	}
+	w, warnings, err := replicator.New(cfg, log)
+	for _, wn := range warnings {
+		log.Warn(wn, "file", *file)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "strait: %s: %v\n", *file, err)
+		return exitConfig
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	for _, f := range cfg.Flows {
+		log.Info("starting flow", "flow", f.Name(), "tasks_max", f.TasksMax, "offsets_topic", f.OffsetsTopic)
+	}
+	if err := w.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		log.Error("worker stopped", "err", err)
+		fmt.Fprintln(stderr, "strait:", err)
+		return exitFailed
+	}
+	log.Info("stopped")
+	return exitOK
+}
