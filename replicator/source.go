@@ -42,12 +42,33 @@ type partState struct {
 	sync    checkpoint.SyncState
 	written int64 // last position written to the offsets topic; -1 for none
 	next    int64 // next upstream offset expected from the source (poll loop only)
+
+	// largest is the largest record refused as too large: a broker refuses
+	// the whole batch, so the first failed offset need not be the culprit.
+	largest struct {
+		offset int64
+		size   int
+		err    error
+	}
+}
+
+func recordSize(r *kgo.Record) int {
+	n := len(r.Key) + len(r.Value)
+	for _, h := range r.Headers {
+		n += len(h.Key) + len(h.Value)
+	}
+	return n
 }
 
 func (ps *partState) ack(r *kgo.Record, err error) {
 	t := ps.task
 	ps.mu.Lock()
 	up, _ := ps.pos.ack(err == nil)
+	if errors.Is(err, kerr.MessageTooLarge) {
+		if size := recordSize(r); size > ps.largest.size {
+			ps.largest.offset, ps.largest.size, ps.largest.err = up, size, err
+		}
+	}
 	var sync checkpoint.OffsetSync
 	due := false
 	if err == nil && !ps.pos.failed {
@@ -175,9 +196,29 @@ func (t *sourceTask) run(ctx context.Context) error {
 	}
 	f.flushSyncs(stopCtx)
 	if cause := context.Cause(taskCtx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return cause
+		return t.culprit(cause)
 	}
 	return nil
+}
+
+// culprit names the record a too-large failure is about: the largest
+// refused record rather than the first of its batch.
+func (t *sourceTask) culprit(cause error) error {
+	var pe *PartitionError
+	if !errors.As(cause, &pe) {
+		return cause
+	}
+	ps := t.parts[topicPartition{pe.Topic, pe.Partition}]
+	if ps == nil {
+		return cause
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.largest.err == nil {
+		return cause
+	}
+	return &PartitionError{Flow: pe.Flow, Topic: pe.Topic, Partition: pe.Partition, Offset: ps.largest.offset,
+		Err: fmt.Errorf("record of %d bytes refused by %s/%d on cluster %s (max.message.bytes): %w", ps.largest.size, ps.remote, pe.Partition, t.flow.cfg.Target, ps.largest.err)}
 }
 
 func isolation(readCommitted bool) kgo.IsolationLevel {

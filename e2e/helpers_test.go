@@ -1,0 +1,333 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/strait-replicator/strait/configs"
+	"github.com/strait-replicator/strait/internal/kafkatest"
+	"github.com/strait-replicator/strait/replicator"
+)
+
+// cluster is a kfake cluster with the helpers the tests use.
+type cluster struct {
+	alias string
+	*kfake.Cluster
+}
+
+func newCluster(t *testing.T, alias string, brokers int) *cluster {
+	t.Helper()
+	c, err := kafkatest.NewCluster(alias, brokers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return &cluster{alias, c}
+}
+
+func (c *cluster) seeds() string { return strings.Join(c.ListenAddrs(), ",") }
+
+func (c *cluster) client(t *testing.T, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.MetadataMinAge(100 * time.Millisecond)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+func (c *cluster) admin(t *testing.T) *kadm.Client { return kadm.NewClient(c.client(t)) }
+
+// createTopic creates topic with partitions and configs.
+func (c *cluster) createTopic(t *testing.T, topic string, partitions int32, cfgs map[string]string) {
+	t.Helper()
+	m := map[string]*string{}
+	for k, v := range cfgs {
+		m[k] = &v
+	}
+	resp, err := c.admin(t).CreateTopic(context.Background(), partitions, 3, m, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatalf("create %s on %s: %v", topic, c.alias, err)
+	}
+}
+
+// record builds the i-th test record of a stream named tag: keys (some
+// null), a unique value (some null), headers and an explicit timestamp.
+func record(tag string, partition int32, i int) *kgo.Record {
+	r := &kgo.Record{
+		Partition: partition,
+		Key:       []byte(fmt.Sprintf("key-%d", i%101)),
+		Value:     []byte(fmt.Sprintf("%s-%d-%d", tag, partition, i)),
+		Headers:   []kgo.RecordHeader{{Key: "h1", Value: []byte(strconv.Itoa(i))}, {Key: "empty", Value: []byte{}}},
+		Timestamp: time.UnixMilli(1_600_000_000_000 + int64(i)*7),
+	}
+	if i%13 == 0 {
+		r.Key = nil
+	}
+	if i%17 == 0 {
+		// A null value is not unique: keep the key unique instead so
+		// every record's digest still differs.
+		r.Value = nil
+		r.Key = []byte(fmt.Sprintf("tombstone-%s-%d-%d", tag, partition, i))
+	}
+	return r
+}
+
+// produce writes n records to each of partitions of topic, synchronously.
+func (c *cluster) produce(t *testing.T, topic string, partitions int32, from, n int, tag string) {
+	t.Helper()
+	cl := c.client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.DefaultProduceTopic(topic))
+	var recs []*kgo.Record
+	for p := range partitions {
+		for i := from; i < from+n; i++ {
+			recs = append(recs, record(tag, p, i))
+		}
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatalf("produce to %s on %s: %v", topic, c.alias, err)
+	}
+}
+
+// endOffsets sums topic's end offsets, or -1 if the topic does not exist.
+func (c *cluster) endOffsets(t *testing.T, topic string) int64 {
+	t.Helper()
+	ends, err := c.admin(t).ListEndOffsets(context.Background(), topic)
+	if err != nil || ends.Error() != nil {
+		return -1
+	}
+	var total int64
+	ends.Each(func(o kadm.ListedOffset) { total += o.Offset })
+	return total
+}
+
+func (c *cluster) topics(t *testing.T) []string {
+	t.Helper()
+	td, err := c.admin(t).ListTopics(context.Background())
+	if err != nil {
+		t.Fatalf("list topics on %s: %v", c.alias, err)
+	}
+	return td.Names()
+}
+
+func (c *cluster) read(t *testing.T, topic string) map[int32][]kafkatest.Digest {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	d, err := kafkatest.ReadTopic(ctx, c.ListenAddrs(), topic)
+	if err != nil {
+		t.Fatalf("read %s on %s: %v", topic, c.alias, err)
+	}
+	return d
+}
+
+// waitFor polls cond every 50 ms until it holds or timeout passes; the
+// message of the last poll says what was awaited.
+func waitFor(t *testing.T, timeout time.Duration, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, msg := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", timeout, msg)
+		}
+		time.Sleep(50 * time.Millisecond) // polling interval, not synchronisation
+	}
+}
+
+// waitCopied waits until topic on dst has as many records as want.
+func waitCopied(t *testing.T, dst *cluster, topic string, want int64, timeout time.Duration) {
+	t.Helper()
+	waitFor(t, timeout, func() (bool, string) {
+		got := dst.endOffsets(t, topic)
+		return got == want, fmt.Sprintf("%s on %s has %d records, want %d", topic, dst.alias, got, want)
+	})
+}
+
+// props builds an MM2 properties file for the clusters with fast intervals
+// and extra lines.
+func props(clusters []*cluster, extra ...string) string {
+	var b strings.Builder
+	aliases := make([]string, len(clusters))
+	for i, c := range clusters {
+		aliases[i] = c.alias
+		fmt.Fprintf(&b, "%s.bootstrap.servers = %s\n", c.alias, c.seeds())
+	}
+	fmt.Fprintf(&b, "clusters = %s\n", strings.Join(aliases, ", "))
+	b.WriteString("refresh.topics.interval.seconds = 1\nsync.topic.configs.interval.seconds = 1\noffset.flush.interval.ms = 500\n")
+	for _, e := range extra {
+		b.WriteString(e + "\n")
+	}
+	return b.String()
+}
+
+// worker is Strait running in-process.
+type worker struct {
+	*replicator.Worker
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startWorker runs a worker for the properties text until the test ends or
+// stop is called.
+func startWorker(t *testing.T, text string) *worker {
+	t.Helper()
+	cfg, _, err := configs.Parse([]byte(text), configs.Properties, nil)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	w, _, err := replicator.New(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	wk := &worker{Worker: w, cancel: cancel, done: make(chan error, 1)}
+	go func() { wk.done <- w.Run(ctx) }() // joined by stop
+	t.Cleanup(func() { wk.stop(t) })
+	return wk
+}
+
+// stop stops the worker and waits for it; it may be called more than once.
+func (w *worker) stop(t *testing.T) {
+	t.Helper()
+	w.cancel()
+	select {
+	case err, ok := <-w.done:
+		if ok && err != nil {
+			t.Errorf("worker: %v", err)
+		}
+		if ok {
+			close(w.done)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("worker did not stop within 15 s")
+	}
+}
+
+// testWriter sends logs to t.Log while the test runs.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// straitBinary builds cmd/strait once per test run.
+func straitBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "strait-e2e-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "strait")
+		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/strait").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// writeFile writes content to a file in the test's temp dir.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// process is `strait run` as a child process.
+type process struct {
+	cmd    *exec.Cmd
+	output *syncBuffer
+	exited chan struct{}
+	err    error
+}
+
+func startProcess(t *testing.T, args ...string) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command(straitBinary(t), args...), output: &syncBuffer{}, exited: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.exited) }() // joined through exited
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	return p
+}
+
+// wait waits for the process to exit and returns its exit code.
+func (p *process) wait(t *testing.T, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.exited:
+	case <-time.After(timeout):
+		t.Fatalf("strait did not exit within %s; output:\n%s", timeout, p.output)
+	}
+	var ee *exec.ExitError
+	if errors.As(p.err, &ee) {
+		return ee.ExitCode()
+	}
+	if p.err != nil {
+		t.Fatalf("wait: %v", p.err)
+	}
+	return 0
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
