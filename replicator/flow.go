@@ -159,33 +159,51 @@ func newTicker(d time.Duration) *time.Ticker {
 }
 
 func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
-	if int(f.cfg.ReplicationFactor) > tgtBrokers {
-		return &ClusterError{Alias: f.tgt.Alias, Servers: f.tgt.BootstrapServers,
-			Err: fmt.Errorf("has %d broker(s), fewer than replication.factor = %d for remote topics: lower replication.factor", tgtBrokers, f.cfg.ReplicationFactor)}
+	targetTopics := []internalTopic{
+		{f.cfg.OffsetsTopic, f.cfg.OffsetsTopicPartitions, f.cfg.OffsetsTopicRF, configs.KeyOffsetStorageRF},
+		{f.cfg.ConfigsTopic, 1, f.cfg.ConfigsTopicRF, configs.KeyConfigStorageRF},
+		{f.cfg.StatusTopic, f.cfg.StatusTopicPartitions, f.cfg.StatusTopicRF, configs.KeyStatusStorageRF},
 	}
-	err := ensureInternalTopics(ctx, f.tgtAdm, f.tgt.Alias, tgtBrokers,
-		internalTopic{f.cfg.OffsetsTopic, f.cfg.OffsetsTopicPartitions, f.cfg.OffsetsTopicRF, configs.KeyOffsetStorageRF},
-		internalTopic{f.cfg.ConfigsTopic, 1, f.cfg.ConfigsTopicRF, configs.KeyConfigStorageRF},
-		internalTopic{f.cfg.StatusTopic, f.cfg.StatusTopicPartitions, f.cfg.StatusTopicRF, configs.KeyStatusStorageRF},
-	)
-	if err != nil {
+	var syncTopic internalTopic
+	syncOnTarget := false
+	if f.cfg.EmitOffsetSyncs {
+		syncTopic.name, syncOnTarget = f.cfg.OffsetSyncsTopic()
+		syncTopic.partitions, syncTopic.rf, syncTopic.rfKey = 1, f.cfg.OffsetSyncsTopicRF, configs.KeyOffsetSyncsTopicRF
+	}
+	// Every replication factor the clusters cannot meet, at once.
+	var problems []error
+	check := func(alias string, brokers int, rf int16, key, what string) {
+		if int(rf) > brokers {
+			problems = append(problems, fmt.Errorf("cluster %s has %d broker(s), fewer than %s = %d (%s): lower %s", alias, brokers, key, rf, what, key))
+		}
+	}
+	check(f.tgt.Alias, tgtBrokers, f.cfg.ReplicationFactor, configs.KeyReplicationFactor, "remote topics")
+	for _, t := range targetTopics {
+		check(f.tgt.Alias, tgtBrokers, t.rf, t.rfKey, t.name)
+	}
+	syncAdm, syncAlias, syncBrokers, syncOpts := f.srcAdm, f.src.Alias, srcBrokers, f.srcOpts
+	if syncOnTarget {
+		syncAdm, syncAlias, syncBrokers, syncOpts = f.tgtAdm, f.tgt.Alias, tgtBrokers, f.tgtOpts
+	}
+	if f.cfg.EmitOffsetSyncs {
+		check(syncAlias, syncBrokers, syncTopic.rf, syncTopic.rfKey, syncTopic.name)
+	}
+	if len(problems) > 0 {
+		return errors.Join(problems...)
+	}
+	if err := ensureInternalTopics(ctx, f.tgtAdm, f.tgt.Alias, targetTopics...); err != nil {
 		return err
 	}
 	if !f.cfg.EmitOffsetSyncs {
 		return nil
 	}
-	topic, onTarget := f.cfg.OffsetSyncsTopic()
-	adm, alias, brokers, opts := f.srcAdm, f.src.Alias, srcBrokers, f.srcOpts
-	if onTarget {
-		adm, alias, brokers, opts = f.tgtAdm, f.tgt.Alias, tgtBrokers, f.tgtOpts
-	}
-	if err := ensureInternalTopics(ctx, adm, alias, brokers,
-		internalTopic{topic, 1, f.cfg.OffsetSyncsTopicRF, configs.KeyOffsetSyncsTopicRF}); err != nil {
+	if err := ensureInternalTopics(ctx, syncAdm, syncAlias, syncTopic); err != nil {
 		return err
 	}
-	f.syncTopic = topic
-	f.syncs, err = kgo.NewClient(append(slices.Clone(opts),
-		kgo.DefaultProduceTopic(topic),
+	f.syncTopic = syncTopic.name
+	var err error
+	f.syncs, err = kgo.NewClient(append(slices.Clone(syncOpts),
+		kgo.DefaultProduceTopic(syncTopic.name),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 	)...)
 	return err

@@ -18,19 +18,9 @@ type internalTopic struct {
 }
 
 // ensureInternalTopics creates the topics that are missing, compacted, as
-// MM2 does. It first checks the cluster has as many brokers as each
-// replication factor asks, and names the key to lower where it has not. An
-// existing topic is not re-checked, as in MM2.
-func ensureInternalTopics(ctx context.Context, adm *kadm.Client, alias string, brokers int, topics ...internalTopic) error {
-	var errs []error
-	for _, t := range topics {
-		if int(t.rf) > brokers {
-			errs = append(errs, fmt.Errorf("cluster %s has %d broker(s), fewer than %s = %d for topic %s: lower %s", alias, brokers, t.rfKey, t.rf, t.name, t.rfKey))
-		}
-	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
+// MM2 does. The caller has checked the cluster has brokers enough for each
+// replication factor. An existing topic is not re-checked, as in MM2.
+func ensureInternalTopics(ctx context.Context, adm *kadm.Client, alias string, topics ...internalTopic) error {
 	compact := "compact"
 	for _, t := range topics {
 		resp, err := adm.CreateTopic(ctx, t.partitions, t.rf, map[string]*string{"cleanup.policy": &compact}, t.name)

@@ -1,0 +1,251 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/strait-replicator/strait/internal/kafkatest"
+)
+
+// analysis is how a remote topic compares with its source after restarts.
+type analysis struct {
+	copied int // distinct source records present on the target
+	dups   int // records copied more than once
+}
+
+// analyse checks that every partition of dst is its source with records
+// replayed, never skipped: each target record is a source record, and a
+// source record only appears after every earlier one has.
+func analyse(src, dst map[int32][]kafkatest.Digest) (analysis, error) {
+	var a analysis
+	for p, d := range dst {
+		pos := make(map[kafkatest.Digest]int, len(src[p]))
+		for i, s := range src[p] {
+			pos[s] = i
+		}
+		next := 0
+		for j, rec := range d {
+			i, ok := pos[rec]
+			switch {
+			case !ok:
+				return a, fmt.Errorf("partition %d record %d is not a source record", p, j)
+			case i == next:
+				next++
+			case i < next:
+				a.dups++
+			default:
+				return a, fmt.Errorf("partition %d: source records %d to %d were skipped (lost)", p, next, i-1)
+			}
+		}
+		a.copied += next
+	}
+	return a, nil
+}
+
+// background produces to topic on c until stopped, rate records per
+// second over partitions, each record unique.
+type background struct {
+	stopOnce sync.Once
+	stopCh   chan struct{}
+	done     chan error
+}
+
+func produceInBackground(t *testing.T, c *cluster, topic string, partitions int32, perTick int, tick time.Duration) *background {
+	t.Helper()
+	cl := c.client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.DefaultProduceTopic(topic))
+	b := &background{stopCh: make(chan struct{}), done: make(chan error, 1)}
+	go func() { // joined by stop
+		ticker := time.NewTicker(tick)
+		defer ticker.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-b.stopCh:
+				b.done <- nil
+				return
+			case <-ticker.C:
+			}
+			var recs []*kgo.Record
+			for p := range partitions {
+				for k := range perTick {
+					recs = append(recs, record("bg", p, i*perTick+k))
+				}
+			}
+			if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+				b.done <- err
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { b.stop(t) })
+	return b
+}
+
+func (b *background) stop(t *testing.T) {
+	b.stopOnce.Do(func() {
+		close(b.stopCh)
+		if err := <-b.done; err != nil {
+			t.Errorf("background producer: %v", err)
+		}
+	})
+}
+
+// TestRestartNoLoss runs strait as a process under continuous production:
+// SIGTERM mid-stream and restart loses nothing and duplicates nothing
+// (positions are flushed at stop); kill -9 mid-stream and restart loses
+// nothing and duplicates at most what was copied since the last position
+// flush.
+func TestRestartNoLoss(t *testing.T) {
+	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
+	a.createTopic(t, "orders", 4, nil)
+	const (
+		flushInterval = 500 * time.Millisecond
+		perTick       = 25 // per partition
+		tick          = 20 * time.Millisecond
+		rate          = 4 * perTick * int(time.Second/tick) // records/s: 5000
+	)
+	cfg := writeFile(t, "mm2.properties", props([]*cluster{a, b}, "A->B.enabled = true", "tasks.max = 2",
+		fmt.Sprintf("offset.flush.interval.ms = %d", flushInterval.Milliseconds())))
+	bg := produceInBackground(t, a, "orders", 4, perTick, tick)
+
+	copiedAtLeast := func(n int64) {
+		waitFor(t, 60*time.Second, func() (bool, string) {
+			got := b.endOffsets(t, "A.orders")
+			return got >= n, fmt.Sprintf("A.orders has %d records, want at least %d", got, n)
+		})
+	}
+	check := func() analysis {
+		t.Helper()
+		// Target first: the source read after it holds every record the
+		// target can have.
+		dst := b.read(t, "A.orders")
+		an, err := analyse(a.read(t, "orders"), dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return an
+	}
+
+	p1 := startProcess(t, "run", "-c", cfg)
+	copiedAtLeast(3000)
+	p1.cmd.Process.Signal(syscall.SIGTERM)
+	stopped := time.Now()
+	if code := p1.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit code after SIGTERM = %d, want 0; output:\n%s", code, p1.output)
+	}
+	t.Logf("SIGTERM: stopped in %s", time.Since(stopped).Round(time.Millisecond))
+
+	p2 := startProcess(t, "run", "-c", cfg)
+	copiedAtLeast(b.endOffsets(t, "A.orders") + 3000)
+	afterTerm := check()
+	t.Logf("after SIGTERM and restart: %d records copied, %d duplicates", afterTerm.copied, afterTerm.dups)
+	// Bound after a graceful stop: zero. Every acknowledged position is
+	// written before the process exits, so the restart resumes exactly.
+	if afterTerm.dups != 0 {
+		t.Errorf("%d duplicates after SIGTERM, want 0", afterTerm.dups)
+	}
+
+	// Let it catch up, so that the records at risk are those of the last
+	// flush interval, then crash it.
+	waitFor(t, 30*time.Second, func() (bool, string) {
+		lag := a.endOffsets(t, "orders") - b.endOffsets(t, "A.orders")
+		return lag < int64(rate/10), fmt.Sprintf("lag %d", lag)
+	})
+	if err := p2.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	p2.wait(t, 10*time.Second)
+
+	p3 := startProcess(t, "run", "-c", cfg)
+	copiedAtLeast(b.endOffsets(t, "A.orders") + 2000)
+	bg.stop(t)
+	want := a.endOffsets(t, "orders")
+	var final analysis
+	waitFor(t, 60*time.Second, func() (bool, string) {
+		final = check()
+		return int64(final.copied) == want, fmt.Sprintf("%d of %d source records copied", final.copied, want)
+	})
+	killDups := final.dups - afterTerm.dups
+	// Bound after kill -9: the records copied since the last position
+	// flush, at most two flush intervals of production plus the lag
+	// allowed at the kill (rate/10).
+	bound := int(float64(rate)*(2*flushInterval).Seconds()) + rate/10
+	t.Logf("after kill -9 and restart: %d records, %d duplicates (bound %d); no record lost", final.copied, killDups, bound)
+	if killDups > bound {
+		t.Errorf("%d duplicates after kill -9, more than the bound %d", killDups, bound)
+	}
+
+	p3.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p3.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit code after SIGTERM = %d, want 0; output:\n%s", code, p3.output)
+	}
+}
+
+// TestBadInputs: each invalid configuration exits 2 naming the key, before
+// connecting to anything; an unreachable cluster exits 1 naming it.
+func TestBadInputs(t *testing.T) {
+	base := "clusters = A, B\nA.bootstrap.servers = 127.0.0.1:1\nB.bootstrap.servers = 127.0.0.1:2\nA->B.enabled = true\n"
+	tests := []struct {
+		name, extra string
+		mention     []string
+	}{
+		{"bad value", "tasks.max = lots", []string{"tasks.max", "not an integer"}},
+		{"unknown alias", "A->C.enabled = true", []string{"A->C.enabled", "unknown cluster alias"}},
+		{"flow to itself", "B->B.enabled = true", []string{"B->B.enabled", "to itself"}},
+		{"invalid regex", "A->B.topics = orders(", []string{"A->B.topics", "regular expression"}},
+		{"two problems", "tasks.max = 0\nA->B.topics.exclude = [", []string{"tasks.max", "A->B.topics.exclude", "2 invalid"}},
+		{"bad client setting", "A.consumer.isolation.level = dirty", []string{"consumer.isolation.level"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := startProcess(t, "run", "-c", writeFile(t, "bad.properties", base+tt.extra+"\n"))
+			if code := p.wait(t, 10*time.Second); code != 2 {
+				t.Fatalf("exit code %d, want 2; output:\n%s", code, p.output)
+			}
+			for _, m := range tt.mention {
+				if !strings.Contains(p.output.String(), m) {
+					t.Errorf("output does not mention %q:\n%s", m, p.output)
+				}
+			}
+		})
+	}
+	t.Run("yaml", func(t *testing.T) {
+		p := startProcess(t, "run", "-c", writeFile(t, "bad.yaml", "clusters: [A, B]\nA->B:\n  enabled: maybe\n"))
+		if code := p.wait(t, 10*time.Second); code != 2 || !strings.Contains(p.output.String(), "A->B.enabled") {
+			t.Fatalf("exit code %d; output:\n%s", code, p.output)
+		}
+	})
+	t.Run("unreachable cluster", func(t *testing.T) {
+		p := startProcess(t, "run", "-c", writeFile(t, "mm2.properties", base))
+		if code := p.wait(t, 30*time.Second); code != 1 {
+			t.Fatalf("exit code %d, want 1; output:\n%s", code, p.output)
+		}
+		if out := p.output.String(); !strings.Contains(out, "cluster A") || !strings.Contains(out, "127.0.0.1:1") || !strings.Contains(out, "unreachable") {
+			t.Errorf("output does not name cluster A and its address:\n%s", out)
+		}
+	})
+	t.Run("too few brokers", func(t *testing.T) {
+		a, b := newCluster(t, "A", 1), newCluster(t, "B", 1)
+		p := startProcess(t, "run", "-c", writeFile(t, "mm2.properties", props([]*cluster{a, b}, "A->B.enabled = true")))
+		if code := p.wait(t, 30*time.Second); code != 1 {
+			t.Fatalf("exit code %d, want 1; output:\n%s", code, p.output)
+		}
+		for _, key := range []string{"lower replication.factor", "lower offset.storage.replication.factor", "lower offset-syncs.topic.replication.factor"} {
+			if !strings.Contains(p.output.String(), key) {
+				t.Errorf("output does not say %q:\n%s", key, p.output)
+			}
+		}
+	})
+	t.Run("version", func(t *testing.T) {
+		p := startProcess(t, "version")
+		if code := p.wait(t, 10*time.Second); code != 0 || !strings.HasPrefix(p.output.String(), "strait ") {
+			t.Fatalf("exit code %d; output %q", code, p.output)
+		}
+	})
+}
