@@ -76,7 +76,9 @@ func (f *flow) syncTopics(ctx context.Context) ([]topicPartition, error) {
 	return tps, nil
 }
 
-func (f *flow) remote(topic string) string { return f.cfg.Policy.FormatRemoteTopic(f.cfg.Source, topic) }
+func (f *flow) remote(topic string) string {
+	return f.cfg.Policy.FormatRemoteTopic(f.cfg.Source, topic)
+}
 
 func (f *flow) createRemoteTopics(ctx context.Context, srcTopics kadm.TopicDetails, names []string) {
 	described, err := f.srcAdm.DescribeTopicConfigs(ctx, names...)

@@ -329,4 +329,3 @@ func userTopics(names []string) []string {
 	}
 	return out
 }
-
