@@ -190,14 +190,14 @@ type worker struct {
 
 // startWorker runs a worker for the properties text until the test ends or
 // stop is called.
-func startWorker(t *testing.T, text string) *worker {
+func startWorker(t *testing.T, text string, opts ...replicator.Option) *worker {
 	t.Helper()
 	cfg, _, err := configs.Parse([]byte(text), configs.Properties, nil)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	w, _, err := replicator.New(cfg, log)
+	w, _, err := replicator.New(cfg, log, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,7 @@ type flow struct {
 	consumer     consumerSettings
 	producerOpts []kgo.Opt
 
+	metrics        *metrics
 	srcAdm, tgtAdm *kadm.Client
 	offsets        *offsetStore
 	syncs          *kgo.Client // nil when offset syncs are off
@@ -57,8 +58,8 @@ type runningTask struct {
 	done   chan struct{}
 }
 
-func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger) (*flow, []string, error) {
-	f := &flow{name: cfg.Name(), cfg: cfg, src: src, tgt: tgt, log: log.With("flow", cfg.Name())}
+func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *metrics) (*flow, []string, error) {
+	f := &flow{name: cfg.Name(), cfg: cfg, src: src, tgt: tgt, log: log.With("flow", cfg.Name()), metrics: ms}
 	var err error
 	if f.srcOpts, err = clusterOpts(src, cfg.Name()+"|replication-consumer"); err != nil {
 		return nil, nil, err

@@ -32,10 +32,11 @@ type sourceTask struct {
 // partState is one partition's state in a task. The poll loop calls sent
 // and kgo's promise goroutine calls onAck; mu guards pos, sync and written.
 type partState struct {
-	task   *sourceTask
-	tp     topicPartition
-	remote string
-	onAck  func(*kgo.Record, error) // ps.ack, bound once, not per record
+	task    *sourceTask
+	tp      topicPartition
+	remote  string
+	onAck   func(*kgo.Record, error) // ps.ack, bound once, not per record
+	metrics partMetrics
 
 	mu      sync.Mutex
 	pos     position
@@ -84,6 +85,8 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 		return
 	}
 	t.status.copied.Add(1)
+	ps.metrics.m.records.Add(context.Background(), 1, ps.metrics.opts...)
+	ps.metrics.m.bytes.Add(context.Background(), int64(len(r.Value)), ps.metrics.opts...)
 	if due {
 		t.flow.sendSync(sync)
 	}
@@ -253,6 +256,7 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 		ps := &partState{task: t, tp: tp, remote: f.cfg.Policy.FormatRemoteTopic(f.cfg.Source, tp.Topic),
 			pos: newPosition(-1), sync: checkpoint.NewSyncState(f.cfg.OffsetLagMax), written: -1}
 		ps.onAck = ps.ack
+		ps.metrics = f.metrics.forPartition(f.cfg.Source, f.cfg.Target, ps.remote, tp.Partition)
 		t.parts[tp] = ps
 		if starts[tp.Topic] == nil {
 			starts[tp.Topic] = map[int32]kgo.Offset{}
@@ -275,6 +279,7 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 			}
 			t.log.Error("skipping records lost on the source", "topic", tp.Topic, "partition", tp.Partition, "from", loss.From, "to", loss.To, "lost", loss.Lost())
 			t.status.lost.Add(loss.Lost())
+			ps.metrics.m.lost.Add(ctx, loss.Lost(), ps.metrics.opts...)
 			next = lo.Offset
 		}
 		ps.next = next
@@ -315,6 +320,7 @@ func (t *sourceTask) fetchError(ctx context.Context, consumer *kgo.Client, tp to
 		}
 		t.log.Error("skipping records lost on the source", "topic", tp.Topic, "partition", tp.Partition, "from", loss.From, "to", loss.To, "lost", loss.Lost())
 		t.status.lost.Add(loss.Lost())
+		ps.metrics.m.lost.Add(ctx, loss.Lost(), ps.metrics.opts...)
 		ps.next = lo.Offset
 		consumer.SetOffsets(map[string]map[int32]kgo.EpochOffset{tp.Topic: {tp.Partition: {Epoch: -1, Offset: lo.Offset}}})
 	case !kerr.IsRetriable(err):

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync/atomic"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/strait-replicator/strait/configs"
@@ -30,16 +32,38 @@ type TaskStatus struct {
 	Lost       int64  // records found deleted on the source and skipped (data.loss.policy=skip)
 }
 
+// Option configures a Worker.
+type Option func(*options)
+
+type options struct {
+	meterProvider metric.MeterProvider
+}
+
+// WithMeterProvider sends the worker's metrics (record-count, byte-count,
+// lost-record-count per source, target, topic and partition) to mp. By
+// default they are dropped.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(o *options) { o.meterProvider = mp }
+}
+
 // New builds a worker for cfg. It checks every client setting and reads
 // the TLS files but connects to nothing; the warnings are settings it
 // ignores.
-func New(cfg *configs.Config, log *slog.Logger) (*Worker, []string, error) {
+func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []string, error) {
+	o := options{meterProvider: noop.NewMeterProvider()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	ms, err := newMetrics(o.meterProvider)
+	if err != nil {
+		return nil, nil, fmt.Errorf("metrics: %w", err)
+	}
 	w := &Worker{log: log}
 	var warnings []string
 	for _, fc := range cfg.Flows {
 		src, _ := cfg.Cluster(fc.Source)
 		tgt, _ := cfg.Cluster(fc.Target)
-		f, warn, err := newFlow(fc, src, tgt, log)
+		f, warn, err := newFlow(fc, src, tgt, log, ms)
 		if err != nil {
 			return nil, nil, err
 		}
