@@ -11,6 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/strait-replicator/strait/checkpoint"
 )
@@ -29,8 +30,9 @@ type sourceTask struct {
 	failure context.CancelCauseFunc
 }
 
-// partState is one partition's state in a task. The poll loop calls sent
-// and kgo's promise goroutine calls onAck; mu guards pos, sync and written.
+// partState is one partition's state in a task. The poll loop calls sent,
+// kgo's promise goroutine calls onAck and the commit loop reads what was
+// acknowledged; mu guards pos, sync, written and largest.
 type partState struct {
 	task    *sourceTask
 	tp      topicPartition
@@ -151,42 +153,26 @@ func (t *sourceTask) run(ctx context.Context) error {
 	t.failure = cancel
 	t.status.set(StateRunning, nil)
 
-	flush := time.NewTicker(f.cfg.OffsetFlushInterval)
-	defer flush.Stop()
-	for taskCtx.Err() == nil {
-		fetches := consumer.PollRecords(taskCtx, f.consumer.maxPollRecords)
-		if taskCtx.Err() != nil {
-			break
+	// The poll loop copies; the commit loop writes positions on its own
+	// clock, so an idle source (a poll waiting for records) still gets
+	// its positions and delayed syncs flushed.
+	var g errgroup.Group
+	g.Go(func() error { t.poll(taskCtx, consumer, producer); return nil })
+	g.Go(func() error {
+		flush := time.NewTicker(f.cfg.OffsetFlushInterval)
+		defer flush.Stop()
+		for {
+			select {
+			case <-taskCtx.Done():
+				return nil
+			case <-flush.C:
+				if err := t.commit(taskCtx, producer); err != nil && taskCtx.Err() == nil {
+					t.log.Warn("writing positions failed; will retry at the next flush", "err", err)
+				}
+			}
 		}
-		fetches.EachError(func(topic string, p int32, err error) { t.fetchError(taskCtx, consumer, topicPartition{topic, p}, err) })
-		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
-			ps := t.parts[topicPartition{fp.Topic, fp.Partition}]
-			if ps == nil || len(fp.Records) == 0 {
-				return
-			}
-			for _, r := range fp.Records {
-				ps.mu.Lock()
-				ps.pos.sent(r.Offset)
-				ps.mu.Unlock()
-				ps.next = r.Offset + 1
-				producer.Produce(taskCtx, &kgo.Record{
-					Topic:     ps.remote,
-					Partition: r.Partition,
-					Key:       r.Key,
-					Value:     r.Value,
-					Headers:   r.Headers,
-					Timestamp: r.Timestamp,
-				}, ps.onAck)
-			}
-		})
-		select {
-		case <-flush.C:
-			if err := t.commit(taskCtx, producer); err != nil {
-				t.log.Warn("writing positions failed; will retry at the next flush", "err", err)
-			}
-		default:
-		}
-	}
+	})
+	_ = g.Wait() // both loops return nil; they end with taskCtx
 
 	// Stop: let what is in flight land, then record how far it got.
 	stopCtx, stopCancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
@@ -222,6 +208,38 @@ func (t *sourceTask) culprit(cause error) error {
 	}
 	return &PartitionError{Flow: pe.Flow, Topic: pe.Topic, Partition: pe.Partition, Offset: ps.largest.offset,
 		Err: fmt.Errorf("record of %d bytes refused by %s/%d on cluster %s (max.message.bytes): %w", ps.largest.size, ps.remote, pe.Partition, t.flow.cfg.Target, ps.largest.err)}
+}
+
+// poll copies records until ctx is done.
+func (t *sourceTask) poll(ctx context.Context, consumer, producer *kgo.Client) {
+	maxRecords := t.flow.consumer.maxPollRecords
+	for ctx.Err() == nil {
+		fetches := consumer.PollRecords(ctx, maxRecords)
+		if ctx.Err() != nil {
+			return
+		}
+		fetches.EachError(func(topic string, p int32, err error) { t.fetchError(ctx, consumer, topicPartition{topic, p}, err) })
+		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+			ps := t.parts[topicPartition{fp.Topic, fp.Partition}]
+			if ps == nil || len(fp.Records) == 0 {
+				return
+			}
+			for _, r := range fp.Records {
+				ps.mu.Lock()
+				ps.pos.sent(r.Offset)
+				ps.mu.Unlock()
+				ps.next = r.Offset + 1
+				producer.Produce(ctx, &kgo.Record{
+					Topic:     ps.remote,
+					Partition: r.Partition,
+					Key:       r.Key,
+					Value:     r.Value,
+					Headers:   r.Headers,
+					Timestamp: r.Timestamp,
+				}, ps.onAck)
+			}
+		})
+	}
 }
 
 func isolation(readCommitted bool) kgo.IsolationLevel {
