@@ -41,9 +41,18 @@ func (s *offsetStore) load(ctx context.Context, adm *kadm.Client, opts []kgo.Opt
 	if err := ends.Error(); err != nil {
 		return fmt.Errorf("list end offsets of %s: %w", s.topic, err)
 	}
+	starts, err := adm.ListStartOffsets(ctx, s.topic)
+	if err == nil {
+		err = starts.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("list start offsets of %s: %w", s.topic, err)
+	}
+	// Partitions with records: DeleteRecords or retention may have emptied
+	// one whose end offset is not zero.
 	want := map[int32]int64{}
 	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
+		if lo, ok := starts.Lookup(o.Topic, o.Partition); ok && lo.Offset < o.Offset {
 			want[o.Partition] = o.Offset
 		}
 	})
