@@ -82,7 +82,9 @@ func TestSyncStateRules(t *testing.T) {
 		{"downstream truncation is due", 100, []step{{0, 10, true}, {1, 11, false}, {2, 0, true}}},
 		{"lag reaches offset.lag.max", 3, []step{{0, 0, true}, {1, 1, false}, {2, 2, false}, {3, 3, false}, {4, 4, true}, {5, 5, false}}},
 		{"lag max 0 syncs every record", 0, []step{{0, 0, true}, {1, 1, true}, {2, 2, true}}},
-		{"downstream gap alone is not due", 100, []step{{0, 0, true}, {1, 5, false}}},
+		{"downstream gap is due (Strait)", 100, []step{{0, 0, true}, {1, 5, true}, {2, 6, false}}},
+		{"equal gaps on both sides still due (MM2's upstream rule)", 100, []step{{0, 0, true}, {3, 3, true}, {4, 4, false}}},
+		{"shifted start keeps difference", 100, []step{{10, 0, true}, {11, 1, false}, {12, 2, false}}},
 	}
 	for _, tt := range tests {
 		s := NewSyncState(tt.maxLag)

@@ -9,6 +9,12 @@ package checkpoint
 // that is not due is kept as the partition's delayed sync and sent at the
 // next offset flush (KAFKA-15906).
 //
+// Strait adds one rule, so that every sync MM2 would write is still written:
+// a sync is also due wherever downstream − upstream changes (a gap on the
+// target side too). Between two consecutive syncs of a task, every record
+// then has the same downstream − upstream, which is what lets Translate be
+// exact between them.
+//
 // Callers give offsets in acknowledgement order. The zero value is not
 // ready: use NewSyncState.
 type SyncState struct {
@@ -32,7 +38,8 @@ func (s *SyncState) Update(sync OffsetSync) (due bool) {
 	due = s.lastSyncDownstream == -1 ||
 		sync.Downstream-(s.lastSyncDownstream+1) >= s.maxLag ||
 		sync.Upstream-s.prevUpstream != 1 ||
-		sync.Downstream < s.prevDownstream
+		sync.Downstream < s.prevDownstream ||
+		sync.Downstream-sync.Upstream != s.prevDownstream-s.prevUpstream
 	s.prevUpstream, s.prevDownstream = sync.Upstream, sync.Downstream
 	if due {
 		s.lastSyncDownstream = sync.Downstream

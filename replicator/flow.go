@@ -225,12 +225,14 @@ func (f *flow) sendSync(s checkpoint.OffsetSync) {
 }
 
 // flushSyncs waits for the offset syncs sent so far.
-func (f *flow) flushSyncs(ctx context.Context) {
-	if f.syncs != nil {
-		if err := f.syncs.Flush(ctx); err != nil {
-			f.log.Warn("offset syncs still in flight", "err", err)
-		}
+func (f *flow) flushSyncs(ctx context.Context) error {
+	if f.syncs == nil {
+		return nil
 	}
+	if err := f.syncs.Flush(ctx); err != nil {
+		return fmt.Errorf("flush offset syncs to %s: %w", f.syncTopic, err)
+	}
+	return nil
 }
 
 func (f *flow) close() {

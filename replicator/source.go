@@ -183,7 +183,9 @@ func (t *sourceTask) run(ctx context.Context) error {
 	if err := t.commit(stopCtx, producer); err != nil {
 		t.log.Error("writing positions at stop failed; records since the last flush will be copied again", "err", err)
 	}
-	f.flushSyncs(stopCtx)
+	if err := f.flushSyncs(stopCtx); err != nil {
+		t.log.Warn("offset syncs still in flight at stop", "err", err)
+	}
 	if cause := context.Cause(taskCtx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return t.culprit(cause)
 	}
@@ -362,6 +364,12 @@ func (t *sourceTask) commit(ctx context.Context, producer *kgo.Client) error {
 			syncs = append(syncs, s)
 		}
 		ps.mu.Unlock()
+	}
+	// Every offset sync of a record at or below a position must be written
+	// before the position is: a restart then never leaves a hole in the
+	// chain of syncs that exact translation relies on.
+	if err := t.flow.flushSyncs(ctx); err != nil {
+		return err
 	}
 	if err := t.flow.offsets.write(ctx, producer, positions); err != nil {
 		return err
