@@ -1,0 +1,135 @@
+package checkpoint
+
+import "testing"
+
+func TestStoreTranslate(t *testing.T) {
+	type q struct {
+		up   int64
+		down int64
+		ok   bool
+	}
+	tests := []struct {
+		name  string
+		syncs [][2]int64 // upstream, downstream in topic order
+		qs    []q
+	}{
+		{"no syncs", nil, []q{{5, 0, false}}},
+		{"exact at a sync", [][2]int64{{0, 0}, {100, 100}}, []q{{0, 0, true}, {100, 100, true}}},
+		{"between consecutive syncs: exact", [][2]int64{{0, 0}, {100, 100}}, []q{{42, 42, true}, {99, 99, true}}},
+		{"shifted offsets between syncs", [][2]int64{{1000, 10}, {1100, 110}}, []q{{1050, 60, true}}},
+		{"past the newest sync: one past it", [][2]int64{{0, 0}, {100, 100}}, []q{{101, 101, true}, {500, 101, true}}},
+		{"before the first sync", [][2]int64{{50, 0}}, []q{{10, 0, false}}},
+		// Compacted source: offsets 10..19 gone upstream, so the sync at 20
+		// has a new difference. Everything up to 20 maps into [?, 10].
+		{"upstream gap (compaction)", [][2]int64{{0, 0}, {20, 10}}, []q{{5, 5, true}, {9, 9, true}, {10, 10, true}, {15, 10, true}, {20, 10, true}, {21, 11, true}}},
+		// Transaction marker upstream at 5: records 0..4, marker, 6..
+		{"transaction marker", [][2]int64{{0, 0}, {6, 5}}, []q{{5, 5, true}, {6, 5, true}, {4, 4, true}}},
+		// Target has a gap (another writer): downstream jumps.
+		{"downstream gap", [][2]int64{{0, 0}, {10, 15}}, []q{{9, 9, true}, {10, 15, true}, {11, 16, true}}},
+		{"upstream rewind resets", [][2]int64{{0, 0}, {100, 100}, {50, 200}}, []q{{60, 201, true}, {10, 0, false}}},
+	}
+	for _, tt := range tests {
+		s := NewStore(DefaultHistory)
+		for _, sy := range tt.syncs {
+			s.Add(OffsetSync{Topic: "t", Partition: 0, Upstream: sy[0], Downstream: sy[1]})
+		}
+		for _, q := range tt.qs {
+			got, ok := s.Translate(TopicPartition{"t", 0}, q.up)
+			if ok != q.ok || (ok && got != q.down) {
+				t.Errorf("%s: Translate(%d) = %d, %v; want %d, %v", tt.name, q.up, got, ok, q.down, q.ok)
+			}
+		}
+	}
+}
+
+// TestStoreNeverSkips checks, over a log with gaps on both sides, that a
+// consumer resuming at the translated offset reads every record it had not
+// consumed, whatever syncs were kept.
+func TestStoreNeverSkips(t *testing.T) {
+	// Build a replicated log: upstream offsets with gaps (every 7th offset
+	// is a marker), downstream with a gap every 11th record.
+	type rec struct{ up, down int64 }
+	var log []rec
+	var down int64
+	for up := int64(0); up < 2000; up++ {
+		if up%7 == 3 {
+			continue
+		}
+		if len(log)%11 == 10 {
+			down += 2
+		}
+		log = append(log, rec{up, down})
+		down++
+	}
+	for _, history := range []int{4, 16, 64} {
+		s := NewStore(history)
+		st := NewSyncState(100)
+		for _, r := range log {
+			sy := OffsetSync{Topic: "t", Upstream: r.up, Downstream: r.down}
+			if st.Update(sy) {
+				s.Add(sy)
+			}
+		}
+		if d, ok := st.TakeDelayed(); ok {
+			s.Add(d)
+		}
+		for x := int64(0); x <= 2000; x++ {
+			d, ok := s.Translate(TopicPartition{"t", 0}, x)
+			if !ok {
+				continue
+			}
+			// Every record at upstream >= x must be at downstream >= d.
+			for _, r := range log {
+				if r.up >= x && r.down < d {
+					t.Fatalf("history %d: upstream %d -> %d skips record %d->%d", history, x, d, r.up, r.down)
+				}
+			}
+		}
+		if s.Syncs(TopicPartition{"t", 0}) > history {
+			t.Errorf("history %d: kept %d syncs", history, s.Syncs(TopicPartition{"t", 0}))
+		}
+	}
+}
+
+// TestStoreExactWithoutGaps: on a gap-free topic, every offset the full
+// history covers translates exactly.
+func TestStoreExactWithoutGaps(t *testing.T) {
+	s := NewStore(1000)
+	st := NewSyncState(100)
+	for up := int64(0); up < 2500; up++ {
+		sy := OffsetSync{Topic: "t", Upstream: up, Downstream: up}
+		if st.Update(sy) {
+			s.Add(sy)
+		}
+	}
+	if d, ok := st.TakeDelayed(); ok {
+		s.Add(d)
+	}
+	for x := int64(0); x <= 2500; x++ {
+		if d, ok := s.Translate(TopicPartition{"t", 0}, x); !ok || d != x {
+			t.Fatalf("Translate(%d) = %d, %v; want exact", x, d, ok)
+		}
+	}
+}
+
+func TestShouldEmit(t *testing.T) {
+	prev := &Checkpoint{Upstream: 100, Downstream: 50}
+	tests := []struct {
+		name string
+		prev *Checkpoint
+		next Checkpoint
+		want bool
+	}{
+		{"first", nil, Checkpoint{Upstream: 1, Downstream: 1}, true},
+		{"forward", prev, Checkpoint{Upstream: 110, Downstream: 60}, true},
+		{"same", prev, Checkpoint{Upstream: 100, Downstream: 50}, false},
+		{"downstream would go back", prev, Checkpoint{Upstream: 120, Downstream: 40}, false},
+		{"group rewound on source", prev, Checkpoint{Upstream: 10, Downstream: 5}, true},
+		{"upstream forward, downstream same", prev, Checkpoint{Upstream: 105, Downstream: 50}, false},
+	}
+	for _, tt := range tests {
+		if got := ShouldEmit(tt.prev, tt.next); got != tt.want {
+			t.Errorf("%s: %v", tt.name, got)
+		}
+	}
+}
