@@ -99,6 +99,12 @@ type Flow struct {
 	// SyncTopicConfigsInterval is sync.topic.configs.interval.seconds (600 s);
 	// zero when sync.topic.configs.enabled is false.
 	SyncTopicConfigsInterval time.Duration
+	// EmitCheckpointsInterval is emit.checkpoints.interval.seconds (60 s);
+	// zero when emit.checkpoints.enabled is false.
+	EmitCheckpointsInterval time.Duration
+	// SyncGroupOffsetsInterval is sync.group.offsets.interval.seconds (60 s);
+	// zero when sync.group.offsets.enabled is false (the default).
+	SyncGroupOffsetsInterval time.Duration
 	// EmitOffsetSyncs is emit.offset-syncs.enabled (true).
 	EmitOffsetSyncs bool
 	// OffsetLagMax is offset.lag.max (100 records).

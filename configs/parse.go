@@ -449,6 +449,8 @@ func (b *builder) flow(s, t string) Flow {
 		ReplicationFactor:        rf(KeyReplicationFactor),
 		RefreshTopicsInterval:    interval(KeyRefreshTopicsEnabled, KeyRefreshTopicsInterval),
 		SyncTopicConfigsInterval: interval(KeySyncTopicConfigsEnabled, KeySyncTopicConfigsInterval),
+		EmitCheckpointsInterval:  interval(KeyEmitCheckpointsEnabled, KeyEmitCheckpointsInterval),
+		SyncGroupOffsetsInterval: interval(KeySyncGroupOffsetsEnabled, KeySyncGroupOffsetsInterval),
 		EmitOffsetSyncs:          isTrue(get(KeyEmitOffsetSyncsEnabled)),
 		OffsetLagMax:             int64(atoi(get(KeyOffsetLagMax))),
 		OffsetSyncsOnTarget:      strings.EqualFold(get(KeyOffsetSyncsTopicLocation), "target"),

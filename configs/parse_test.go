@@ -67,6 +67,8 @@ func TestParseShippedFile(t *testing.T) {
 		{"offset syncs location", f.OffsetSyncsOnTarget, false},
 		{"policy", f.Policy, policy.Policy(policy.Default{Separator: "."})},
 		{"data loss", f.SkipDataLoss, false},
+		{"checkpoints", f.EmitCheckpointsInterval, time.Minute},
+		{"group sync off", f.SyncGroupOffsetsInterval, time.Duration(0)},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

@@ -41,6 +41,10 @@ type flow struct {
 	offsets        *offsetStore
 	syncs          *kgo.Client // nil when offset syncs are off
 	syncTopic      string
+	syncsOnTarget  bool
+	// reverse is the flow in the other direction, when it is enabled: its
+	// offset syncs translate topics that came from our target.
+	reverse *configs.Flow
 
 	// replicated are the source topics whose remote topics exist; only
 	// the run loop touches it.
@@ -128,6 +132,9 @@ func (f *flow) run(ctx context.Context) error {
 		return fmt.Errorf("flow %s: load positions: %w", f.name, err)
 	}
 	defer f.stopTasks()
+	if f.cfg.EmitCheckpointsInterval > 0 {
+		f.startCheckpoints(ctx)
+	}
 
 	refresh := newTicker(f.cfg.RefreshTopicsInterval)
 	defer refresh.Stop()
@@ -189,6 +196,9 @@ func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
 	if f.cfg.EmitOffsetSyncs {
 		check(syncAlias, syncBrokers, syncTopic.rf, syncTopic.rfKey, syncTopic.name)
 	}
+	if f.cfg.EmitCheckpointsInterval > 0 {
+		check(f.tgt.Alias, tgtBrokers, f.cfg.CheckpointsTopicRF, configs.KeyCheckpointsTopicRF, f.cfg.Policy.CheckpointsTopic(f.cfg.Source))
+	}
 	if len(problems) > 0 {
 		return errors.Join(problems...)
 	}
@@ -201,13 +211,58 @@ func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
 	if err := ensureInternalTopics(ctx, syncAdm, syncAlias, syncTopic); err != nil {
 		return err
 	}
-	f.syncTopic = syncTopic.name
+	f.syncTopic, f.syncsOnTarget = syncTopic.name, syncOnTarget
+	if f.cfg.EmitCheckpointsInterval > 0 {
+		if err := ensureInternalTopics(ctx, f.tgtAdm, f.tgt.Alias, internalTopic{
+			f.cfg.Policy.CheckpointsTopic(f.cfg.Source), 1, f.cfg.CheckpointsTopicRF, configs.KeyCheckpointsTopicRF}); err != nil {
+			return err
+		}
+	}
 	var err error
 	f.syncs, err = kgo.NewClient(append(slices.Clone(syncOpts),
 		kgo.DefaultProduceTopic(syncTopic.name),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 	)...)
 	return err
+}
+
+// startCheckpoints runs the flow's checkpoint task until ctx is done; the
+// flow waits for it in stopTasks.
+func (f *flow) startCheckpoints(ctx context.Context) {
+	if !f.cfg.EmitOffsetSyncs {
+		f.log.Warn("checkpoints need offset syncs: set emit.offset-syncs.enabled = true")
+		return
+	}
+	t := &checkpoint.Task{
+		Flow: f.name, Source: f.cfg.Source, Target: f.cfg.Target,
+		Policy: f.cfg.Policy, Topics: f.cfg.Topics.Filter, Groups: f.cfg.Groups,
+		Interval: f.cfg.EmitCheckpointsInterval, SyncGroupsInterval: f.cfg.SyncGroupOffsetsInterval,
+		Syncs:            f.syncsAt(f.syncTopic, f.syncsOnTarget),
+		CheckpointsTopic: f.cfg.Policy.CheckpointsTopic(f.cfg.Source),
+		SourceAdmin:      f.srcAdm, TargetAdmin: f.tgtAdm, TargetOpts: f.tgtOpts,
+		Log: f.log.With("task", "checkpoint"),
+	}
+	if f.reverse != nil && f.reverse.EmitOffsetSyncs {
+		// The reverse flow writes its syncs on its source (our target) or
+		// its target (our source).
+		topic, onItsTarget := f.reverse.OffsetSyncsTopic()
+		s := f.syncsAt(topic, !onItsTarget)
+		t.Reverse = &s
+	}
+	f.wg.Go(func() {
+		if err := t.Run(ctx); err != nil {
+			f.log.Error("checkpoint task failed", "err", err)
+		}
+	})
+}
+
+// syncsAt names an offset-syncs topic on the target (onTarget) or the
+// source of this flow.
+func (f *flow) syncsAt(topic string, onTarget bool) checkpoint.Syncs {
+	if onTarget {
+		return checkpoint.Syncs{Topic: topic, Admin: f.tgtAdm, Opts: f.tgtOpts}
+	}
+	return checkpoint.Syncs{Topic: topic, Admin: f.srcAdm, Opts: f.srcOpts}
 }
 
 // sendSync writes an offset sync to partition 0 of the offset-syncs topic,

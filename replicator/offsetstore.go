@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/strait-replicator/strait/internal/connect"
+	"github.com/strait-replicator/strait/internal/topicread"
 )
 
 // offsetStore holds the flow's source positions: the last replicated
@@ -34,57 +35,7 @@ func newOffsetStore(topic, source string) *offsetStore {
 // call. Records of other connectors or clusters are skipped; malformed ones
 // are logged and skipped.
 func (s *offsetStore) load(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, log *slog.Logger) error {
-	ends, err := adm.ListEndOffsets(ctx, s.topic)
-	if err != nil {
-		return fmt.Errorf("list end offsets of %s: %w", s.topic, err)
-	}
-	if err := ends.Error(); err != nil {
-		return fmt.Errorf("list end offsets of %s: %w", s.topic, err)
-	}
-	starts, err := adm.ListStartOffsets(ctx, s.topic)
-	if err == nil {
-		err = starts.Error()
-	}
-	if err != nil {
-		return fmt.Errorf("list start offsets of %s: %w", s.topic, err)
-	}
-	// Partitions with records: DeleteRecords or retention may have emptied
-	// one whose end offset is not zero.
-	want := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if lo, ok := starts.Lookup(o.Topic, o.Partition); ok && lo.Offset < o.Offset {
-			want[o.Partition] = o.Offset
-		}
-	})
-	if len(want) == 0 {
-		return nil
-	}
-	cl, err := kgo.NewClient(append(opts,
-		kgo.ConsumeTopics(s.topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-	)...)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	for len(want) > 0 {
-		fs := cl.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		var ferr error
-		fs.EachError(func(t string, p int32, err error) { ferr = fmt.Errorf("read %s/%d: %w", t, p, err) })
-		if ferr != nil {
-			return ferr
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			s.apply(r, log)
-			if end, ok := want[r.Partition]; ok && r.Offset+1 >= end {
-				delete(want, r.Partition)
-			}
-		})
-	}
-	return nil
+	return topicread.ReadToEnd(ctx, adm, opts, s.topic, func(r *kgo.Record) { s.apply(r, log) })
 }
 
 func (s *offsetStore) apply(r *kgo.Record, log *slog.Logger) {

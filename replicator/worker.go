@@ -68,6 +68,11 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 			return nil, nil, err
 		}
 		warnings = append(warnings, warn...)
+		for i := range cfg.Flows {
+			if r := &cfg.Flows[i]; r.Source == fc.Target && r.Target == fc.Source {
+				f.reverse = r
+			}
+		}
 		w.flows = append(w.flows, f)
 	}
 	return w, warnings, nil

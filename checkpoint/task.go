@@ -1,0 +1,336 @@
+package checkpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/strait-replicator/strait/internal/topicread"
+	"github.com/strait-replicator/strait/policy"
+)
+
+// Syncs is where a flow's offset syncs are read from.
+type Syncs struct {
+	Topic string
+	Admin *kadm.Client // on the cluster holding Topic
+	Opts  []kgo.Opt    // client options of that cluster
+}
+
+// Task is a flow's checkpoint task: it translates the committed offsets of
+// the source's consumer groups through the flow's offset syncs, writes
+// checkpoints to the target, and, when asked, commits them to the groups
+// on the target that have no active member there.
+//
+// A group's offsets on a topic that came from the target (B.orders on A,
+// in the flow A->B) translate back through the reverse flow's syncs, so an
+// active/active consumer fails over on both kinds of topic.
+type Task struct {
+	Flow           string // "A->B"
+	Source, Target string
+	Policy         policy.Policy
+	Topics         policy.Filter // topics, topics.exclude
+	Groups         policy.Filter // groups, groups.exclude
+	Interval       time.Duration // emit.checkpoints.interval.seconds
+	// SyncGroupsInterval is sync.group.offsets.interval.seconds; zero when
+	// sync.group.offsets.enabled is false.
+	SyncGroupsInterval time.Duration
+	Syncs              Syncs  // the flow's offset syncs
+	Reverse            *Syncs // the reverse flow's offset syncs, if it runs
+	CheckpointsTopic   string
+	SourceAdmin        *kadm.Client
+	TargetAdmin        *kadm.Client
+	TargetOpts         []kgo.Opt
+	Log                *slog.Logger
+
+	mu      sync.Mutex
+	forward *Store // upstream topic -> downstream offsets; guarded by mu
+	reverse *Store // remote topic on the source -> offsets of the target's original; guarded by mu
+	last    map[checkpointKey]Checkpoint
+}
+
+type checkpointKey struct {
+	group, topic string
+	partition    int32
+}
+
+// Run emits checkpoints every Interval until ctx is done. It reads the
+// offset syncs and the checkpoints already written before the first
+// emission; the sync readers run until Run returns.
+func (t *Task) Run(ctx context.Context) error {
+	t.forward, t.reverse = NewStore(DefaultHistory), NewStore(DefaultHistory)
+	t.last = map[checkpointKey]Checkpoint{}
+	if err := topicread.ReadToEnd(ctx, t.TargetAdmin, t.TargetOpts, t.CheckpointsTopic, t.loadCheckpoint); err != nil {
+		return fmt.Errorf("checkpoints %s: load %s: %w", t.Flow, t.CheckpointsTopic, err)
+	}
+	producer, err := kgo.NewClient(append(slices.Clone(t.TargetOpts),
+		kgo.DefaultProduceTopic(t.CheckpointsTopic), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
+	if err != nil {
+		return err
+	}
+	defer producer.Close()
+
+	g, ctx := errgroup.WithContext(ctx)
+	ready := make(chan struct{}, 2)
+	g.Go(func() error { return t.follow(ctx, t.Syncs, false, ready) })
+	readers := 1
+	if t.Reverse != nil {
+		readers++
+		g.Go(func() error { return t.follow(ctx, *t.Reverse, true, ready) })
+	}
+	g.Go(func() error {
+		for range readers {
+			select {
+			case <-ready:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		emit := time.NewTicker(t.Interval)
+		defer emit.Stop()
+		syncGroups := time.NewTicker(max(t.SyncGroupsInterval, time.Millisecond))
+		if t.SyncGroupsInterval <= 0 {
+			syncGroups.Stop()
+		}
+		defer syncGroups.Stop()
+		for {
+			if err := t.emit(ctx, producer); err != nil && ctx.Err() == nil {
+				t.Log.Warn("emitting checkpoints failed; retrying at the next interval", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-emit.C:
+			case <-syncGroups.C:
+				if err := t.syncGroupOffsets(ctx); err != nil && ctx.Err() == nil {
+					t.Log.Warn("group offset sync failed; retrying at the next interval", "err", err)
+				}
+				continue
+			}
+		}
+	})
+	return g.Wait()
+}
+
+func (t *Task) loadCheckpoint(r *kgo.Record) {
+	c, err := DecodeCheckpoint(r.Key, r.Value)
+	if err != nil {
+		t.Log.Warn("skipping undecodable checkpoint", "topic", t.CheckpointsTopic, "offset", r.Offset, "err", err)
+		return
+	}
+	t.last[checkpointKey{c.Group, c.Topic, c.Partition}] = c
+}
+
+// follow reads a syncs topic from its start and keeps reading; it signals
+// ready once it has read what the topic held when it began.
+func (t *Task) follow(ctx context.Context, s Syncs, reverse bool, ready chan<- struct{}) error {
+	// The topic may not exist yet: the flow that writes it creates it.
+	var ends map[int32]int64
+	for {
+		var err error
+		if ends, err = topicread.Ends(ctx, s.Admin, s.Topic); err == nil {
+			break
+		}
+		t.Log.Debug("offset syncs topic not readable yet", "topic", s.Topic, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+	}
+	cl, err := kgo.NewClient(append(slices.Clone(s.Opts),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.Topic: {0: kgo.NewOffset().AtStart()}}))...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	end, caughtUp := ends[0], len(ends) == 0
+	if caughtUp {
+		ready <- struct{}{}
+	}
+	for {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		fs.EachError(func(topic string, p int32, err error) {
+			t.Log.Warn("reading offset syncs", "topic", topic, "partition", p, "err", err)
+		})
+		t.mu.Lock()
+		fs.EachRecord(func(r *kgo.Record) {
+			sync, err := DecodeOffsetSync(r.Key, r.Value)
+			if err != nil {
+				t.Log.Warn("skipping undecodable offset sync", "topic", s.Topic, "offset", r.Offset, "err", err)
+			} else if reverse {
+				// Downstream of the reverse flow is our upstream: the
+				// remote topic on our source, read back to the original.
+				t.reverse.Add(OffsetSync{Topic: t.Policy.FormatRemoteTopic(t.Target, sync.Topic), Partition: sync.Partition,
+					Upstream: sync.Downstream, Downstream: sync.Upstream})
+			} else {
+				t.forward.Add(sync)
+			}
+			if !caughtUp && r.Offset+1 >= end {
+				caughtUp = true
+				ready <- struct{}{}
+			}
+		})
+		t.mu.Unlock()
+	}
+}
+
+// translate returns the checkpoint of a group's committed offset, if the
+// offset translates.
+func (t *Task) translate(group, topic string, partition int32, o kadm.Offset) (Checkpoint, bool) {
+	tp := TopicPartition{topic, partition}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	store := t.forward
+	if src, ok := t.Policy.TopicSource(topic); ok && src == t.Target {
+		store = t.reverse
+	}
+	down, ok := store.Translate(tp, o.At)
+	if !ok {
+		return Checkpoint{}, false
+	}
+	return Checkpoint{Group: group, Topic: policy.RemoteCheckpointTopic(t.Policy, t.Source, t.Target, topic), Partition: partition,
+		Upstream: o.At, Downstream: down, Metadata: o.Metadata}, true
+}
+
+// emit translates every group's committed offsets and writes the
+// checkpoints that moved (ShouldEmit).
+func (t *Task) emit(ctx context.Context, producer *kgo.Client) error {
+	listed, err := t.SourceAdmin.ListGroups(ctx)
+	if err != nil {
+		return fmt.Errorf("list groups on cluster %s: %w", t.Source, err)
+	}
+	var groups []string
+	for _, g := range listed.Sorted() {
+		if (g.ProtocolType == "consumer" || g.ProtocolType == "") && t.Groups.Match(g.Group) {
+			groups = append(groups, g.Group)
+		}
+	}
+	if len(groups) == 0 {
+		return nil
+	}
+	var recs []*kgo.Record
+	var cps []Checkpoint
+	for _, resp := range t.SourceAdmin.FetchManyOffsets(ctx, groups...) {
+		if resp.Err != nil {
+			t.Log.Warn("fetching group offsets failed", "group", resp.Group, "err", resp.Err)
+			continue
+		}
+		resp.Fetched.Each(func(o kadm.OffsetResponse) {
+			if o.Err != nil || o.At < 0 || !t.Topics.Match(o.Topic) {
+				return
+			}
+			cp, ok := t.translate(resp.Group, o.Topic, o.Partition, o.Offset)
+			if !ok {
+				return
+			}
+			key := checkpointKey{cp.Group, cp.Topic, cp.Partition}
+			if prev, seen := t.last[key]; seen && !ShouldEmit(&prev, cp) {
+				return
+			} else if !seen && !ShouldEmit(nil, cp) {
+				return
+			}
+			if err := cp.Validate(); err != nil {
+				t.Log.Warn("skipping checkpoint", "err", err)
+				return
+			}
+			cps = append(cps, cp)
+			recs = append(recs, &kgo.Record{Topic: t.CheckpointsTopic, Partition: 0, Key: cp.AppendKey(nil), Value: cp.AppendValue(nil), Timestamp: time.Now()})
+		})
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	if err := producer.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		return fmt.Errorf("write checkpoints to %s on cluster %s: %w", t.CheckpointsTopic, t.Target, err)
+	}
+	for _, cp := range cps {
+		t.last[checkpointKey{cp.Group, cp.Topic, cp.Partition}] = cp
+	}
+	t.Log.Debug("checkpoints written", "count", len(recs))
+	return nil
+}
+
+// written returns the last checkpoint written per group and partition, as
+// offsets to commit on the target.
+func (t *Task) written() map[string]kadm.Offsets {
+	out := map[string]kadm.Offsets{}
+	for _, cp := range t.last {
+		os := out[cp.Group]
+		os.Add(kadm.Offset{Topic: cp.Topic, Partition: cp.Partition, At: cp.Downstream, LeaderEpoch: -1, Metadata: cp.Metadata})
+		out[cp.Group] = os
+	}
+	return out
+}
+
+// syncGroupOffsets commits the checkpointed offsets to each group on the
+// target that has no active member there, never lowering an offset the
+// group already has on the target.
+func (t *Task) syncGroupOffsets(ctx context.Context) error {
+	written := t.written()
+	if len(written) == 0 {
+		return nil
+	}
+	groups := make([]string, 0, len(written))
+	for g := range written {
+		groups = append(groups, g)
+	}
+	slices.Sort(groups)
+	described, err := t.TargetAdmin.DescribeGroups(ctx, groups...)
+	if err != nil {
+		return fmt.Errorf("describe groups on cluster %s: %w", t.Target, err)
+	}
+	var errs []error
+	for _, g := range groups {
+		d, ok := described[g]
+		if ok && d.Err == nil && !Inactive(d.State) {
+			continue // active on the target: never touch it
+		}
+		committed, err := t.TargetAdmin.FetchOffsets(ctx, g)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("fetch offsets of group %s on cluster %s: %w", g, t.Target, err))
+			continue
+		}
+		commit := Raise(written[g], committed)
+		if len(commit) == 0 {
+			continue
+		}
+		resp, err := t.TargetAdmin.CommitOffsets(ctx, g, commit)
+		if err == nil {
+			err = resp.Error()
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("commit offsets of group %s on cluster %s: %w", g, t.Target, err))
+			continue
+		}
+		t.Log.Info("synced group offsets to target", "group", g, "partitions", len(commit))
+	}
+	return errors.Join(errs...)
+}
+
+// Inactive reports whether a group in state can have its offsets committed
+// by an admin: it has no members (Empty) or does not exist (Dead).
+func Inactive(state string) bool { return state == "Empty" || state == "Dead" || state == "" }
+
+// Raise returns the offsets of want that are absent from committed or
+// above what committed holds: committing them never lowers an offset.
+func Raise(want kadm.Offsets, committed kadm.OffsetResponses) kadm.Offsets {
+	out := kadm.Offsets{}
+	want.Each(func(o kadm.Offset) {
+		if c, ok := committed.Lookup(o.Topic, o.Partition); ok && c.Err == nil && c.At >= o.At {
+			return
+		}
+		out.Add(o)
+	})
+	return out
+}
