@@ -19,7 +19,7 @@ import (
 
 // clusterOpts are the options every client of cluster c shares: seeds,
 // client id, TLS and SASL. Reading the PEM files is the only I/O.
-func clusterOpts(c configs.Cluster, role string) ([]kgo.Opt, error) {
+func ClientOpts(c configs.Cluster, role string) ([]kgo.Opt, error) {
 	id := role
 	if c.ClientID != "" {
 		id = c.ClientID + "|" + role

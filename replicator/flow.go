@@ -65,10 +65,10 @@ type runningTask struct {
 func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *metrics) (*flow, []string, error) {
 	f := &flow{name: cfg.Name(), cfg: cfg, src: src, tgt: tgt, log: log.With("flow", cfg.Name()), metrics: ms}
 	var err error
-	if f.srcOpts, err = clusterOpts(src, cfg.Name()+"|replication-consumer"); err != nil {
+	if f.srcOpts, err = ClientOpts(src, cfg.Name()+"|replication-consumer"); err != nil {
 		return nil, nil, err
 	}
-	if f.tgtOpts, err = clusterOpts(tgt, cfg.Name()+"|replication-producer"); err != nil {
+	if f.tgtOpts, err = ClientOpts(tgt, cfg.Name()+"|replication-producer"); err != nil {
 		return nil, nil, err
 	}
 	var cw, pw []string

@@ -3,6 +3,7 @@
 //
 //	strait run -c mm2.properties   run a worker
 //	strait demo                    replicate between two in-process clusters
+//	strait translate / failover    move a consumer group to the other cluster
 //	strait version                 print the version
 package main
 
@@ -42,6 +43,10 @@ func usage(w io.Writer) {
 commands:
   run -c FILE     run a worker for an MM2 properties file (or .yaml/.yml)
   demo            replicate between two in-process clusters and check the copies
+  translate -c FILE --group G --from A --to B
+                  print the group's translated offsets on B, from the checkpoints
+  failover -c FILE --group G --from A --to B [--dry-run] [--force]
+                  commit them to the group on B (it must have no active member)
   version         print the version
 
 Run 'strait <command> -h' for the flags of a command.
@@ -58,6 +63,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runWorker(args[1:], stdout, stderr)
 	case "demo":
 		return runDemo(args[1:], stdout, stderr)
+	case "translate":
+		return runTranslate(args[1:], stdout, stderr)
+	case "failover":
+		return runFailover(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "strait", buildVersion())
 		return exitOK
