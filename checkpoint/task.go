@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
@@ -293,10 +294,13 @@ func (t *Task) syncGroupOffsets(ctx context.Context) error {
 	var errs []error
 	for _, g := range groups {
 		d, ok := described[g]
-		if ok && d.Err == nil && !Inactive(d.State) {
-			continue // active on the target: never touch it
+		if !ok || (d.Err != nil && !errors.Is(d.Err, kerr.GroupIDNotFound)) || (d.Err == nil && !Inactive(d.State)) {
+			continue // active on the target, or unknown: never touch it
 		}
 		committed, err := t.TargetAdmin.FetchOffsets(ctx, g)
+		if errors.Is(err, kerr.GroupIDNotFound) {
+			committed, err = kadm.OffsetResponses{}, nil
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("fetch offsets of group %s on cluster %s: %w", g, t.Target, err))
 			continue

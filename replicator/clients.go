@@ -17,8 +17,9 @@ import (
 	"github.com/strait-replicator/strait/configs"
 )
 
-// clusterOpts are the options every client of cluster c shares: seeds,
-// client id, TLS and SASL. Reading the PEM files is the only I/O.
+// ClientOpts are the options every client of cluster c shares: seeds,
+// client id (role, after the cluster's own client.id), TLS and SASL.
+// Reading the PEM files is the only I/O.
 func ClientOpts(c configs.Cluster, role string) ([]kgo.Opt, error) {
 	id := role
 	if c.ClientID != "" {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/strait-replicator/strait/checkpoint"
@@ -223,6 +224,9 @@ func runFailover(args []string, stdout, stderr io.Writer) int {
 	described, err := t.toAdmin.DescribeGroups(ctx, g.group)
 	if err == nil {
 		err = described.Error()
+	}
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		err = nil // never used on the target: nothing to stop
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "strait failover: describe group %s on cluster %s: %v\n", g.group, g.to, err)
