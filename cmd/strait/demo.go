@@ -323,7 +323,7 @@ func (d *demo) summary(ctx context.Context) bool {
 func userTopics(names []string) []string {
 	var out []string
 	for _, n := range names {
-		if !strings.HasPrefix(n, "mm2-") && !strings.HasPrefix(n, "__") {
+		if !strings.HasPrefix(n, "mm2-") && !strings.HasPrefix(n, "__") && !strings.HasSuffix(n, ".internal") {
 			out = append(out, n)
 		}
 	}

@@ -83,7 +83,8 @@ func ReadTopic(ctx context.Context, seeds []string, topic string) (map[int32][]D
 		return out, nil
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords()) // markers reach the end offset; they are not records
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +101,9 @@ func ReadTopic(ctx context.Context, seeds []string, topic string) (map[int32][]D
 		}
 		fs.EachRecord(func(r *kgo.Record) {
 			if end, ok := want[r.Partition]; ok {
-				out[r.Partition] = append(out[r.Partition], DigestOf(r))
+				if !r.Attrs.IsControl() {
+					out[r.Partition] = append(out[r.Partition], DigestOf(r))
+				}
 				if r.Offset+1 >= end {
 					delete(want, r.Partition)
 				}

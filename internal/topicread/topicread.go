@@ -51,6 +51,9 @@ func ReadToEnd(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, topic stri
 	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, opts...),
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// Transaction markers occupy offsets up to the end: see them, so
+		// the read knows it has reached the end.
+		kgo.KeepControlRecords(),
 	)...)
 	if err != nil {
 		return err
@@ -71,7 +74,9 @@ func ReadToEnd(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, topic stri
 			if !ok {
 				return
 			}
-			fn(r)
+			if !r.Attrs.IsControl() {
+				fn(r)
+			}
 			if r.Offset+1 >= end {
 				delete(want, r.Partition)
 			}
