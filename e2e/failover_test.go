@@ -23,39 +23,11 @@ import (
 // digests consumed.
 func consumeGroup(t *testing.T, c *cluster, group string, limit int, topics ...string) map[kafkatest.Digest]int {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topics...),
-		kgo.DisableAutoCommit(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond),
-		// Small fetches spread the consumption over every partition, so
-		// committed offsets fall between offset syncs.
-		kgo.FetchMaxPartitionBytes(2048), kgo.FetchMaxBytes(16384))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	seen := map[kafkatest.Digest]int{}
-	total, idle := 0, 0
-	for total < limit && idle < 3 {
-		pctx, pcancel := context.WithTimeout(ctx, time.Second)
-		fs := cl.PollRecords(pctx, limit-total)
-		pcancel()
-		if ctx.Err() != nil {
-			t.Fatalf("consume %v on %s: %d records after 60 s", topics, c.alias, total)
-		}
-		recs := fs.Records()
-		if len(recs) == 0 {
-			idle++
-			continue
-		}
-		idle = 0
-		for _, r := range recs {
-			seen[kafkatest.DigestOf(r)]++
-		}
-		total += len(recs)
-		if err := cl.CommitRecords(ctx, recs...); err != nil {
-			t.Fatalf("commit: %v", err)
-		}
+	seen, err := kafkatest.ConsumeGroup(ctx, c.ListenAddrs(), group, limit, topics...)
+	if err != nil {
+		t.Fatalf("cluster %s: %v", c.alias, err)
 	}
 	return seen
 }

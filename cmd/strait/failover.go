@@ -71,7 +71,9 @@ func (t *translator) close() {
 	t.fromAdmin.Close()
 }
 
-func newTranslator(g groupFlags, stderr io.Writer) (*translator, int) {
+// loadTranslator reads the configuration file named by g and builds a
+// translator, reporting problems on stderr with an exit code.
+func loadTranslator(g groupFlags, stderr io.Writer) (*translator, int) {
 	if g.file == "" || g.group == "" || g.from == "" || g.to == "" {
 		fmt.Fprintln(stderr, "strait: -c FILE, --group, --from and --to are required")
 		return nil, exitConfig
@@ -81,36 +83,84 @@ func newTranslator(g groupFlags, stderr io.Writer) (*translator, int) {
 		fmt.Fprintf(stderr, "strait: %s: %v\n", g.file, err)
 		return nil, exitConfig
 	}
-	from, ok1 := cfg.Cluster(g.from)
-	to, ok2 := cfg.Cluster(g.to)
-	if !ok1 || !ok2 {
-		fmt.Fprintf(stderr, "strait: --from %q and --to %q must be clusters of %s\n", g.from, g.to, g.file)
+	t, err := newTranslator(cfg, g.from, g.to)
+	if err != nil {
+		fmt.Fprintf(stderr, "strait: %s: %v\n", g.file, err)
 		return nil, exitConfig
 	}
-	t := &translator{from: from, to: to, policy: policy.Default{}}
+	return t, exitOK
+}
+
+// newTranslator builds clients for clusters from and to of cfg; they
+// connect on first use.
+func newTranslator(cfg *configs.Config, from, to string) (*translator, error) {
+	fc, ok1 := cfg.Cluster(from)
+	tc, ok2 := cfg.Cluster(to)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("--from %q and --to %q must both be clusters of the configuration", from, to)
+	}
+	t := &translator{from: fc, to: tc, policy: policy.Default{}}
 	for _, f := range cfg.Flows {
-		if f.Source == g.from && f.Target == g.to {
+		if f.Source == from && f.Target == to {
 			t.policy = f.Policy
 		}
 	}
-	for _, c := range []struct {
-		cl   configs.Cluster
-		opts *[]kgo.Opt
-		adm  **kadm.Client
-	}{{from, &t.fromOpts, &t.fromAdmin}, {to, &t.toOpts, &t.toAdmin}} {
-		opts, err := replicator.ClientOpts(c.cl, "strait-failover")
-		if err != nil {
-			fmt.Fprintln(stderr, "strait:", err)
-			return nil, exitConfig
-		}
-		cl, err := kgo.NewClient(opts...)
-		if err != nil {
-			fmt.Fprintln(stderr, "strait:", err)
-			return nil, exitConfig
-		}
-		*c.opts, *c.adm = opts, kadm.NewClient(cl)
+	var err error
+	if t.fromOpts, t.fromAdmin, err = adminFor(fc); err != nil {
+		return nil, err
 	}
-	return t, exitOK
+	if t.toOpts, t.toAdmin, err = adminFor(tc); err != nil {
+		t.fromAdmin.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+func adminFor(c configs.Cluster) ([]kgo.Opt, *kadm.Client, error) {
+	opts, err := replicator.ClientOpts(c, "strait-failover")
+	if err != nil {
+		return nil, nil, err
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cluster %s: %w", c.Alias, err)
+	}
+	return opts, kadm.NewClient(cl), nil
+}
+
+// ensureInactive returns an error when group has active members on the
+// target: committing would be refused, and would race its consumers.
+func (t *translator) ensureInactive(ctx context.Context, group string) error {
+	described, err := t.toAdmin.DescribeGroups(ctx, group)
+	if err == nil {
+		err = described.Error()
+	}
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		return nil // never used on the target: nothing to stop
+	}
+	if err != nil {
+		return fmt.Errorf("describe group %s on cluster %s: %w", group, t.to.Alias, err)
+	}
+	if d := described[group]; !checkpoint.Inactive(d.State) {
+		return fmt.Errorf("group %s is %s with %d active member(s) on cluster %s: stop its consumers there first", group, d.State, len(d.Members), t.to.Alias)
+	}
+	return nil
+}
+
+// commit commits the translated offsets to group on the target.
+func (t *translator) commit(ctx context.Context, group string, trs []translation) error {
+	var offsets kadm.Offsets
+	for _, tr := range trs {
+		offsets.Add(kadm.Offset{Topic: tr.Topic, Partition: tr.Partition, At: tr.Offset, LeaderEpoch: -1, Metadata: tr.Metadata})
+	}
+	resp, err := t.toAdmin.CommitOffsets(ctx, group, offsets)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("commit offsets of group %s on cluster %s: %w", group, t.to.Alias, err)
+	}
+	return nil
 }
 
 // translations reads the group's checkpoints on the target and compares
@@ -182,7 +232,7 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}
-	t, code := newTranslator(g, stderr)
+	t, code := loadTranslator(g, stderr)
 	if t == nil {
 		return code
 	}
@@ -213,7 +263,7 @@ func runFailover(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}
-	t, code := newTranslator(g, stderr)
+	t, code := loadTranslator(g, stderr)
 	if t == nil {
 		return code
 	}
@@ -221,20 +271,8 @@ func runFailover(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	described, err := t.toAdmin.DescribeGroups(ctx, g.group)
-	if err == nil {
-		err = described.Error()
-	}
-	if errors.Is(err, kerr.GroupIDNotFound) {
-		err = nil // never used on the target: nothing to stop
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "strait failover: describe group %s on cluster %s: %v\n", g.group, g.to, err)
-		return exitFailed
-	}
-	if d := described[g.group]; !checkpoint.Inactive(d.State) {
-		fmt.Fprintf(stderr, "strait failover: group %s is %s with %d active member(s) on cluster %s: stop its consumers there first\n",
-			g.group, d.State, len(d.Members), g.to)
+	if err := t.ensureInactive(ctx, g.group); err != nil {
+		fmt.Fprintln(stderr, "strait failover:", err)
 		return exitFailed
 	}
 	trs, err := t.translations(ctx, g.group)
@@ -260,19 +298,8 @@ func runFailover(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "dry run: nothing committed")
 		return exitOK
 	}
-	var offsets kadm.Offsets
-	for _, tr := range trs {
-		offsets.Add(kadm.Offset{Topic: tr.Topic, Partition: tr.Partition, At: tr.Offset, LeaderEpoch: -1, Metadata: tr.Metadata})
-	}
-	resp, err := t.toAdmin.CommitOffsets(ctx, g.group, offsets)
-	if err == nil {
-		err = resp.Error()
-	}
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("cluster %s did not answer: %w", g.to, err)
-		}
-		fmt.Fprintf(stderr, "strait failover: commit offsets of group %s on cluster %s: %v\n", g.group, g.to, err)
+	if err := t.commit(ctx, g.group, trs); err != nil {
+		fmt.Fprintln(stderr, "strait failover:", err)
 		return exitFailed
 	}
 	fmt.Fprintf(stderr, "committed %d offsets for group %s on cluster %s\n", len(trs), g.group, g.to)

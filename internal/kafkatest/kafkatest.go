@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -152,4 +153,43 @@ func Compare(src, dst map[int32][]Digest) Comparison {
 		c.Problem = fmt.Sprintf("%d records on the source, %d on the target", c.Source, c.Target)
 	}
 	return c
+}
+
+// ConsumeGroup consumes up to limit records of topics in group, committing
+// what it consumes, then leaves the group. It stops early once no record
+// came for three polls of a second. It returns how often each record
+// (by digest) was consumed. Small fetches spread the consumption over
+// every partition.
+func ConsumeGroup(ctx context.Context, seeds []string, group string, limit int, topics ...string) (map[Digest]int, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topics...),
+		kgo.DisableAutoCommit(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond),
+		kgo.FetchMaxPartitionBytes(2048), kgo.FetchMaxBytes(16384))
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	seen := map[Digest]int{}
+	total, idle := 0, 0
+	for total < limit && idle < 3 {
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		fs := cl.PollRecords(pctx, limit-total)
+		cancel()
+		if err := ctx.Err(); err != nil {
+			return seen, fmt.Errorf("consume %v: %d records: %w", topics, total, err)
+		}
+		recs := fs.Records()
+		if len(recs) == 0 {
+			idle++
+			continue
+		}
+		idle = 0
+		for _, r := range recs {
+			seen[DigestOf(r)]++
+		}
+		total += len(recs)
+		if err := cl.CommitRecords(ctx, recs...); err != nil {
+			return seen, fmt.Errorf("commit group %s: %w", group, err)
+		}
+	}
+	return seen, nil
 }
