@@ -1,9 +1,18 @@
-// Package checkpoint holds MM2's offset-sync records and the rules by which
-// a source task emits them. Offset syncs map an upstream offset to the
-// downstream offset the target assigned; the checkpoint flow (a later
-// addition to this package) reads them to translate consumer-group offsets.
+// Package checkpoint translates consumer-group offsets between clusters, as
+// MM2's MirrorCheckpointConnector does, and better where MM2 is weak.
 //
-// Everything in this package so far is pure: records encode and decode to
-// MM2's exact bytes (../shared/MM2.md §2.3), and SyncState decides when a
-// partition's sync is due, given offsets as values.
+// Pure parts (no I/O): the offset-sync and checkpoint records in MM2's exact
+// bytes (../shared/MM2.md §2.2, §2.3); SyncState, the rules by which a
+// source task writes offset syncs; Store, a sparse per-partition history of
+// syncs that translates an upstream offset to the largest downstream offset
+// that never skips an unconsumed record (exact between consecutive syncs);
+// ShouldEmit, which keeps checkpoints from going backwards unless the group
+// went backwards on the source; Raise, which keeps group offset sync from
+// lowering an offset on the target.
+//
+// I/O parts: Task (task.go), run by each flow of the replicator: two
+// goroutines follow the offset-syncs topics (the flow's and, in
+// active/active, the reverse flow's) and one emits checkpoints and syncs
+// group offsets on a clock; Run returns after all three stopped. ReadGroup
+// (remote.go) reads a group's checkpoints as RemoteClusterUtils does.
 package checkpoint
