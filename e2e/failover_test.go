@@ -301,6 +301,18 @@ func failoverAndCount(t *testing.T, a, b *cluster, text, group, topic string, on
 	return lost, reread
 }
 
+// waitSame waits until dstTopic on dst is an exact copy of srcTopic on src.
+func waitSame(t *testing.T, src *cluster, srcTopic string, dst *cluster, dstTopic string) {
+	t.Helper()
+	waitFor(t, 60*time.Second, func() (bool, string) {
+		if dst.endOffsets(t, dstTopic) < 0 {
+			return false, dstTopic + " does not exist yet"
+		}
+		c := kafkatest.Compare(src.read(t, srcTopic), dst.read(t, dstTopic))
+		return c.Equal(), c.Problem
+	})
+}
+
 // TestFailoverThroughGaps: translation through a compacted source topic and
 // a topic written by a transactional producer (aborted records and markers
 // leave offset gaps) loses nothing.
@@ -324,10 +336,7 @@ func TestFailoverThroughGaps(t *testing.T) {
 		a.Compact()
 		text := props([]*cluster{a, b}, "A->B.enabled = true", "emit.checkpoints.interval.seconds = 1")
 		startWorker(t, text)
-		waitFor(t, 60*time.Second, func() (bool, string) {
-			c := kafkatest.Compare(a.read(t, "compacted"), b.read(t, "A.compacted"))
-			return c.Equal(), c.Problem
-		})
+		waitSame(t, a, "compacted", b, "A.compacted")
 		onA := consumeGroup(t, a, "cg", 100, "compacted")
 		lost, reread := failoverAndCount(t, a, b, text, "cg", "compacted", onA)
 		t.Logf("compacted: consumed %d on A; lost %d, re-read %d", len(onA), lost, reread)
@@ -362,10 +371,7 @@ func TestFailoverThroughGaps(t *testing.T) {
 		}
 		text := props([]*cluster{a, b}, "A->B.enabled = true", "emit.checkpoints.interval.seconds = 1")
 		startWorker(t, text)
-		waitFor(t, 60*time.Second, func() (bool, string) {
-			c := kafkatest.Compare(a.read(t, "txn"), b.read(t, "A.txn"))
-			return c.Equal(), c.Problem
-		})
+		waitSame(t, a, "txn", b, "A.txn")
 		onA := consumeGroup(t, a, "tg", 333, "txn")
 		lost, reread := failoverAndCount(t, a, b, text, "tg", "txn", onA)
 		t.Logf("transactional: consumed %d on A; lost %d, re-read %d", len(onA), lost, reread)
