@@ -139,20 +139,7 @@ func TestFailoverExact(t *testing.T) {
 	// Reading exactly the remaining count: a translation too early would
 	// spend it on re-reads and miss the tail, one too late would run dry.
 	onB := consumeGroup(t, b, "app", 20000-12345, "A.orders")
-	dups, lost := 0, 0
-	for d := range onB {
-		if onA[d] > 0 {
-			dups++
-		}
-	}
-	src := a.read(t, "orders")
-	for _, part := range src {
-		for _, d := range part {
-			if onA[d] == 0 && onB[d] == 0 {
-				lost++
-			}
-		}
-	}
+	lost, dups := kafkatest.Tally(a.read(t, "orders"), onA, onB)
 	t.Logf("failover: %d records consumed on A, %d on B, lost %d, re-read %d", len(onA), len(onB), lost, dups)
 	if lost != 0 || dups != 0 || len(onB) != 20000-12345 {
 		t.Errorf("lost %d, re-read %d, consumed on B %d; want 0, 0, %d", lost, dups, len(onB), 20000-12345)
@@ -191,22 +178,9 @@ func TestFailoverActiveActive(t *testing.T) {
 		t.Fatalf("failover exit %d:\n%s", code, p.output)
 	}
 	onB := consumeGroup(t, b, "aa", 4000, "orders", "A.orders")
-	lost, dups := 0, 0
-	for _, c := range []struct {
-		cl    *cluster
-		topic string
-	}{{a, "orders"}, {b, "orders"}} {
-		for _, part := range c.cl.read(t, c.topic) {
-			for _, d := range part {
-				if onA[d] == 0 && onB[d] == 0 {
-					lost++
-				}
-				if onA[d] > 0 && onB[d] > 0 {
-					dups++
-				}
-			}
-		}
-	}
+	lostA, dupsA := kafkatest.Tally(a.read(t, "orders"), onA, onB)
+	lostB, dupsB := kafkatest.Tally(b.read(t, "orders"), onA, onB)
+	lost, dups := lostA+lostB, dupsA+dupsB
 	t.Logf("active/active failover: consumed %d on A, %d on B, lost %d, re-read %d", len(onA), len(onB), lost, dups)
 	if lost != 0 {
 		t.Errorf("%d records lost in the failover", lost)
@@ -288,17 +262,7 @@ func failoverAndCount(t *testing.T, a, b *cluster, text, group, topic string, on
 		t.Fatalf("failover exit %d:\n%s", code, p.output)
 	}
 	onB := consumeGroup(t, b, group, 1<<30, "A."+topic)
-	for _, part := range a.read(t, topic) {
-		for _, d := range part {
-			if onA[d] == 0 && onB[d] == 0 {
-				lost++
-			}
-			if onA[d] > 0 && onB[d] > 0 {
-				reread++
-			}
-		}
-	}
-	return lost, reread
+	return kafkatest.Tally(a.read(t, topic), onA, onB)
 }
 
 // waitSame waits until dstTopic on dst is an exact copy of srcTopic on src.

@@ -378,17 +378,7 @@ func (d *demo) failover(ctx context.Context, cfg *configs.Config) bool {
 		fmt.Fprintln(d.out, "  read orders on A:", err)
 		return false
 	}
-	lost, reread := 0, 0
-	for _, p := range src {
-		for _, dg := range p {
-			switch {
-			case onA[dg] == 0 && onB[dg] == 0:
-				lost++
-			case onA[dg] > 0 && onB[dg] > 0:
-				reread++
-			}
-		}
-	}
+	lost, reread := kafkatest.Tally(src, onA, onB)
 	fmt.Fprintf(d.out, "  consumed %d on A, then %d on B: lost = %d, duplicates re-read = %d\n", sum(onA), sum(onB), lost, reread)
 	return lost == 0
 }

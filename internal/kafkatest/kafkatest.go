@@ -193,3 +193,20 @@ func ConsumeGroup(ctx context.Context, seeds []string, group string, limit int, 
 	}
 	return seen, nil
 }
+
+// Tally compares what a group consumed before (first) and after (second) a
+// failover with the source's records: lost are records consumed in
+// neither, reread those consumed in both.
+func Tally(src map[int32][]Digest, first, second map[Digest]int) (lost, reread int) {
+	for _, part := range src {
+		for _, d := range part {
+			switch {
+			case first[d] == 0 && second[d] == 0:
+				lost++
+			case first[d] > 0 && second[d] > 0:
+				reread++
+			}
+		}
+	}
+	return lost, reread
+}
