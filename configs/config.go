@@ -13,6 +13,10 @@ type Config struct {
 	Clusters []Cluster
 	// Flows are the enabled source->target pairs, in clusters order.
 	Flows []Flow
+	// HeartbeatFlows are the other pairs that emit heartbeats, as MM2
+	// runs a heartbeat connector for every pair unless
+	// emit.heartbeats.enabled is false for it.
+	HeartbeatFlows []Flow
 }
 
 // Cluster returns the cluster with the given alias.
@@ -105,6 +109,9 @@ type Flow struct {
 	// SyncGroupOffsetsInterval is sync.group.offsets.interval.seconds (60 s);
 	// zero when sync.group.offsets.enabled is false (the default).
 	SyncGroupOffsetsInterval time.Duration
+	// EmitHeartbeatsInterval is emit.heartbeats.interval.seconds (1 s);
+	// zero when emit.heartbeats.enabled is false.
+	EmitHeartbeatsInterval time.Duration
 	// EmitOffsetSyncs is emit.offset-syncs.enabled (true).
 	EmitOffsetSyncs bool
 	// OffsetLagMax is offset.lag.max (100 records).

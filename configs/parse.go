@@ -181,7 +181,15 @@ type builder struct {
 }
 
 func (b *builder) fail(key, format string, args ...any) {
-	b.errs = multierror.Append(b.errs, &KeyError{Key: key, Problem: fmt.Sprintf(format, args...)})
+	e := &KeyError{Key: key, Problem: fmt.Sprintf(format, args...)}
+	if b.errs != nil {
+		for _, prev := range b.errs.Errors {
+			if prev.Error() == e.Error() {
+				return // a top-level key resolves into every flow: report it once
+			}
+		}
+	}
+	b.errs = multierror.Append(b.errs, e)
 }
 
 func build(raw map[string]string) (*Config, []string, error) {
@@ -205,6 +213,7 @@ func build(raw map[string]string) (*Config, []string, error) {
 
 	cfg := &Config{}
 	used := map[string]bool{}
+	var heartbeatOnly [][2]string
 	for _, s := range b.aliases {
 		for _, t := range b.aliases {
 			if s == t {
@@ -212,6 +221,9 @@ func build(raw map[string]string) (*Config, []string, error) {
 			}
 			kv := b.sc.flows[[2]string{s, t}]
 			if v, ok := kv[KeyEnabled]; !ok || !strings.EqualFold(v, "true") {
+				if hb, _ := b.lookup(s, t, KeyEmitHeartbeatsEnabled); isTrue(hb) {
+					heartbeatOnly = append(heartbeatOnly, [2]string{s, t})
+				}
 				continue
 			}
 			cfg.Flows = append(cfg.Flows, b.flow(s, t))
@@ -220,6 +232,13 @@ func build(raw map[string]string) (*Config, []string, error) {
 	}
 	if len(b.aliases) > 0 && len(cfg.Flows) == 0 {
 		b.fail(KeyClusters, "no source->target replication flows: set e.g. %s->%s.enabled = true", b.aliases[0], lastOr(b.aliases, "B"))
+	}
+	for _, pair := range heartbeatOnly {
+		f := b.flow(pair[0], pair[1])
+		if f.EmitHeartbeatsInterval > 0 {
+			cfg.HeartbeatFlows = append(cfg.HeartbeatFlows, f)
+			used[pair[1]] = true
+		}
 	}
 	for _, a := range b.aliases {
 		cfg.Clusters = append(cfg.Clusters, b.cluster(a, used[a]))
@@ -451,6 +470,7 @@ func (b *builder) flow(s, t string) Flow {
 		SyncTopicConfigsInterval: interval(KeySyncTopicConfigsEnabled, KeySyncTopicConfigsInterval),
 		EmitCheckpointsInterval:  interval(KeyEmitCheckpointsEnabled, KeyEmitCheckpointsInterval),
 		SyncGroupOffsetsInterval: interval(KeySyncGroupOffsetsEnabled, KeySyncGroupOffsetsInterval),
+		EmitHeartbeatsInterval:   interval(KeyEmitHeartbeatsEnabled, KeyEmitHeartbeatsInterval),
 		EmitOffsetSyncs:          isTrue(get(KeyEmitOffsetSyncsEnabled)),
 		OffsetLagMax:             int64(atoi(get(KeyOffsetLagMax))),
 		OffsetSyncsOnTarget:      strings.EqualFold(get(KeyOffsetSyncsTopicLocation), "target"),

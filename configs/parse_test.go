@@ -299,3 +299,35 @@ func FuzzParseProperties(f *testing.F) {
 		Parse(data, Properties, nil)
 	})
 }
+
+func TestHeartbeatFlows(t *testing.T) {
+	base := "clusters = A, B, C\nA.bootstrap.servers = a:1\nB.bootstrap.servers = b:1\nC.bootstrap.servers = c:1\nA->B.enabled = true\n"
+	tests := []struct {
+		extra string
+		want  string
+	}{
+		{"", "A->C B->A B->C C->A C->B"},
+		{"emit.heartbeats.enabled = false", ""},
+		{"emit.heartbeats.enabled = false\nC->A.emit.heartbeats.enabled = true", "C->A"},
+		{"B->A.emit.heartbeats.enabled = false", "A->C B->C C->A C->B"},
+	}
+	for _, tt := range tests {
+		cfg, _, err := Parse([]byte(base+tt.extra), Properties, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, f := range cfg.HeartbeatFlows {
+			names = append(names, f.Name())
+			if f.EmitHeartbeatsInterval != time.Second {
+				t.Errorf("%s: interval %s", f.Name(), f.EmitHeartbeatsInterval)
+			}
+		}
+		if got := strings.Join(names, " "); got != tt.want {
+			t.Errorf("%q: heartbeat flows %q, want %q", tt.extra, got, tt.want)
+		}
+		if cfg.Flows[0].EmitHeartbeatsInterval != time.Second && tt.extra == "" {
+			t.Errorf("A->B heartbeats: %s", cfg.Flows[0].EmitHeartbeatsInterval)
+		}
+	}
+}

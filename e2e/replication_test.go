@@ -34,12 +34,10 @@ func TestOneWayCopy(t *testing.T) {
 	start := time.Now()
 	startWorker(t, props([]*cluster{a, b}, "A->B.enabled = true", "A->B.topics = orders", "tasks.max = 4"),
 		replicator.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
-	waitFor(t, 60*time.Second, func() (bool, string) { return b.endOffsets(t, "A.orders") > 0, "no record copied" })
-	first := time.Now()
 	waitCopied(t, b, "A.orders", 20000, 60*time.Second)
 	elapsed := time.Since(start)
-	t.Logf("one-way copy: 20000 records in %s, %.0f records/s including start-up and topic creation; %.0f records/s from the first record copied (a measurement, not an assertion)",
-		elapsed.Round(time.Millisecond), 20000/elapsed.Seconds(), 20000/time.Since(first).Seconds())
+	t.Logf("one-way copy: 20000 records in %s, %.0f records/s including start-up and topic creation (a measurement, not an assertion)",
+		elapsed.Round(time.Millisecond), 20000/elapsed.Seconds())
 
 	// record-count is recorded at acknowledgement, per remote partition.
 	waitFor(t, 10*time.Second, func() (bool, string) {
@@ -53,8 +51,10 @@ func TestOneWayCopy(t *testing.T) {
 			for _, m := range sm.Metrics {
 				if sum, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == "record-count" {
 					for _, dp := range sum.DataPoints {
-						total += dp.Value
-						series++
+						if topic, _ := dp.Attributes.Value("topic"); topic.AsString() == "A.orders" {
+							total += dp.Value
+							series++
+						}
 					}
 				}
 			}
@@ -161,7 +161,7 @@ func TestActiveActiveNoLoop(t *testing.T) {
 	for _, c := range []*cluster{a, b} {
 		var user []string
 		for _, topic := range c.topics(t) {
-			if !strings.HasPrefix(topic, "mm2-") && !strings.HasSuffix(topic, ".internal") {
+			if !strings.HasPrefix(topic, "mm2-") && !strings.HasSuffix(topic, ".internal") && !strings.HasSuffix(topic, "heartbeats") {
 				user = append(user, topic)
 			}
 		}

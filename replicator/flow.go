@@ -14,6 +14,7 @@ import (
 
 	"github.com/strait-replicator/strait/checkpoint"
 	"github.com/strait-replicator/strait/configs"
+	"github.com/strait-replicator/strait/policy"
 )
 
 // Task states, as Kafka Connect names them.
@@ -85,42 +86,44 @@ func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *m
 // connectTimeout bounds the first contact with each cluster.
 const connectTimeout = 20 * time.Second
 
-// connect opens the admin clients and checks both clusters answer, naming
-// the one that does not. It returns the number of brokers of each.
-func (f *flow) connect(ctx context.Context) (srcBrokers, tgtBrokers int, err error) {
-	open := func(c configs.Cluster, opts []kgo.Opt) (*kadm.Client, int, error) {
-		// Admin answers must see topics created a moment ago.
-		cl, err := kgo.NewClient(append(slices.Clone(opts), kgo.MetadataMinAge(250*time.Millisecond))...)
-		if err != nil {
-			return nil, 0, &ClusterError{Alias: c.Alias, Servers: c.BootstrapServers, Err: err}
-		}
-		adm := kadm.NewClient(cl)
-		cctx, cancel := context.WithTimeout(ctx, connectTimeout)
-		defer cancel()
-		md, err := adm.BrokerMetadata(cctx)
-		if err != nil {
-			adm.Close()
-			if ctx.Err() != nil {
-				return nil, 0, ctx.Err()
-			}
-			return nil, 0, &ClusterError{Alias: c.Alias, Servers: c.BootstrapServers, Err: fmt.Errorf("unreachable: %w", err)}
-		}
-		return adm, len(md.Brokers), nil
+// openAdmin opens an admin client for cluster c and checks it answers,
+// naming the cluster when it does not. It returns the number of brokers.
+func openAdmin(ctx context.Context, c configs.Cluster, opts []kgo.Opt) (*kadm.Client, int, error) {
+	// Admin answers must see topics created a moment ago.
+	cl, err := kgo.NewClient(append(slices.Clone(opts), kgo.MetadataMinAge(250*time.Millisecond))...)
+	if err != nil {
+		return nil, 0, &ClusterError{Alias: c.Alias, Servers: c.BootstrapServers, Err: err}
 	}
-	if f.srcAdm, srcBrokers, err = open(f.src, f.srcOpts); err != nil {
+	adm := kadm.NewClient(cl)
+	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	md, err := adm.BrokerMetadata(cctx)
+	if err != nil {
+		adm.Close()
+		if ctx.Err() != nil {
+			return nil, 0, ctx.Err()
+		}
+		return nil, 0, &ClusterError{Alias: c.Alias, Servers: c.BootstrapServers, Err: fmt.Errorf("unreachable: %w", err)}
+	}
+	return adm, len(md.Brokers), nil
+}
+
+// connect opens the admin clients of both clusters. It returns the number
+// of brokers of each.
+func (f *flow) connect(ctx context.Context) (srcBrokers, tgtBrokers int, err error) {
+	if f.srcAdm, srcBrokers, err = openAdmin(ctx, f.src, f.srcOpts); err != nil {
 		return 0, 0, err
 	}
-	if f.tgtAdm, tgtBrokers, err = open(f.tgt, f.tgtOpts); err != nil {
+	if f.tgtAdm, tgtBrokers, err = openAdmin(ctx, f.tgt, f.tgtOpts); err != nil {
 		return 0, 0, err
 	}
 	return srcBrokers, tgtBrokers, nil
 }
 
-// run sets the flow up (internal topics, stored positions), then reconciles
-// topics and tasks every refresh interval and topic configs every config
-// sync interval, until ctx is done. It returns after every task stopped.
-func (f *flow) run(ctx context.Context) error {
-	defer f.close()
+// prepare connects to both clusters, checks their size against every
+// replication factor, creates the internal topics and loads the stored
+// positions. On error the caller closes the flow.
+func (f *flow) prepare(ctx context.Context) error {
 	srcBrokers, tgtBrokers, err := f.connect(ctx)
 	if err != nil {
 		return err
@@ -129,11 +132,27 @@ func (f *flow) run(ctx context.Context) error {
 		return err
 	}
 	if err := f.offsets.load(ctx, f.tgtAdm, f.tgtOpts, f.log); err != nil {
-		return fmt.Errorf("flow %s: load positions: %w", f.name, err)
+		return fmt.Errorf("load positions: %w", err)
 	}
+	return nil
+}
+
+// run reconciles topics and tasks every refresh interval and topic configs
+// every config sync interval, and runs the checkpoint and heartbeat tasks,
+// until ctx is done. It returns after every task stopped and closes the
+// flow. prepare must have succeeded.
+func (f *flow) run(ctx context.Context) error {
+	defer f.close()
 	defer f.stopTasks()
 	if f.cfg.EmitCheckpointsInterval > 0 {
 		f.startCheckpoints(ctx)
+	}
+	if f.cfg.EmitHeartbeatsInterval > 0 {
+		f.wg.Go(func() {
+			if err := newHeartbeatTask(f.cfg, f.tgtOpts, f.log).Run(ctx); err != nil {
+				f.log.Error("heartbeat task failed", "err", err)
+			}
+		})
 	}
 
 	refresh := newTicker(f.cfg.RefreshTopicsInterval)
@@ -199,8 +218,14 @@ func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
 	if f.cfg.EmitCheckpointsInterval > 0 {
 		check(f.tgt.Alias, tgtBrokers, f.cfg.CheckpointsTopicRF, configs.KeyCheckpointsTopicRF, f.cfg.Policy.CheckpointsTopic(f.cfg.Source))
 	}
+	if f.cfg.EmitHeartbeatsInterval > 0 {
+		check(f.tgt.Alias, tgtBrokers, f.cfg.HeartbeatsTopicRF, configs.KeyHeartbeatsTopicRF, policy.HeartbeatsTopic)
+	}
 	if len(problems) > 0 {
 		return errors.Join(problems...)
+	}
+	if f.cfg.EmitHeartbeatsInterval > 0 {
+		targetTopics = append(targetTopics, heartbeatsTopic(f.cfg))
 	}
 	if err := ensureInternalTopics(ctx, f.tgtAdm, f.tgt.Alias, targetTopics...); err != nil {
 		return err

@@ -2,6 +2,7 @@ package replicator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -16,7 +17,8 @@ import (
 // Worker runs every enabled flow of a configuration in this process: a
 // Kafka Connect worker in a group of one.
 type Worker struct {
-	flows []*flow
+	flows      []*flow
+	heartbeats []*heartbeatFlow
 	log   *slog.Logger
 	ran   atomic.Bool
 }
@@ -75,6 +77,10 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 		}
 		w.flows = append(w.flows, f)
 	}
+	for _, fc := range cfg.HeartbeatFlows {
+		tgt, _ := cfg.Cluster(fc.Target)
+		w.heartbeats = append(w.heartbeats, &heartbeatFlow{cfg: fc, tgt: tgt, log: log.With("flow", fc.Name())})
+	}
 	return w, warnings, nil
 }
 
@@ -87,11 +93,43 @@ func (w *Worker) Run(ctx context.Context) error {
 	if !w.ran.CompareAndSwap(false, true) {
 		return ErrClosed
 	}
-	g, ctx := errgroup.WithContext(ctx)
+	// Prepare every flow before any runs, and report every flow that
+	// cannot: an operator fixes them all at once.
+	type runner interface {
+		prepare(context.Context) error
+		run(context.Context) error
+	}
+	var runners []runner
+	names := []string{}
 	for _, f := range w.flows {
+		runners, names = append(runners, f), append(names, f.name)
+	}
+	for _, h := range w.heartbeats {
+		runners, names = append(runners, h), append(names, h.cfg.Name()+" (heartbeats)")
+	}
+	errs := make([]error, len(runners))
+	var prep errgroup.Group
+	for i, r := range runners {
+		prep.Go(func() error {
+			if err := r.prepare(ctx); err != nil {
+				errs[i] = fmt.Errorf("flow %s: %w", names[i], err)
+			}
+			return nil
+		})
+	}
+	_ = prep.Wait() // errors are in errs
+	if err := errors.Join(errs...); err != nil {
+		for _, f := range w.flows {
+			f.close()
+		}
+		return err
+	}
+
+	g, ctx := errgroup.WithContext(ctx)
+	for i, r := range runners {
 		g.Go(func() error {
-			if err := f.run(ctx); err != nil {
-				return fmt.Errorf("flow %s: %w", f.name, err)
+			if err := r.run(ctx); err != nil {
+				return fmt.Errorf("flow %s: %w", names[i], err)
 			}
 			return nil
 		})

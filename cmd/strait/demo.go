@@ -405,7 +405,7 @@ func sum(m map[kafkatest.Digest]int) int {
 func userTopics(names []string) []string {
 	var out []string
 	for _, n := range names {
-		if !strings.HasPrefix(n, "mm2-") && !strings.HasPrefix(n, "__") && !strings.HasSuffix(n, ".internal") {
+		if !strings.HasPrefix(n, "mm2-") && !strings.HasPrefix(n, "__") && !strings.HasSuffix(n, ".internal") && !strings.HasSuffix(n, "heartbeats") {
 			out = append(out, n)
 		}
 	}
