@@ -19,8 +19,8 @@ import (
 type Worker struct {
 	flows      []*flow
 	heartbeats []*heartbeatFlow
-	log   *slog.Logger
-	ran   atomic.Bool
+	log        *slog.Logger
+	ran        atomic.Bool
 }
 
 // TaskStatus is one task's state as the worker sees it.

@@ -47,6 +47,8 @@ commands:
                   print the group's translated offsets on B, from the checkpoints
   failover -c FILE --group G --from A --to B [--dry-run] [--force]
                   commit them to the group on B (it must have no active member)
+  topology -c FILE
+                  print the replication paths that reach each cluster, from heartbeats
   version         print the version
 
 Run 'strait <command> -h' for the flags of a command.
@@ -67,6 +69,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runTranslate(args[1:], stdout, stderr)
 	case "failover":
 		return runFailover(args[1:], stdout, stderr)
+	case "topology":
+		return runTopology(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "strait", buildVersion())
 		return exitOK

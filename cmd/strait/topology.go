@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/strait-replicator/strait/configs"
+	"github.com/strait-replicator/strait/heartbeat"
+	"github.com/strait-replicator/strait/internal/topicread"
+	"github.com/strait-replicator/strait/policy"
+)
+
+// runTopology prints, from the heartbeats topics of every cluster, the
+// paths by which each cluster is reached, their hops and the age of their
+// newest heartbeat (end-to-end latency plus at most one heartbeat
+// interval).
+func runTopology(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("strait topology", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("c", "", "configuration file (MM2 properties or YAML)")
+	if err := fs.Parse(args); err != nil {
+		return exitConfig
+	}
+	if *file == "" {
+		fmt.Fprintln(stderr, "strait topology: -c FILE is required")
+		return exitConfig
+	}
+	cfg, _, err := configs.Load(*file, os.Environ())
+	if err != nil {
+		fmt.Fprintf(stderr, "strait: %s: %v\n", *file, err)
+		return exitConfig
+	}
+	var p policy.Policy = policy.Default{}
+	if len(cfg.Flows) > 0 {
+		p = cfg.Flows[0].Policy
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var seen []heartbeat.Observed
+	failed := false
+	for _, c := range cfg.Clusters {
+		obs, err := readHeartbeats(ctx, c, p)
+		if err != nil {
+			fmt.Fprintf(stderr, "strait topology: cluster %s: %v\n", c.Alias, err)
+			failed = true
+			continue
+		}
+		seen = append(seen, obs...)
+	}
+	now := time.Now()
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLUSTER\tPATH\tHOPS\tLATENCY")
+	for _, path := range heartbeat.Paths(p, seen) {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", path.Clusters[len(path.Clusters)-1], path, path.Hops(), now.Sub(path.Newest).Round(time.Millisecond))
+	}
+	tw.Flush()
+	if failed {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// readHeartbeats reads every heartbeats topic of cluster c.
+func readHeartbeats(ctx context.Context, c configs.Cluster, p policy.Policy) ([]heartbeat.Observed, error) {
+	opts, adm, err := adminFor(c)
+	if err != nil {
+		return nil, err
+	}
+	defer adm.Close()
+	topics, err := adm.ListTopics(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list topics: %w", err)
+	}
+	var out []heartbeat.Observed
+	for _, name := range topics.Names() {
+		if !policy.IsHeartbeatsTopic(p, name) {
+			continue
+		}
+		err := topicread.ReadToEnd(ctx, adm, opts, name, func(r *kgo.Record) {
+			if h, err := heartbeat.Decode(r.Key, r.Value); err == nil {
+				out = append(out, heartbeat.Observed{Cluster: c.Alias, Topic: name, Heartbeat: h})
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
