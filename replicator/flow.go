@@ -54,6 +54,9 @@ type flow struct {
 	mu    sync.Mutex
 	tasks []*runningTask // guarded by mu; index is the task number
 	wg    sync.WaitGroup
+
+	ctl     *control
+	singles [connKinds]*single // checkpoint and heartbeat tasks, nil when off
 }
 
 // runningTask is a task goroutine and the means to stop it.
@@ -64,7 +67,7 @@ type runningTask struct {
 }
 
 func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *metrics) (*flow, []string, error) {
-	f := &flow{name: cfg.Name(), cfg: cfg, src: src, tgt: tgt, log: log.With("flow", cfg.Name()), metrics: ms}
+	f := &flow{name: cfg.Name(), cfg: cfg, src: src, tgt: tgt, log: log.With("flow", cfg.Name()), metrics: ms, ctl: newControl()}
 	var err error
 	if f.srcOpts, err = ClientOpts(src, cfg.Name()+"|replication-consumer"); err != nil {
 		return nil, nil, err
@@ -145,15 +148,13 @@ func (f *flow) run(ctx context.Context) error {
 	defer f.close()
 	defer f.stopTasks()
 	if f.cfg.EmitCheckpointsInterval > 0 {
-		f.startCheckpoints(ctx)
+		f.singles[checkpointConnector] = f.checkpointTask()
 	}
 	if f.cfg.EmitHeartbeatsInterval > 0 {
-		f.wg.Go(func() {
-			if err := newHeartbeatTask(f.cfg, f.tgtOpts, f.log).Run(ctx); err != nil {
-				f.log.Error("heartbeat task failed", "err", err)
-			}
-		})
+		f.singles[heartbeatConnector] = newSingle(f.name+" heartbeat 0", newHeartbeatTask(f.cfg, f.tgtOpts, f.log).Run, f.log)
 	}
+	paused, _ := f.ctl.take()
+	f.applySingles(ctx, paused, [connKinds]restartRequest{})
 
 	refresh := newTicker(f.cfg.RefreshTopicsInterval)
 	defer refresh.Stop()
@@ -171,7 +172,37 @@ func (f *flow) run(ctx context.Context) error {
 			f.reconcile(ctx)
 		case <-configSync.C:
 			f.syncConfigs(ctx)
+		case <-f.ctl.wake:
+			paused, restarts := f.ctl.take()
+			f.restartTasks(ctx, restarts[sourceConnector])
+			f.reconcile(ctx)
+			f.applySingles(ctx, paused, restarts)
 		}
+	}
+}
+
+// applySingles pauses, resumes and restarts the checkpoint and heartbeat
+// tasks as the control asks. A failed task stays failed until restarted.
+func (f *flow) applySingles(ctx context.Context, paused [connKinds]bool, restarts [connKinds]restartRequest) {
+	for k, s := range f.singles {
+		if s != nil {
+			s.apply(ctx, &f.wg, paused[k], restarts[k])
+		}
+	}
+}
+
+// restartTasks restarts the source tasks a request names; paused tasks
+// stay paused.
+func (f *flow) restartTasks(ctx context.Context, r restartRequest) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, rt := range f.tasks {
+		state, _ := rt.task.status.get()
+		if !r.wants(i, state) || state == StatePaused {
+			continue
+		}
+		f.stopTask(rt)
+		f.tasks[i] = f.startTask(ctx, i, rt.task.tps)
 	}
 }
 
@@ -251,12 +282,12 @@ func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
 	return err
 }
 
-// startCheckpoints runs the flow's checkpoint task until ctx is done; the
-// flow waits for it in stopTasks.
-func (f *flow) startCheckpoints(ctx context.Context) {
+// checkpointTask builds the flow's checkpoint task; nil when offset syncs
+// are off (checkpoints need them).
+func (f *flow) checkpointTask() *single {
 	if !f.cfg.EmitOffsetSyncs {
 		f.log.Warn("checkpoints need offset syncs: set emit.offset-syncs.enabled = true")
-		return
+		return nil
 	}
 	t := &checkpoint.Task{
 		Flow: f.name, Source: f.cfg.Source, Target: f.cfg.Target,
@@ -274,11 +305,7 @@ func (f *flow) startCheckpoints(ctx context.Context) {
 		s := f.syncsAt(topic, !onItsTarget)
 		t.Reverse = &s
 	}
-	f.wg.Go(func() {
-		if err := t.Run(ctx); err != nil {
-			f.log.Error("checkpoint task failed", "err", err)
-		}
-	})
+	return newSingle(f.name+" checkpoint 0", t.Run, f.log)
 }
 
 // syncsAt names an offset-syncs topic on the target (onTarget) or the
@@ -343,8 +370,11 @@ func (f *flow) reconcile(ctx context.Context) {
 
 // reconcileTasks starts, keeps or restarts each task so that task i copies
 // exactly desired[i]. A task whose partitions changed is stopped (and has
-// flushed its positions) before its successor starts.
+// flushed its positions) before its successor starts. A failed task stays
+// failed until its partitions change or it is restarted. While the source
+// connector is paused, tasks are stopped and shown PAUSED.
 func (f *flow) reconcileTasks(ctx context.Context, desired [][]topicPartition) {
+	paused := f.ctl.isPaused(sourceConnector)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i := len(desired); i < len(f.tasks); i++ {
@@ -355,12 +385,23 @@ func (f *flow) reconcileTasks(ctx context.Context, desired [][]topicPartition) {
 	}
 	for i, tps := range desired {
 		if i < len(f.tasks) {
-			if slices.Equal(f.tasks[i].task.tps, tps) {
+			rt := f.tasks[i]
+			state, _ := rt.task.status.get()
+			keep := slices.Equal(rt.task.tps, tps) && (rt.running() || state == StateFailed || paused)
+			if keep && !(paused && rt.running()) {
+				if paused && state != StateFailed {
+					rt.task.status.set(StatePaused, nil)
+				}
 				continue
 			}
-			f.stopTask(f.tasks[i])
+			f.stopTask(rt)
 		}
-		rt := f.startTask(ctx, i, tps)
+		var rt *runningTask
+		if paused {
+			rt = f.pausedTask(i, tps)
+		} else {
+			rt = f.startTask(ctx, i, tps)
+		}
 		if i < len(f.tasks) {
 			f.tasks[i] = rt
 		} else {
@@ -369,11 +410,34 @@ func (f *flow) reconcileTasks(ctx context.Context, desired [][]topicPartition) {
 	}
 }
 
-func (f *flow) startTask(ctx context.Context, i int, tps []topicPartition) *runningTask {
+// pausedTask is task i, not running, shown PAUSED.
+func (f *flow) pausedTask(i int, tps []topicPartition) *runningTask {
+	rt := f.newTask(i, tps)
+	rt.task.status.set(StatePaused, nil)
+	close(rt.done)
+	return rt
+}
+
+func (f *flow) newTask(i int, tps []topicPartition) *runningTask {
 	id := fmt.Sprintf("%s source %d", f.name, i)
 	t := &sourceTask{id: id, flow: f, tps: tps, log: f.log.With("task", i), status: &taskStatus{state: StateUnassigned}}
+	return &runningTask{task: t, cancel: func() {}, done: make(chan struct{})}
+}
+
+func (rt *runningTask) running() bool {
+	select {
+	case <-rt.done:
+		return false
+	default:
+		return true
+	}
+}
+
+func (f *flow) startTask(ctx context.Context, i int, tps []topicPartition) *runningTask {
+	rt := f.newTask(i, tps)
+	t := rt.task
 	tctx, cancel := context.WithCancel(ctx)
-	rt := &runningTask{task: t, cancel: cancel, done: make(chan struct{})}
+	rt.cancel = cancel
 	f.log.Info("starting task", "task", i, "partitions", len(tps))
 	f.wg.Go(func() {
 		defer close(rt.done)
@@ -398,6 +462,11 @@ func (f *flow) stopTasks() {
 		rt.cancel()
 	}
 	f.mu.Unlock()
+	for _, s := range f.singles {
+		if s != nil {
+			s.interrupt()
+		}
+	}
 	f.wg.Wait()
 }
 

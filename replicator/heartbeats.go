@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -30,6 +31,9 @@ type heartbeatFlow struct {
 	tgt  configs.Cluster
 	log  *slog.Logger
 	opts []kgo.Opt
+	ctl  *control
+	task *single // set by run
+	wg   sync.WaitGroup
 }
 
 // prepare creates the target's heartbeats topic.
@@ -50,7 +54,19 @@ func (h *heartbeatFlow) prepare(ctx context.Context) error {
 	return ensureInternalTopics(ctx, adm, h.tgt.Alias, t)
 }
 
-// run emits heartbeats until ctx is done.
+// run emits heartbeats until ctx is done, applying pause, resume and
+// restart requests.
 func (h *heartbeatFlow) run(ctx context.Context) error {
-	return newHeartbeatTask(h.cfg, h.opts, h.log).Run(ctx)
+	defer h.wg.Wait()
+	paused, _ := h.ctl.take()
+	h.task.apply(ctx, &h.wg, paused[heartbeatConnector], restartRequest{})
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-h.ctl.wake:
+			paused, restarts := h.ctl.take()
+			h.task.apply(ctx, &h.wg, paused[heartbeatConnector], restarts[heartbeatConnector])
+		}
+	}
 }

@@ -79,7 +79,11 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 	}
 	for _, fc := range cfg.HeartbeatFlows {
 		tgt, _ := cfg.Cluster(fc.Target)
-		w.heartbeats = append(w.heartbeats, &heartbeatFlow{cfg: fc, tgt: tgt, log: log.With("flow", fc.Name())})
+		h := &heartbeatFlow{cfg: fc, tgt: tgt, log: log.With("flow", fc.Name()), ctl: newControl()}
+		h.task = newSingle(fc.Name()+" heartbeat 0", func(ctx context.Context) error {
+			return newHeartbeatTask(h.cfg, h.opts, h.log).Run(ctx)
+		}, h.log)
+		w.heartbeats = append(w.heartbeats, h)
 	}
 	return w, warnings, nil
 }

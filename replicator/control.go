@@ -1,0 +1,180 @@
+package replicator
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+)
+
+// Connector kinds of a flow, as MM2 names its connector classes.
+type connKind int
+
+const (
+	sourceConnector connKind = iota
+	checkpointConnector
+	heartbeatConnector
+	connKinds
+)
+
+var connClasses = [connKinds]string{"MirrorSourceConnector", "MirrorCheckpointConnector", "MirrorHeartbeatConnector"}
+
+// Task and connector states, as Kafka Connect names them.
+const (
+	StatePaused     = "PAUSED"
+	StateRestarting = "RESTARTING"
+)
+
+// Errors of the control API; the REST layer maps them to 404.
+var (
+	ErrUnknownConnector = errors.New("unknown connector")
+	ErrUnknownTask      = errors.New("unknown task")
+)
+
+// single is the one task of a checkpoint or heartbeat connector: it can be
+// stopped (pause) and started again (resume, restart).
+type single struct {
+	id     string
+	run    func(context.Context) error
+	status *taskStatus
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	cancel context.CancelFunc // guarded by mu
+	done   chan struct{}      // guarded by mu; closed when the run returned
+}
+
+func newSingle(id string, run func(context.Context) error, log *slog.Logger) *single {
+	done := make(chan struct{})
+	close(done)
+	return &single{id: id, run: run, status: &taskStatus{state: StateUnassigned}, log: log, done: done, cancel: func() {}}
+}
+
+func (s *single) running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// start runs the task in wg until ctx is done or stop is called.
+func (s *single) start(ctx context.Context, wg *sync.WaitGroup) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	s.cancel, s.done = cancel, done
+	s.status.set(StateRunning, nil)
+	wg.Go(func() {
+		defer close(done)
+		if err := s.run(tctx); err != nil {
+			s.status.set(StateFailed, err)
+			s.log.Error("task failed", "task", s.id, "err", err)
+			return
+		}
+		s.status.set(StateUnassigned, nil)
+	})
+}
+
+// interrupt asks the task to stop without waiting.
+func (s *single) interrupt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cancel()
+}
+
+// apply pauses, resumes or restarts the task as asked. A failed task stays
+// failed until restarted.
+func (s *single) apply(ctx context.Context, wg *sync.WaitGroup, paused bool, r restartRequest) {
+	state, _ := s.status.get()
+	restart := r.wants(0, state)
+	if restart || paused {
+		s.stop()
+	}
+	switch {
+	case paused:
+		s.status.set(StatePaused, nil)
+	case restart || (!s.running() && state != StateFailed):
+		s.start(ctx, wg)
+	}
+}
+
+// stop stops the task and waits for it.
+func (s *single) stop() {
+	s.mu.Lock()
+	cancel, done := s.cancel, s.done
+	s.mu.Unlock()
+	cancel()
+	<-done
+}
+
+// restartRequest is a pending restart of a connector's tasks.
+type restartRequest struct {
+	all        bool  // every task (includeTasks=true)
+	onlyFailed bool  // only tasks that failed
+	tasks      []int // these tasks (task restart endpoint)
+}
+
+// control holds what the REST API asked of a flow's connectors; the flow's
+// run loop applies it. Safe for concurrent use.
+type control struct {
+	mu       sync.Mutex
+	paused   [connKinds]bool           // guarded by mu
+	restarts [connKinds]restartRequest // guarded by mu
+	wake     chan struct{}
+}
+
+func newControl() *control { return &control{wake: make(chan struct{}, 1)} }
+
+func (c *control) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *control) setPaused(k connKind, paused bool) {
+	c.mu.Lock()
+	c.paused[k] = paused
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *control) isPaused(k connKind) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.paused[k]
+}
+
+func (c *control) requestRestart(k connKind, r restartRequest) {
+	c.mu.Lock()
+	cur := &c.restarts[k]
+	cur.all = cur.all || r.all
+	cur.onlyFailed = cur.onlyFailed || r.onlyFailed
+	cur.tasks = append(cur.tasks, r.tasks...)
+	c.mu.Unlock()
+	c.signal()
+}
+
+// take returns the target states and the pending restarts, clearing them.
+func (c *control) take() ([connKinds]bool, [connKinds]restartRequest) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.restarts
+	c.restarts = [connKinds]restartRequest{}
+	return c.paused, r
+}
+
+// wants reports whether a restart request covers task i in state.
+func (r restartRequest) wants(i int, state string) bool {
+	for _, t := range r.tasks {
+		if t == i {
+			return true
+		}
+	}
+	return r.all && (!r.onlyFailed || state == StateFailed)
+}
