@@ -13,6 +13,9 @@ type Config struct {
 	Clusters []Cluster
 	// Flows are the enabled source->target pairs, in clusters order.
 	Flows []Flow
+	// Listeners is listeners: the addresses ("host:port") the REST API
+	// listens on; empty for none.
+	Listeners []string
 	// HeartbeatFlows are the other pairs that emit heartbeats, as MM2
 	// runs a heartbeat connector for every pair unless
 	// emit.heartbeats.enabled is false for it.
@@ -163,6 +166,19 @@ type Flow struct {
 	// Producer is the Java client configuration of the target producer:
 	// producer.* < <target>.producer.* < <flow>.producer.*.
 	Producer map[string]string
+
+	settings map[string]string
+}
+
+// Settings are the flow's MM2 connector settings as resolved (flow key
+// over top-level key over default), by MM2 key name: what a Connect-style
+// REST API shows as connector config.
+func (f *Flow) Settings() map[string]string {
+	out := make(map[string]string, len(f.settings))
+	for k, v := range f.settings {
+		out[k] = v
+	}
+	return out
 }
 
 // Name is the flow's name, "A->B".

@@ -65,6 +65,10 @@ const (
 	KeyStatusStorageRF         = "status.storage.replication.factor"
 	KeyExactlyOnceSource       = "exactly.once.source.support"
 
+	// KeyListeners is Connect's listeners: where the REST API listens,
+	// e.g. "http://127.0.0.1:8083". Unset: no REST API.
+	KeyListeners = "listeners"
+
 	// KeyDataLossPolicy is Strait's own: what a source task does when
 	// records it has not copied were deleted on the source (retention,
 	// DeleteRecords). "fail" (default) fails the partition's task naming the
@@ -184,7 +188,7 @@ var clientKeys = map[string]keySpec{
 // ignoredPrefixes are Connect and MM2 keys Strait accepts without a warning
 // but does not use (converters, REST, plugin classes, ...).
 var ignoredPrefixes = []string{
-	"key.converter", "value.converter", "header.converter", "listeners", "rest.",
+	"key.converter", "value.converter", "header.converter", "rest.",
 	"dedicated.mode.", "config.providers", "task.", "worker.", "metric.reporters",
 	"topic.filter.class", "group.filter.class", "config.property.filter.class",
 	"forwarding.admin.class", "source.cluster.alias", "target.cluster.alias",

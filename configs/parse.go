@@ -3,6 +3,7 @@ package configs
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -243,6 +244,7 @@ func build(raw map[string]string) (*Config, []string, error) {
 	for _, a := range b.aliases {
 		cfg.Clusters = append(cfg.Clusters, b.cluster(a, used[a]))
 	}
+	cfg.Listeners = b.listeners()
 	slices.Sort(b.warnings)
 	if err := b.errs.ErrorOrNil(); err != nil {
 		b.errs.ErrorFormat = listErrors
@@ -324,6 +326,7 @@ func (b *builder) checkValues() {
 	clientPrefixes := []string{PrefixConsumer, PrefixProducer, PrefixAdmin}
 	for k, v := range b.sc.top {
 		switch {
+		case k == KeyListeners:
 		case b.check(k, k, v, flowKeys, workerKeys, clientKeys):
 		case hasPrefix(k, clientPrefixes...), hasPrefix(k, ignoredPrefixes...):
 		default:
@@ -546,6 +549,13 @@ func (b *builder) flow(s, t string) Flow {
 	f.StatusTopicRF = workerRF(KeyStatusStorageRF)
 	f.ExactlyOnce = strings.EqualFold(worker(KeyExactlyOnceSource, "disabled"), "enabled")
 
+	f.settings = map[string]string{}
+	for k := range flowKeys {
+		if v := get(k); v != "" {
+			f.settings[k] = v
+		}
+	}
+	f.settings[KeyGroupID] = f.GroupID
 	f.Consumer = b.clientProps(PrefixConsumer, b.sc.top, b.sc.flows[[2]string{s, t}], b.sc.clusters[s])
 	f.Producer = b.clientProps(PrefixProducer, b.sc.top, b.sc.clusters[t], b.sc.flows[[2]string{s, t}])
 	return f
@@ -613,6 +623,20 @@ func (b *builder) cluster(a string, used bool) Cluster {
 		c.Security.VerifyHostname = ident != ""
 	}
 	return c
+}
+
+// listeners parses listeners: a list of http://host:port.
+func (b *builder) listeners() []string {
+	var out []string
+	for _, l := range splitList(b.sc.top[KeyListeners]) {
+		u, err := url.Parse(l)
+		if err != nil || u.Scheme != "http" || u.Port() == "" || u.Path != "" {
+			b.fail(KeyListeners, "%q is not http://host:port (https is not supported yet)", l)
+			continue
+		}
+		out = append(out, u.Host)
+	}
+	return out
 }
 
 var jaasPair = regexp.MustCompile(`([A-Za-z_.]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s;]+))`)

@@ -194,6 +194,7 @@ func TestParseErrors(t *testing.T) {
 		{"gssapi", "A.security.protocol = SASL_SSL\nA.sasl.jaas.config = x required username=\"u\" password=\"p\";", []string{"A.sasl.mechanism"}},
 		{"jks", "B.security.protocol = SSL\nB.ssl.truststore.location = /x.jks", []string{"B.ssl.truststore.type"}},
 		{"bad rf", "B.offset.storage.replication.factor = 0", []string{"B.offset.storage.replication.factor"}},
+		{"bad listener", "listeners = https://0.0.0.0:8443", []string{"listeners"}},
 	}
 	for _, tt := range tests {
 		_, _, err := Parse([]byte(base+tt.extra), Properties, nil)
@@ -226,7 +227,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestUnknownKeysWarn(t *testing.T) {
-	props := "clusters = A, B\nA.bootstrap.servers = a:1\nB.bootstrap.servers = b:1\nA->B.enabled = true\nfoo.bar = 1\nA->B.whatever = 2\nlisteners = http://x\n"
+	props := "clusters = A, B\nA.bootstrap.servers = a:1\nB.bootstrap.servers = b:1\nA->B.enabled = true\nfoo.bar = 1\nA->B.whatever = 2\nlisteners = http://127.0.0.1:8083\n"
 	_, warnings, err := Parse([]byte(props), Properties, nil)
 	if err != nil {
 		t.Fatal(err)

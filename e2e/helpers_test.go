@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,6 +103,21 @@ func (c *cluster) produce(t *testing.T, topic string, partitions int32, from, n 
 		}
 	}
 	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatalf("produce to %s on %s: %v", topic, c.alias, err)
+	}
+}
+
+// produceRandom writes one record of size random bytes to partition: no
+// codec shrinks it, so it stays that large on the wire.
+func (c *cluster) produceRandom(t *testing.T, topic string, partition int32, size int) {
+	t.Helper()
+	v := make([]byte, size)
+	rnd := rand.New(rand.NewPCG(1, uint64(size)))
+	for i := range v {
+		v[i] = byte(rnd.Uint32())
+	}
+	cl := c.client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: topic, Partition: partition, Value: v}).FirstErr(); err != nil {
 		t.Fatalf("produce to %s on %s: %v", topic, c.alias, err)
 	}
 }

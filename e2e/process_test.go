@@ -3,6 +3,9 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"syscall"
@@ -248,4 +251,48 @@ func TestBadInputs(t *testing.T) {
 			t.Fatalf("exit code %d; output %q", code, p.output)
 		}
 	})
+}
+
+// TestRunServesRESTAndMetrics: `strait run` with listeners serves the REST
+// API, /healthz, /readyz and Prometheus metrics named after MM2's.
+func TestRunServesRESTAndMetrics(t *testing.T) {
+	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
+	a.createTopic(t, "orders", 2, nil)
+	a.produce(t, "orders", 2, 0, 100, "metrics")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // the port is free again for strait; a race with another process is possible but harmless here
+	p := startProcess(t, "run", "-c", writeFile(t, "mm2.properties", props([]*cluster{a, b}, "A->B.enabled = true", "listeners = http://"+addr)))
+	waitCopied(t, b, "A.orders", 200, 30*time.Second)
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		code, body := get("/readyz")
+		return code == 200, fmt.Sprintf("/readyz: %d %s", code, body)
+	})
+	if code, _ := get("/healthz"); code != 200 {
+		t.Errorf("/healthz: %d", code)
+	}
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		code, body := get("/metrics")
+		return code == 200 && strings.Contains(body, `record_count_total{`) && strings.Contains(body, `topic="A.orders"`) && strings.Contains(body, "byte_count"),
+			fmt.Sprintf("/metrics: %d\n%s", code, body)
+	})
+	if code, body := get("/connectors/A.B.MirrorSourceConnector/status"); code != 200 || !strings.Contains(body, `"RUNNING"`) {
+		t.Errorf("status: %d %s", code, body)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, p.output)
+	}
 }

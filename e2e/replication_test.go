@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
@@ -286,15 +284,7 @@ func TestRecordTooLargeFailsTask(t *testing.T) {
 	a.createTopic(t, "orders", 1, nil)
 	b.createTopic(t, "A.orders", 1, map[string]string{"max.message.bytes": "2048"})
 	a.produce(t, "orders", 1, 0, 5, "small")
-	big := make([]byte, 4000)
-	rnd := rand.New(rand.NewPCG(1, 2))
-	for i := range big {
-		big[i] = byte(rnd.Uint32()) // random: no codec shrinks it under 2048
-	}
-	cl := a.client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchCompression(kgo.NoCompression()))
-	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: "orders", Value: big}).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	a.produceRandom(t, "orders", 0, 4000)
 	a.produce(t, "orders", 1, 5, 5, "after")
 	w := startWorker(t, props([]*cluster{a, b}, "A->B.enabled = true", "sync.topic.configs.enabled = false"))
 	waitFor(t, 30*time.Second, func() (bool, string) {

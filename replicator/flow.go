@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -57,7 +58,19 @@ type flow struct {
 
 	ctl     *control
 	singles [connKinds]*single // checkpoint and heartbeat tasks, nil when off
+
+	tgtClusterID atomicString
 }
+
+// atomicString is a string read and written from several goroutines.
+type atomicString struct{ v atomic.Value }
+
+func (s *atomicString) Load() string {
+	v, _ := s.v.Load().(string)
+	return v
+}
+
+func (s *atomicString) Store(v string) { s.v.Store(v) }
 
 // runningTask is a task goroutine and the means to stop it.
 type runningTask struct {
@@ -120,6 +133,9 @@ func (f *flow) connect(ctx context.Context) (srcBrokers, tgtBrokers int, err err
 	if f.tgtAdm, tgtBrokers, err = openAdmin(ctx, f.tgt, f.tgtOpts); err != nil {
 		return 0, 0, err
 	}
+	if md, err := f.tgtAdm.BrokerMetadata(ctx); err == nil {
+		f.tgtClusterID.Store(md.Cluster)
+	}
 	return srcBrokers, tgtBrokers, nil
 }
 
@@ -136,6 +152,9 @@ func (f *flow) prepare(ctx context.Context) error {
 	}
 	if err := f.offsets.load(ctx, f.tgtAdm, f.tgtOpts, f.log); err != nil {
 		return fmt.Errorf("load positions: %w", err)
+	}
+	if err := f.loadTargetStates(ctx); err != nil {
+		return fmt.Errorf("load connector states: %w", err)
 	}
 	return nil
 }
@@ -477,8 +496,12 @@ func (f *flow) statuses() []TaskStatus {
 	out := make([]TaskStatus, 0, len(f.tasks))
 	for _, rt := range f.tasks {
 		state, err := rt.task.status.get()
-		out = append(out, TaskStatus{ID: rt.task.id, Flow: f.name, State: state, Err: err,
-			Partitions: len(rt.task.tps), Copied: rt.task.status.copied.Load(), Lost: rt.task.status.lost.Load()})
+		assigned := make([]string, len(rt.task.tps))
+		for i, tp := range rt.task.tps {
+			assigned[i] = tp.Topic + "-" + itoa(int64(tp.Partition))
+		}
+		out = append(out, TaskStatus{ID: rt.task.id, Flow: f.name, State: state, Err: err, Partitions: len(rt.task.tps),
+			Assigned: assigned, Copied: rt.task.status.copied.Load(), Lost: rt.task.status.lost.Load()})
 	}
 	return out
 }

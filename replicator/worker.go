@@ -21,7 +21,20 @@ type Worker struct {
 	heartbeats []*heartbeatFlow
 	log        *slog.Logger
 	ran        atomic.Bool
+	ready      atomic.Bool
 }
+
+// clusterID is the Kafka cluster id of the first flow's target, which a
+// Connect worker reports as the cluster it belongs to.
+func (w *Worker) clusterID() string {
+	if len(w.flows) > 0 {
+		return w.flows[0].tgtClusterID.Load()
+	}
+	return ""
+}
+
+// Ready reports whether every flow has connected and started its tasks.
+func (w *Worker) Ready() bool { return w.ready.Load() }
 
 // TaskStatus is one task's state as the worker sees it.
 type TaskStatus struct {
@@ -30,8 +43,11 @@ type TaskStatus struct {
 	State      string // StateRunning, StateFailed or StateUnassigned
 	Err        error  // why it failed
 	Partitions int    // partitions assigned
-	Copied     int64  // records acknowledged by the target since the task started
-	Lost       int64  // records found deleted on the source and skipped (data.loss.policy=skip)
+	// Assigned are the partitions as MM2 lists them in
+	// task.assigned.partitions ("orders-3").
+	Assigned []string
+	Copied   int64 // records acknowledged by the target since the task started
+	Lost     int64 // records found deleted on the source and skipped (data.loss.policy=skip)
 }
 
 // Option configures a Worker.
@@ -129,6 +145,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		return err
 	}
 
+	w.ready.Store(true)
+	defer w.ready.Store(false)
 	g, ctx := errgroup.WithContext(ctx)
 	for i, r := range runners {
 		g.Go(func() error {

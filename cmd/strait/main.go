@@ -19,6 +19,8 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/strait-replicator/strait/configs"
 	"github.com/strait-replicator/strait/replicator"
 )
@@ -136,7 +138,13 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "strait: %s: %v\n", *file, err)
 		return exitConfig
 	}
-	w, warnings, err := replicator.New(cfg, log)
+	mp, metrics, err := newMetrics()
+	if err != nil {
+		fmt.Fprintln(stderr, "strait:", err)
+		return exitFailed
+	}
+	defer mp.Shutdown(context.Background())
+	w, warnings, err := replicator.New(cfg, log, replicator.WithMeterProvider(mp))
 	for _, wn := range warnings {
 		log.Warn(wn, "file", *file)
 	}
@@ -146,12 +154,28 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	var g errgroup.Group
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if len(cfg.Listeners) > 0 {
+		serve, err := serveREST(cfg.Listeners[0], w, metrics, log)
+		if err != nil {
+			fmt.Fprintln(stderr, "strait:", err)
+			return exitFailed
+		}
+		g.Go(func() error { return serve(gctx) })
+	}
 	for _, f := range cfg.Flows {
 		log.Info("starting flow", "flow", f.Name(), "tasks_max", f.TasksMax, "offsets_topic", f.OffsetsTopic)
 	}
-	if err := w.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		log.Error("worker stopped", "err", err)
-		fmt.Fprintln(stderr, "strait:", err)
+	werr := w.Run(ctx)
+	cancel() // the worker has stopped: stop serving too
+	if err := g.Wait(); err != nil {
+		log.Error("REST API", "err", err)
+	}
+	if werr != nil && !errors.Is(werr, context.Canceled) {
+		log.Error("worker stopped", "err", werr)
+		fmt.Fprintln(stderr, "strait:", werr)
 		return exitFailed
 	}
 	log.Info("stopped")

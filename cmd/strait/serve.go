@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+
+	"github.com/strait-replicator/strait/replicator"
+)
+
+// newMetrics builds the meter provider whose instruments /metrics exports
+// in the Prometheus format.
+func newMetrics() (*sdkmetric.MeterProvider, http.Handler, error) {
+	reg := prometheus.NewRegistry()
+	exp, err := otelprom.New(otelprom.WithRegisterer(reg))
+	if err != nil {
+		return nil, nil, fmt.Errorf("prometheus exporter: %w", err)
+	}
+	return sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp)), promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), nil
+}
+
+// serveREST listens on addr and serves the worker's REST API until ctx is
+// done, then shuts the server down. The listener is opened before serve
+// returns its run function, so a busy port fails at start.
+func serveREST(addr string, w *replicator.Worker, metrics http.Handler, log *slog.Logger) (func(ctx context.Context) error, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listeners: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           replicator.NewHandler(w, replicator.RESTConfig{Version: buildVersion(), WorkerID: ln.Addr().String(), Metrics: metrics}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	log.Info("REST API listening", "addr", ln.Addr().String())
+	return func(ctx context.Context) error {
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(ln) }() // joined below through errc
+		select {
+		case err := <-errc:
+			return fmt.Errorf("REST API: %w", err)
+		case <-ctx.Done():
+		}
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+		defer cancel()
+		err := srv.Shutdown(sctx)
+		if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+			err = serr
+		}
+		return err
+	}, nil
+}

@@ -1,0 +1,306 @@
+package replicator
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// RESTConfig is what the REST API says about the worker.
+type RESTConfig struct {
+	Version string
+	// WorkerID is the advertised host:port of the listener.
+	WorkerID string
+	// Metrics serves /metrics (Prometheus); nil leaves it out.
+	Metrics http.Handler
+}
+
+// NewHandler serves Kafka Connect's REST API for w's connectors (the shapes
+// of ../shared/CONNECT-REST.md), plus /metrics, /healthz and /readyz.
+func NewHandler(w *Worker, cfg RESTConfig) http.Handler {
+	h := &restHandler{w: w, cfg: cfg}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", h.serverInfo)
+	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
+		writeJSON(rw, http.StatusOK, map[string]string{"status": "healthy"})
+	})
+	mux.HandleFunc("GET /readyz", h.readyz)
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", cfg.Metrics)
+	}
+	mux.HandleFunc("GET /connectors", h.list)
+	mux.HandleFunc("GET /connectors/{$}", h.list)
+	mux.HandleFunc("GET /connectors/{name}", h.info)
+	mux.HandleFunc("GET /connectors/{name}/config", h.config)
+	mux.HandleFunc("GET /connectors/{name}/status", h.status)
+	mux.HandleFunc("GET /connectors/{name}/tasks", h.tasks)
+	mux.HandleFunc("GET /connectors/{name}/tasks/{task}/status", h.taskStatus)
+	mux.HandleFunc("PUT /connectors/{name}/pause", h.pause)
+	mux.HandleFunc("PUT /connectors/{name}/resume", h.resume)
+	mux.HandleFunc("POST /connectors/{name}/restart", h.restart)
+	mux.HandleFunc("POST /connectors/{name}/tasks/{task}/restart", h.restartTask)
+	notYet := func(rw http.ResponseWriter, r *http.Request) {
+		writeError(rw, http.StatusMethodNotAllowed, "Strait takes connector configs from its configuration file; "+r.Method+" is not supported yet")
+	}
+	mux.HandleFunc("PUT /connectors/{name}/config", notYet)
+	mux.HandleFunc("DELETE /connectors/{name}", notYet)
+	mux.HandleFunc("POST /connectors", notYet)
+	mux.HandleFunc("/", func(rw http.ResponseWriter, _ *http.Request) {
+		writeError(rw, http.StatusNotFound, "HTTP 404 Not Found")
+	})
+	return mux
+}
+
+type restHandler struct {
+	w   *Worker
+	cfg RESTConfig
+}
+
+func writeJSON(rw http.ResponseWriter, status int, v any) {
+	rw.Header().Set("Content-Type", "application/json")
+	rw.WriteHeader(status)
+	_ = json.NewEncoder(rw).Encode(v) // the client went away if this fails
+}
+
+func writeError(rw http.ResponseWriter, status int, message string) {
+	writeJSON(rw, status, map[string]any{"error_code": status, "message": message})
+}
+
+func (h *restHandler) serverInfo(rw http.ResponseWriter, _ *http.Request) {
+	writeJSON(rw, http.StatusOK, map[string]string{"version": h.cfg.Version, "commit": "", "kafka_cluster_id": h.w.clusterID()})
+}
+
+func (h *restHandler) readyz(rw http.ResponseWriter, _ *http.Request) {
+	if !h.w.Ready() {
+		writeJSON(rw, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
+		return
+	}
+	writeJSON(rw, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+type taskID struct {
+	Connector string `json:"connector"`
+	Task      int    `json:"task"`
+}
+
+type connectorInfo struct {
+	Name   string            `json:"name"`
+	Config map[string]string `json:"config"`
+	Tasks  []taskID          `json:"tasks"`
+	Type   string            `json:"type"`
+}
+
+type stateInfo struct {
+	ID       *int   `json:"id,omitempty"`
+	State    string `json:"state"`
+	WorkerID string `json:"worker_id"`
+	Trace    string `json:"trace,omitempty"`
+}
+
+type connectorStateInfo struct {
+	Name      string      `json:"name"`
+	Connector stateInfo   `json:"connector"`
+	Tasks     []stateInfo `json:"tasks"`
+	Type      string      `json:"type"`
+}
+
+func (h *restHandler) toInfo(c ConnectorStatus) connectorInfo {
+	ci := connectorInfo{Name: c.Name, Config: c.Config, Tasks: []taskID{}, Type: "source"}
+	for i := range c.Tasks {
+		ci.Tasks = append(ci.Tasks, taskID{c.Name, i})
+	}
+	return ci
+}
+
+func (h *restHandler) taskState(i int, t TaskStatus) stateInfo {
+	id := i
+	s := stateInfo{ID: &id, State: t.State, WorkerID: h.cfg.WorkerID}
+	if t.Err != nil {
+		s.Trace = t.Err.Error()
+	}
+	return s
+}
+
+func (h *restHandler) toState(c ConnectorStatus) connectorStateInfo {
+	cs := connectorStateInfo{Name: c.Name, Connector: stateInfo{State: c.State, WorkerID: h.cfg.WorkerID}, Tasks: []stateInfo{}, Type: "source"}
+	for i, t := range c.Tasks {
+		cs.Tasks = append(cs.Tasks, h.taskState(i, t))
+	}
+	return cs
+}
+
+func (h *restHandler) list(rw http.ResponseWriter, r *http.Request) {
+	conns := h.w.Connectors()
+	expand, ok := r.URL.Query()["expand"]
+	if !ok {
+		names := []string{}
+		for _, c := range conns {
+			names = append(names, c.Name)
+		}
+		writeJSON(rw, http.StatusOK, names)
+		return
+	}
+	out := map[string]map[string]any{}
+	for _, c := range conns {
+		m := map[string]any{}
+		for _, e := range expand {
+			switch e {
+			case "status":
+				m["status"] = h.toState(c)
+			case "info":
+				m["info"] = h.toInfo(c)
+			}
+		}
+		out[c.Name] = m
+	}
+	writeJSON(rw, http.StatusOK, out)
+}
+
+// lookup finds the connector of the request or answers 404 with message
+// (Connect's wording differs by endpoint).
+func (h *restHandler) lookup(rw http.ResponseWriter, r *http.Request, message string) (ConnectorStatus, bool) {
+	name := r.PathValue("name")
+	c, err := h.w.Connector(name)
+	if err != nil {
+		writeError(rw, http.StatusNotFound, fmt.Sprintf(message, name))
+		return ConnectorStatus{}, false
+	}
+	return c, true
+}
+
+func (h *restHandler) info(rw http.ResponseWriter, r *http.Request) {
+	if c, ok := h.lookup(rw, r, "Connector %s not found"); ok {
+		writeJSON(rw, http.StatusOK, h.toInfo(c))
+	}
+}
+
+func (h *restHandler) config(rw http.ResponseWriter, r *http.Request) {
+	if c, ok := h.lookup(rw, r, "Connector %s not found"); ok {
+		writeJSON(rw, http.StatusOK, c.Config)
+	}
+}
+
+func (h *restHandler) status(rw http.ResponseWriter, r *http.Request) {
+	if c, ok := h.lookup(rw, r, "No status found for connector %s"); ok {
+		writeJSON(rw, http.StatusOK, h.toState(c))
+	}
+}
+
+func (h *restHandler) tasks(rw http.ResponseWriter, r *http.Request) {
+	c, ok := h.lookup(rw, r, "Connector %s not found")
+	if !ok {
+		return
+	}
+	type taskInfo struct {
+		ID     taskID            `json:"id"`
+		Config map[string]string `json:"config"`
+	}
+	out := []taskInfo{}
+	taskClass := mirrorPackage + strings.TrimSuffix(strings.TrimPrefix(c.Class, mirrorPackage), "Connector") + "Task"
+	for i, t := range c.Tasks {
+		cfg := map[string]string{"task.class": taskClass, "task.index": strconv.Itoa(i)}
+		for k, v := range c.Config {
+			cfg[k] = v
+		}
+		if len(t.Assigned) > 0 {
+			cfg["task.assigned.partitions"] = strings.Join(t.Assigned, ",")
+		}
+		out = append(out, taskInfo{ID: taskID{c.Name, i}, Config: cfg})
+	}
+	writeJSON(rw, http.StatusOK, out)
+}
+
+func (h *restHandler) taskIndex(rw http.ResponseWriter, r *http.Request, c ConnectorStatus, message string) (int, bool) {
+	raw := r.PathValue("task")
+	i, err := strconv.Atoi(raw)
+	if err != nil {
+		writeError(rw, http.StatusNotFound, "HTTP 404 Not Found")
+		return 0, false
+	}
+	if i < 0 || i >= len(c.Tasks) {
+		writeError(rw, http.StatusNotFound, fmt.Sprintf(message, c.Name, i))
+		return 0, false
+	}
+	return i, true
+}
+
+func (h *restHandler) taskStatus(rw http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	c, err := h.w.Connector(name)
+	if err != nil {
+		writeError(rw, http.StatusNotFound, fmt.Sprintf("No status found for task %s-%s", name, r.PathValue("task")))
+		return
+	}
+	if i, ok := h.taskIndex(rw, r, c, "No status found for task %s-%d"); ok {
+		writeJSON(rw, http.StatusOK, h.taskState(i, c.Tasks[i]))
+	}
+}
+
+func (h *restHandler) pause(rw http.ResponseWriter, r *http.Request) {
+	h.setPaused(rw, r, true)
+}
+
+func (h *restHandler) resume(rw http.ResponseWriter, r *http.Request) {
+	h.setPaused(rw, r, false)
+}
+
+func (h *restHandler) setPaused(rw http.ResponseWriter, r *http.Request, paused bool) {
+	name := r.PathValue("name")
+	var err error
+	if paused {
+		err = h.w.Pause(r.Context(), name)
+	} else {
+		err = h.w.Resume(r.Context(), name)
+	}
+	switch {
+	case errors.Is(err, ErrUnknownConnector):
+		writeError(rw, http.StatusNotFound, "Unknown connector "+name)
+	case err != nil:
+		writeError(rw, http.StatusInternalServerError, err.Error())
+	default:
+		rw.WriteHeader(http.StatusAccepted)
+	}
+}
+
+// boolParam parses as Java's Boolean.parseBoolean: "true" in any case is
+// true, anything else false.
+func boolParam(r *http.Request, name string) bool {
+	return strings.EqualFold(r.URL.Query().Get(name), "true")
+}
+
+func (h *restHandler) restart(rw http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	includeTasks, onlyFailed := boolParam(r, "includeTasks"), boolParam(r, "onlyFailed")
+	plan, err := h.w.Restart(name, includeTasks, onlyFailed)
+	switch {
+	case errors.Is(err, ErrUnknownConnector):
+		writeError(rw, http.StatusNotFound, "Unknown connector: "+name)
+	case err != nil:
+		writeError(rw, http.StatusInternalServerError, err.Error())
+	case !includeTasks && !onlyFailed:
+		rw.WriteHeader(http.StatusNoContent)
+	default:
+		writeJSON(rw, http.StatusAccepted, h.toState(plan))
+	}
+}
+
+func (h *restHandler) restartTask(rw http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	c, err := h.w.Connector(name)
+	if err != nil {
+		writeError(rw, http.StatusNotFound, "Unknown connector: "+name)
+		return
+	}
+	i, ok := h.taskIndex(rw, r, c, "Unknown task: %s-%d")
+	if !ok {
+		return
+	}
+	if err := h.w.RestartTask(name, i); err != nil {
+		writeError(rw, http.StatusInternalServerError, err.Error())
+		return
+	}
+	rw.WriteHeader(http.StatusNoContent)
+}
