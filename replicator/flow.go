@@ -345,6 +345,7 @@ func (f *flow) sendSync(s checkpoint.OffsetSync) {
 	r := &kgo.Record{Topic: f.syncTopic, Partition: 0, Key: s.AppendKey(nil), Value: s.AppendValue(nil)}
 	f.syncs.Produce(context.Background(), r, func(_ *kgo.Record, err error) {
 		if err != nil && !errors.Is(err, kgo.ErrClientClosed) {
+			f.metrics.writeErrors.Add(context.Background(), 1)
 			f.log.Warn("offset sync not written", "topic", f.syncTopic, "sync", s.String(), "err", err)
 		}
 	})

@@ -1,46 +1,110 @@
 package replicator
 
 import (
+	"context"
+	"time"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
 
-// Metric names, after MM2's MirrorSourceConnector metrics.
+// Metric names: MM2's MirrorSourceConnector metrics where MM2 has one,
+// then what MM2 lacks. Rates (record-rate, byte-rate) are the counters'
+// rates, which Prometheus computes; min/avg/max come from the histograms.
 const (
-	metricRecordCount = "record-count"
-	metricByteCount   = "byte-count"
-	metricLostRecords = "lost-record-count"
+	metricRecordCount        = "record-count"
+	metricByteCount          = "byte-count"
+	metricRecordAge          = "record-age-ms"
+	metricReplicationLatency = "replication-latency-ms"
+	metricLostRecords        = "lost-record-count"
+	metricReplicationLag     = "replication-lag-records"
+	metricTaskState          = "task-state"
+	metricWriteErrors        = "internal-topic-write-errors"
 )
+
+// latencyBuckets are the histogram bounds of the millisecond metrics.
+var latencyBuckets = []float64{1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000}
 
 // metrics are the source flow's instruments. Attribute sets are built once
 // per partition (partMetrics), so recording costs no allocation.
 type metrics struct {
-	records metric.Int64Counter
-	bytes   metric.Int64Counter
-	lost    metric.Int64Counter
+	records     metric.Int64Counter
+	bytes       metric.Int64Counter
+	age         metric.Int64Histogram
+	latency     metric.Int64Histogram
+	lost        metric.Int64Counter
+	writeErrors metric.Int64Counter
 }
 
-func newMetrics(mp metric.MeterProvider) (*metrics, error) {
+func newMetrics(mp metric.MeterProvider, w *Worker) (*metrics, error) {
 	m := mp.Meter("github.com/strait-replicator/strait/replicator")
 	var ms metrics
 	var err error
-	if ms.records, err = m.Int64Counter(metricRecordCount, metric.WithDescription("records replicated and acknowledged by the target")); err != nil {
+	counter := func(dst *metric.Int64Counter, name, desc string, opts ...metric.Int64CounterOption) {
+		if err == nil {
+			*dst, err = m.Int64Counter(name, append(opts, metric.WithDescription(desc))...)
+		}
+	}
+	histogram := func(dst *metric.Int64Histogram, name, desc string) {
+		if err == nil {
+			*dst, err = m.Int64Histogram(name, metric.WithDescription(desc), metric.WithUnit("ms"), metric.WithExplicitBucketBoundaries(latencyBuckets...))
+		}
+	}
+	counter(&ms.records, metricRecordCount, "records replicated and acknowledged by the target")
+	counter(&ms.bytes, metricByteCount, "value bytes replicated", metric.WithUnit("By"))
+	histogram(&ms.age, metricRecordAge, "age of a record when the source task reads it: now - record timestamp")
+	histogram(&ms.latency, metricReplicationLatency, "age of a record when the target acknowledges it: now - record timestamp")
+	counter(&ms.lost, metricLostRecords, "records deleted on the source before they were copied")
+	counter(&ms.writeErrors, metricWriteErrors, "failed writes to internal topics (positions, offset syncs, checkpoints, heartbeats)")
+	if err != nil {
 		return nil, err
 	}
-	if ms.bytes, err = m.Int64Counter(metricByteCount, metric.WithDescription("value bytes replicated"), metric.WithUnit("By")); err != nil {
+	lag, err := m.Int64ObservableGauge(metricReplicationLag, metric.WithDescription("records on the source not yet acknowledged by the target: source end offset - next offset to copy"))
+	if err != nil {
 		return nil, err
 	}
-	if ms.lost, err = m.Int64Counter(metricLostRecords, metric.WithDescription("records deleted on the source before they were copied")); err != nil {
+	state, err := m.Int64ObservableGauge(metricTaskState, metric.WithDescription("1 for the state each task is in"))
+	if err != nil {
 		return nil, err
 	}
-	return &ms, nil
+	_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		for _, f := range w.flows {
+			f.observe(o, lag, state)
+		}
+		return nil
+	}, lag, state)
+	return &ms, err
+}
+
+// observe reports the flow's lag per partition and its tasks' states.
+func (f *flow) observe(o metric.Observer, lag, state metric.Int64Observable) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, rt := range f.tasks {
+		st, _ := rt.task.status.get()
+		o.ObserveInt64(state, 1, metric.WithAttributes(attribute.String("flow", f.name), attribute.String("task", rt.task.id), attribute.String("state", st)))
+		parts := rt.task.published.Load()
+		if parts == nil {
+			continue
+		}
+		for _, ps := range *parts {
+			ps.mu.Lock()
+			hwm, acked := ps.hwm, ps.pos.acked
+			ps.mu.Unlock()
+			if hwm >= 0 {
+				o.ObserveInt64(lag, max(hwm-(acked+1), 0), ps.metrics.attrs)
+			}
+		}
+	}
 }
 
 // partMetrics records one partition's measurements with its attributes:
 // source and target alias, remote topic, partition.
 type partMetrics struct {
-	m    *metrics
-	opts []metric.AddOption
+	m     *metrics
+	attrs metric.MeasurementOption
+	opts  []metric.AddOption
+	rec   []metric.RecordOption
 }
 
 func (ms *metrics) forPartition(source, target, remote string, partition int32) partMetrics {
@@ -50,5 +114,52 @@ func (ms *metrics) forPartition(source, target, remote string, partition int32) 
 		attribute.String("topic", remote),
 		attribute.Int("partition", int(partition)),
 	)
-	return partMetrics{m: ms, opts: []metric.AddOption{metric.WithAttributeSet(set)}}
+	opt := metric.WithAttributeSet(set)
+	return partMetrics{m: ms, attrs: opt, opts: []metric.AddOption{opt}, rec: []metric.RecordOption{opt}}
+}
+
+// Per-record costs are kept small: counts are batched (ackMeter) and the
+// latency histograms sample (one record in latencySample, and the oldest
+// record of each fetched batch for record-age-ms).
+const (
+	ackBatch      = 256 // acknowledgements counted before they are added
+	latencySample = 64  // one record in latencySample feeds the latency histogram
+)
+
+// ackMeter batches a partition's acknowledgement counts; its owner guards
+// it.
+type ackMeter struct{ n, bytes int64 }
+
+// add counts one acknowledged record and returns the counts to add to the
+// counters when a batch is full.
+func (a *ackMeter) add(valueBytes int) (n, bytes int64) {
+	a.n++
+	a.bytes += int64(valueBytes)
+	if a.n < ackBatch {
+		return 0, 0
+	}
+	return a.take()
+}
+
+// take returns and clears what was counted.
+func (a *ackMeter) take() (n, bytes int64) {
+	n, bytes = a.n, a.bytes
+	a.n, a.bytes = 0, 0
+	return n, bytes
+}
+
+// count adds acknowledged records to record-count and byte-count.
+func (pm partMetrics) count(ctx context.Context, n, bytes int64) {
+	if n > 0 {
+		pm.m.records.Add(ctx, n, pm.opts...)
+		pm.m.bytes.Add(ctx, bytes, pm.opts...)
+	}
+}
+
+// acked records the replication latency of a sample of acknowledged
+// records, chosen by upstream offset.
+func (pm partMetrics) acked(ctx context.Context, upstream int64, ts time.Time) {
+	if upstream%latencySample == 0 {
+		pm.m.latency.Record(ctx, time.Since(ts).Milliseconds(), pm.rec...)
+	}
 }

@@ -26,8 +26,11 @@ type sourceTask struct {
 	log    *slog.Logger
 	status *taskStatus
 
-	parts   map[topicPartition]*partState
+	parts   map[topicPartition]*partState // set once by run before it copies
 	failure context.CancelCauseFunc
+	// published lists the partitions for readers outside the task (the
+	// metrics callback), once parts is complete.
+	published atomic.Pointer[[]*partState]
 }
 
 // partState is one partition's state in a task. The poll loop calls sent,
@@ -44,6 +47,8 @@ type partState struct {
 	pos     position
 	sync    checkpoint.SyncState
 	written int64 // last position written to the offsets topic; -1 for none
+	hwm     int64 // the source's high watermark at the last fetch; -1 before one
+	meter   ackMeter
 	next    int64 // next upstream offset expected from the source (poll loop only)
 
 	// largest is the largest record refused as too large: a broker refuses
@@ -74,9 +79,11 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 	}
 	var sync checkpoint.OffsetSync
 	due := false
+	var n, bytes int64
 	if err == nil && !ps.pos.failed {
 		sync = checkpoint.OffsetSync{Topic: ps.tp.Topic, Partition: ps.tp.Partition, Upstream: up, Downstream: r.Offset}
 		due = ps.sync.Update(sync)
+		n, bytes = ps.meter.add(len(r.Value))
 	}
 	ps.mu.Unlock()
 	if err != nil {
@@ -87,8 +94,8 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 		return
 	}
 	t.status.copied.Add(1)
-	ps.metrics.m.records.Add(context.Background(), 1, ps.metrics.opts...)
-	ps.metrics.m.bytes.Add(context.Background(), int64(len(r.Value)), ps.metrics.opts...)
+	ps.metrics.count(context.Background(), n, bytes)
+	ps.metrics.acked(context.Background(), up, r.Timestamp)
 	if due {
 		t.flow.sendSync(sync)
 	}
@@ -226,6 +233,11 @@ func (t *sourceTask) poll(ctx context.Context, consumer, producer *kgo.Client) {
 			if ps == nil || len(fp.Records) == 0 {
 				return
 			}
+			ps.mu.Lock()
+			ps.hwm = fp.HighWatermark
+			ps.mu.Unlock()
+			// record-age-ms: the oldest record of the batch, once.
+			ps.metrics.m.age.Record(ctx, time.Since(fp.Records[0].Timestamp).Milliseconds(), ps.metrics.rec...)
 			for _, r := range fp.Records {
 				ps.mu.Lock()
 				ps.pos.sent(r.Offset)
@@ -274,7 +286,7 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 	t.parts = map[topicPartition]*partState{}
 	for _, tp := range t.tps {
 		ps := &partState{task: t, tp: tp, remote: f.cfg.Policy.FormatRemoteTopic(f.cfg.Source, tp.Topic),
-			pos: newPosition(-1), sync: checkpoint.NewSyncState(f.cfg.OffsetLagMax), written: -1}
+			pos: newPosition(-1), sync: checkpoint.NewSyncState(f.cfg.OffsetLagMax), written: -1, hwm: -1}
 		ps.onAck = ps.ack
 		ps.metrics = f.metrics.forPartition(f.cfg.Source, f.cfg.Target, ps.remote, tp.Partition)
 		t.parts[tp] = ps
@@ -305,6 +317,11 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 		ps.next = next
 		starts[tp.Topic][tp.Partition] = kgo.NewOffset().At(next)
 	}
+	list := make([]*partState, 0, len(t.parts))
+	for _, ps := range t.parts {
+		list = append(list, ps)
+	}
+	t.published.Store(&list)
 	return starts, nil
 }
 
@@ -360,6 +377,8 @@ func (t *sourceTask) commit(ctx context.Context, producer *kgo.Client) error {
 		if ps.pos.acked > ps.written {
 			positions[tp] = ps.pos.acked
 		}
+		n, bytes := ps.meter.take()
+		ps.metrics.count(ctx, n, bytes)
 		if s, ok := ps.sync.TakeDelayed(); ok {
 			syncs = append(syncs, s)
 		}
@@ -372,6 +391,7 @@ func (t *sourceTask) commit(ctx context.Context, producer *kgo.Client) error {
 		return err
 	}
 	if err := t.flow.offsets.write(ctx, producer, positions); err != nil {
+		t.flow.metrics.writeErrors.Add(ctx, 1)
 		return err
 	}
 	for tp, off := range positions {

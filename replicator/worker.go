@@ -72,11 +72,11 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 	for _, opt := range opts {
 		opt(&o)
 	}
-	ms, err := newMetrics(o.meterProvider)
+	w := &Worker{log: log}
+	ms, err := newMetrics(o.meterProvider, w)
 	if err != nil {
 		return nil, nil, fmt.Errorf("metrics: %w", err)
 	}
-	w := &Worker{log: log}
 	var warnings []string
 	for _, fc := range cfg.Flows {
 		src, _ := cfg.Cluster(fc.Source)
