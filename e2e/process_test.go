@@ -6,14 +6,17 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/strait-replicator/strait/checkpoint"
 	"github.com/strait-replicator/strait/internal/kafkatest"
 )
 
@@ -294,5 +297,50 @@ func TestRunServesRESTAndMetrics(t *testing.T) {
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.wait(t, 10*time.Second); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, p.output)
+	}
+}
+
+// TestLagCommand: `strait lag` shows how far the target is behind per
+// partition, and a group's lag on the source and through its checkpoints
+// on the target.
+func TestLagCommand(t *testing.T) {
+	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
+	a.createTopic(t, "orders", 1, nil)
+	a.produce(t, "orders", 1, 0, 100, "lag")
+	var os kadm.Offsets
+	os.Add(kadm.Offset{Topic: "orders", Partition: 0, At: 60, LeaderEpoch: -1})
+	if _, err := a.admin(t).CommitOffsets(context.Background(), "lagging", os); err != nil {
+		t.Fatal(err)
+	}
+	text := props([]*cluster{a, b}, "A->B.enabled = true", "emit.checkpoints.interval.seconds = 1")
+	w := startWorker(t, text)
+	waitCopied(t, b, "A.orders", 100, 30*time.Second)
+	waitCheckpoints(t, b, "A", "lagging", map[checkpoint.TopicPartition]int64{{Topic: "A.orders", Partition: 0}: 60})
+	w.stop(t)
+	a.produce(t, "orders", 1, 100, 40, "lag")
+
+	p := startProcess(t, "lag", "-c", writeFile(t, "mm2.properties", text), "--group", "lagging")
+	if code := p.wait(t, 60*time.Second); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, p.output)
+	}
+	out := p.output.String()
+	t.Logf("strait lag:\n%s", out)
+	has := func(fields ...string) bool {
+		for _, line := range strings.Split(out, "\n") {
+			f := strings.Fields(line)
+			if len(f) >= len(fields) && slices.Equal(f[:len(fields)], fields) {
+				return true
+			}
+		}
+		return false
+	}
+	if !has("A->B", "orders", "0", "140", "100", "40") {
+		t.Error("no row: A->B orders 0, end 140, next 100, lag 40")
+	}
+	if !has("A", "lagging", "orders", "0", "60", "140", "80") {
+		t.Error("no row: group lagging on A at 60 of 140")
+	}
+	if !has("B", "lagging", "(checkpoint", "from", "A)", "A.orders", "0", "60", "100", "40") {
+		t.Error("no row: group lagging on B through its checkpoint, at 60 of 100")
 	}
 }

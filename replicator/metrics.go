@@ -88,11 +88,8 @@ func (f *flow) observe(o metric.Observer, lag, state metric.Int64Observable) {
 			continue
 		}
 		for _, ps := range *parts {
-			ps.mu.Lock()
-			hwm, acked := ps.hwm, ps.pos.acked
-			ps.mu.Unlock()
-			if hwm >= 0 {
-				o.ObserveInt64(lag, max(hwm-(acked+1), 0), ps.metrics.attrs)
+			if n, ok := ps.lag(); ok {
+				o.ObserveInt64(lag, n, ps.metrics.attrs)
 			}
 		}
 	}

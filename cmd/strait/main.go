@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -51,6 +52,8 @@ commands:
                   commit them to the group on B (it must have no active member)
   topology -c FILE
                   print the replication paths that reach each cluster, from heartbeats
+  lag -c FILE [--group G]
+                  how far each flow's target is behind its source (and a group, both sides)
   version         print the version
 
 Run 'strait <command> -h' for the flags of a command.
@@ -73,6 +76,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runFailover(args[1:], stdout, stderr)
 	case "topology":
 		return runTopology(args[1:], stdout, stderr)
+	case "lag":
+		return runLag(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "strait", buildVersion())
 		return exitOK
@@ -83,6 +88,34 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "strait: unknown command %q\n", args[0])
 		usage(stderr)
 		return exitConfig
+	}
+}
+
+// logProgress logs each flow's progress every interval while it has a
+// backlog or copied something: records copied, remaining, rate and ETA.
+func logProgress(ctx context.Context, w *replicator.Worker, every time.Duration, log *slog.Logger) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	last := map[string]int64{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		for _, p := range w.Progress() {
+			delta := p.Copied - last[p.Flow]
+			last[p.Flow] = p.Copied
+			if delta == 0 && p.Remaining == 0 {
+				continue
+			}
+			rate := float64(delta) / every.Seconds()
+			eta := "unknown"
+			if rate > 0 {
+				eta = (time.Duration(float64(p.Remaining)/rate) * time.Second).Round(time.Second).String()
+			}
+			log.Info("progress", "flow", p.Flow, "copied", p.Copied, "remaining", p.Remaining, "records_per_second", int64(rate), "eta", eta)
+		}
 	}
 }
 
@@ -118,6 +151,7 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 	file := fs.String("c", "", "configuration file: MM2 properties, or YAML by its .yaml/.yml extension")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	progressEvery := fs.Duration("progress-interval", 10*time.Second, "how often to log each flow's progress while it has a backlog (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}
@@ -167,6 +201,9 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 	}
 	for _, f := range cfg.Flows {
 		log.Info("starting flow", "flow", f.Name(), "tasks_max", f.TasksMax, "offsets_topic", f.OffsetsTopic)
+	}
+	if *progressEvery > 0 {
+		g.Go(func() error { logProgress(gctx, w, *progressEvery, log); return nil })
 	}
 	werr := w.Run(ctx)
 	cancel() // the worker has stopped: stop serving too
