@@ -142,13 +142,17 @@ type FlowProgress struct {
 	Flow      string
 	Copied    int64 // records acknowledged since the tasks started
 	Remaining int64 // records on the source not yet acknowledged
+	// LatencyMs is the newest sampled replication latency of any of the
+	// flow's partitions (now - record timestamp at acknowledgement); -1
+	// before the first sample.
+	LatencyMs int64
 }
 
 // Progress reports every flow's progress.
 func (w *Worker) Progress() []FlowProgress {
 	var out []FlowProgress
 	for _, f := range w.flows {
-		p := FlowProgress{Flow: f.name}
+		p := FlowProgress{Flow: f.name, LatencyMs: -1}
 		f.mu.Lock()
 		for _, rt := range f.tasks {
 			p.Copied += rt.task.status.copied.Load()
@@ -157,6 +161,7 @@ func (w *Worker) Progress() []FlowProgress {
 					if lag, ok := ps.lag(); ok {
 						p.Remaining += lag
 					}
+					p.LatencyMs = max(p.LatencyMs, ps.lastLatency.Load())
 				}
 			}
 		}

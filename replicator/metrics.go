@@ -154,9 +154,12 @@ func (pm partMetrics) count(ctx context.Context, n, bytes int64) {
 }
 
 // acked records the replication latency of a sample of acknowledged
-// records, chosen by upstream offset.
-func (pm partMetrics) acked(ctx context.Context, upstream int64, ts time.Time) {
-	if upstream%latencySample == 0 {
-		pm.m.latency.Record(ctx, time.Since(ts).Milliseconds(), pm.rec...)
+// records, chosen by upstream offset, and returns it when it sampled.
+func (pm partMetrics) acked(ctx context.Context, upstream int64, ts time.Time) (ms int64, sampled bool) {
+	if upstream%latencySample != 0 {
+		return 0, false
 	}
+	ms = time.Since(ts).Milliseconds()
+	pm.m.latency.Record(ctx, ms, pm.rec...)
+	return ms, true
 }

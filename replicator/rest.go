@@ -19,7 +19,8 @@ type RESTConfig struct {
 }
 
 // NewHandler serves Kafka Connect's REST API for w's connectors (the shapes
-// of ../shared/CONNECT-REST.md), plus /metrics, /healthz and /readyz.
+// of ../shared/CONNECT-REST.md), plus /metrics, /healthz, /readyz and the
+// status page at /ui/ (with its data at /ui/progress).
 func NewHandler(w *Worker, cfg RESTConfig) http.Handler {
 	h := &restHandler{w: w, cfg: cfg}
 	mux := http.NewServeMux()
@@ -31,6 +32,9 @@ func NewHandler(w *Worker, cfg RESTConfig) http.Handler {
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", cfg.Metrics)
 	}
+	mux.Handle("GET /ui/", uiHandler())
+	mux.HandleFunc("GET /ui", func(rw http.ResponseWriter, r *http.Request) { http.Redirect(rw, r, "/ui/", http.StatusFound) })
+	mux.HandleFunc("GET /ui/progress", h.progress)
 	mux.HandleFunc("GET /connectors", h.list)
 	mux.HandleFunc("GET /connectors/{$}", h.list)
 	mux.HandleFunc("GET /connectors/{name}", h.info)

@@ -49,6 +49,8 @@ type partState struct {
 	written int64 // last position written to the offsets topic; -1 for none
 	hwm     int64 // the source's high watermark at the last fetch; -1 before one
 	meter   ackMeter
+
+	lastLatency atomic.Int64 // newest sampled replication latency in ms; -1 for none
 	next    int64 // next upstream offset expected from the source (poll loop only)
 
 	// largest is the largest record refused as too large: a broker refuses
@@ -95,7 +97,9 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 	}
 	t.status.copied.Add(1)
 	ps.metrics.count(context.Background(), n, bytes)
-	ps.metrics.acked(context.Background(), up, r.Timestamp)
+	if ms, ok := ps.metrics.acked(context.Background(), up, r.Timestamp); ok {
+		ps.lastLatency.Store(ms)
+	}
 	if due {
 		t.flow.sendSync(sync)
 	}
@@ -288,6 +292,7 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 		ps := &partState{task: t, tp: tp, remote: f.cfg.Policy.FormatRemoteTopic(f.cfg.Source, tp.Topic),
 			pos: newPosition(-1), sync: checkpoint.NewSyncState(f.cfg.OffsetLagMax), written: -1, hwm: -1}
 		ps.onAck = ps.ack
+		ps.lastLatency.Store(-1)
 		ps.metrics = f.metrics.forPartition(f.cfg.Source, f.cfg.Target, ps.remote, tp.Partition)
 		t.parts[tp] = ps
 		if starts[tp.Topic] == nil {
