@@ -51,7 +51,7 @@ type partState struct {
 	meter   ackMeter
 
 	lastLatency atomic.Int64 // newest sampled replication latency in ms; -1 for none
-	next    int64 // next upstream offset expected from the source (poll loop only)
+	next        int64        // next upstream offset expected from the source (poll loop only)
 
 	// largest is the largest record refused as too large: a broker refuses
 	// the whole batch, so the first failed offset need not be the culprit.
