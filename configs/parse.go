@@ -250,7 +250,46 @@ func build(raw map[string]string) (*Config, []string, error) {
 		b.errs.ErrorFormat = listErrors
 		return nil, b.warnings, b.errs
 	}
+	cfg.raw = raw
 	return cfg, b.warnings, nil
+}
+
+// connectorKeys are keys a Connect connector config carries that are not
+// MM2 flow settings: they are implied by the flow and never overlaid.
+var connectorKeys = map[string]bool{
+	"name": true, "connector.class": true, "source.cluster.alias": true, "target.cluster.alias": true,
+}
+
+// WithFlowSettings returns the configuration with settings applied to the
+// flow source->target, as if the file had "source->target.<key> = value"
+// for each: what a REST PUT of a connector config means. The flow stays
+// enabled. Keys that name the connector itself (name, connector.class,
+// the aliases) are ignored. The result is validated like the file; the
+// error lists every invalid key.
+func (c *Config) WithFlowSettings(source, target string, settings map[string]string) (*Config, error) {
+	raw := make(map[string]string, len(c.raw)+len(settings))
+	for k, v := range c.raw {
+		raw[k] = v
+	}
+	prefix := source + "->" + target + "."
+	for k, v := range settings {
+		if !connectorKeys[k] {
+			raw[prefix+k] = v
+		}
+	}
+	raw[prefix+KeyEnabled] = "true"
+	cfg, _, err := build(raw)
+	return cfg, err
+}
+
+// Flow returns the enabled flow source->target.
+func (c *Config) Flow(source, target string) (Flow, bool) {
+	for _, f := range c.Flows {
+		if f.Source == source && f.Target == target {
+			return f, true
+		}
+	}
+	return Flow{}, false
 }
 
 func lastOr(s []string, def string) string {

@@ -332,3 +332,29 @@ func TestHeartbeatFlows(t *testing.T) {
 		}
 	}
 }
+
+func TestWithFlowSettings(t *testing.T) {
+	cfg, _, err := Parse([]byte(shipped), Properties, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := cfg.WithFlowSettings("A", "B", map[string]string{"tasks.max": "4", "topics": "orders", "name": "ignored", "connector.class": "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := next.Flow("A", "B")
+	if f.TasksMax != 4 || !f.Topics.Replicate("orders") || f.Topics.Replicate("payments") {
+		t.Errorf("A->B after settings: %+v", f)
+	}
+	if g, _ := next.Flow("B", "A"); g.TasksMax != 1 {
+		t.Errorf("B->A changed: %d", g.TasksMax)
+	}
+	if f0, _ := cfg.Flow("A", "B"); f0.TasksMax != 1 {
+		t.Error("the original config changed")
+	}
+	_, err = cfg.WithFlowSettings("A", "B", map[string]string{"tasks.max": "zero", "topics": "("})
+	merr, ok := err.(*multierror.Error)
+	if !ok || len(merr.Errors) != 2 {
+		t.Fatalf("invalid settings: %v", err)
+	}
+}

@@ -18,7 +18,17 @@ import (
 // rest calls the API and decodes the JSON answer into out (if not nil).
 func rest(t *testing.T, method, url string, wantStatus int, out any) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
+	restBody(t, method, url, "", wantStatus, out)
+}
+
+// restBody is rest with a JSON request body.
+func restBody(t *testing.T, method, url, body string, wantStatus int, out any) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,13 +37,13 @@ func rest(t *testing.T, method, url string, wantStatus int, out any) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	answer, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != wantStatus {
-		t.Fatalf("%s %s: %d %s, want %d", method, url, resp.StatusCode, body, wantStatus)
+		t.Fatalf("%s %s: %d %s, want %d", method, url, resp.StatusCode, answer, wantStatus)
 	}
 	if out != nil {
-		if err := json.Unmarshal(body, out); err != nil {
-			t.Fatalf("%s %s: %v in %s", method, url, err, body)
+		if err := json.Unmarshal(answer, out); err != nil {
+			t.Fatalf("%s %s: %v in %s", method, url, err, answer)
 		}
 	}
 }
@@ -206,5 +216,52 @@ func TestRESTAPI(t *testing.T) {
 		t.Errorf("restart plan: %+v", plan)
 	}
 	rest(t, "POST", src+"/restart", 204, nil)
-	rest(t, "PUT", src+"/config", 405, &e)
+
+	// PUT config: validated like the file, applied, kept across restarts.
+	restBody(t, "PUT", src+"/config", `{"tasks.max": "zero", "topics": "("}`, 400, &e)
+	if !strings.Contains(e.Message, "contains the following 2 error(s)") || !strings.Contains(e.Message, "A->B.tasks.max") {
+		t.Errorf("invalid config: %+v", e)
+	}
+	restBody(t, "PUT", src+"/config", `{"name": "other", "tasks.max": 1}`, 400, &e)
+	restBody(t, "PUT", url+"/connectors/X.Y.MirrorSourceConnector/config", `{"tasks.max": "1"}`, 400, &e)
+	restBody(t, "POST", url+"/connectors", `{"name": "A.B.MirrorSourceConnector", "config": {}}`, 409, &e)
+	if e.Message != "Connector A.B.MirrorSourceConnector already exists" {
+		t.Errorf("409: %+v", e)
+	}
+	restBody(t, "PUT", src+"/config", `{"tasks.max": 1, "connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector"}`, 200, &ci)
+	if ci.Config["tasks.max"] != "1" {
+		t.Errorf("PUT answer: %+v", ci)
+	}
+	waitFor(t, 5*time.Second, func() (bool, string) {
+		rest(t, "GET", src+"/status", 200, &st)
+		return len(st.Tasks) == 1 && st.Tasks[0].State == "RUNNING", fmt.Sprintf("after tasks.max=1: %+v", st)
+	})
+	a.produce(t, "orders", 2, 150, 10, "rest")
+	waitCopied(t, b, "A.orders", 321, 10*time.Second)
+
+	// DELETE removes the checkpoint connector; PUT brings it back (201).
+	cp := url + "/connectors/A.B.MirrorCheckpointConnector"
+	rest(t, "DELETE", cp, 204, nil)
+	rest(t, "GET", cp, 404, &e)
+	rest(t, "DELETE", cp, 404, &e)
+	rest(t, "GET", url+"/connectors", 200, &names)
+	if strings.Join(names, ",") != "A.B.MirrorSourceConnector" {
+		t.Errorf("connectors after delete: %v", names)
+	}
+
+	w.stop(t)
+	w = startWorker(t, text)
+	url = restServer(t, w)
+	src = url + "/connectors/A.B.MirrorSourceConnector"
+	cp = url + "/connectors/A.B.MirrorCheckpointConnector"
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		rest(t, "GET", src+"/status", 200, &st)
+		return len(st.Tasks) == 1 && st.Tasks[0].State == "RUNNING", fmt.Sprintf("after restart, tasks.max=1 from the configs topic: %+v", st)
+	})
+	rest(t, "GET", cp, 404, &e)
+	restBody(t, "PUT", cp+"/config", `{"tasks.max": "1"}`, 201, &ci)
+	waitFor(t, 5*time.Second, func() (bool, string) {
+		rest(t, "GET", cp+"/status", 200, &st)
+		return st.Connector.State == "RUNNING" && len(st.Tasks) == 1 && st.Tasks[0].State == "RUNNING", fmt.Sprintf("re-created: %+v", st)
+	})
 }

@@ -3,10 +3,12 @@ package replicator
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/hashicorp/go-multierror"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/strait-replicator/strait/configs"
@@ -42,12 +44,14 @@ func connectorName(cfg configs.Flow, k connKind) string {
 	return cfg.Source + "." + cfg.Target + "." + connClasses[k]
 }
 
+// refs lists the connectors, deleted ones included.
 func (w *Worker) refs() []connectorRef {
 	var out []connectorRef
 	for _, f := range w.flows {
+		cfg := *f.view.Load()
 		for k := range connKinds {
-			if k == sourceConnector || f.singleConfigured(k) {
-				out = append(out, connectorRef{name: connectorName(f.cfg, k), kind: k, cfg: f.cfg, flow: f})
+			if k == sourceConnector || singleConfigured(cfg, k) || f.ctl.isDeleted(k) {
+				out = append(out, connectorRef{name: connectorName(cfg, k), kind: k, cfg: cfg, flow: f})
 			}
 		}
 	}
@@ -58,7 +62,17 @@ func (w *Worker) refs() []connectorRef {
 	return out
 }
 
+// ref finds a connector that is not deleted.
 func (w *Worker) ref(name string) (connectorRef, error) {
+	r, err := w.anyRef(name)
+	if err == nil && r.control().isDeleted(r.kind) {
+		err = fmt.Errorf("%w %s", ErrUnknownConnector, name)
+	}
+	return r, err
+}
+
+// anyRef finds a connector, deleted or not.
+func (w *Worker) anyRef(name string) (connectorRef, error) {
 	for _, r := range w.refs() {
 		if r.name == name {
 			return r, nil
@@ -90,7 +104,12 @@ func (r connectorRef) status() ConnectorStatus {
 	case r.kind == sourceConnector:
 		cs.Tasks = r.flow.statuses()
 	default:
-		cs.Tasks = []TaskStatus{r.flow.singles[r.kind].taskStatus(r.cfg.Name())}
+		r.flow.mu.Lock()
+		s := r.flow.singles[r.kind]
+		r.flow.mu.Unlock()
+		if s != nil {
+			cs.Tasks = []TaskStatus{s.taskStatus(r.cfg.Name())}
+		}
 	}
 	return cs
 }
@@ -100,11 +119,22 @@ func (s *single) taskStatus(flow string) TaskStatus {
 	return TaskStatus{ID: s.id, Flow: flow, State: state, Err: err}
 }
 
+// anyRefStatus reports a connector, deleted or not.
+func (w *Worker) anyRefStatus(name string) (ConnectorStatus, error) {
+	r, err := w.anyRef(name)
+	if err != nil {
+		return ConnectorStatus{}, err
+	}
+	return r.status(), nil
+}
+
 // Connectors reports every connector of every flow, by name.
 func (w *Worker) Connectors() []ConnectorStatus {
 	var out []ConnectorStatus
 	for _, r := range w.refs() {
-		out = append(out, r.status())
+		if !r.control().isDeleted(r.kind) {
+			out = append(out, r.status())
+		}
 	}
 	return out
 }
@@ -132,7 +162,11 @@ func (w *Worker) setPaused(ctx context.Context, name string, paused bool) error 
 		return err
 	}
 	if r.flow != nil {
-		if err := r.flow.writeTargetState(ctx, r.kind, paused); err != nil {
+		state := "STARTED"
+		if paused {
+			state = "PAUSED"
+		}
+		if err := r.flow.writeTargetState(ctx, r.kind, state); err != nil {
 			return err
 		}
 	}
@@ -177,15 +211,107 @@ func (w *Worker) RestartTask(name string, id int) error {
 	return nil
 }
 
-// singleConfigured reports whether the flow runs connector k's task.
-func (f *flow) singleConfigured(k connKind) bool {
+// singleConfigured reports whether a flow with cfg runs connector k's task.
+func singleConfigured(cfg configs.Flow, k connKind) bool {
 	switch k {
 	case checkpointConnector:
-		return f.cfg.EmitCheckpointsInterval > 0 && f.cfg.EmitOffsetSyncs
+		return cfg.EmitCheckpointsInterval > 0 && cfg.EmitOffsetSyncs
 	case heartbeatConnector:
-		return f.cfg.EmitHeartbeatsInterval > 0
+		return cfg.EmitHeartbeatsInterval > 0
 	}
 	return false
+}
+
+// ConfigError is a connector config that does not validate; the REST
+// layer answers 400 with its problems.
+type ConfigError struct {
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("Connector configuration is invalid and contains the following %d error(s):\n%s", len(e.Problems), strings.Join(e.Problems, "\n"))
+}
+
+// ErrNotConfigurable is returned for connectors whose config cannot change
+// through the API (the heartbeat connector of a pair with replication off).
+var ErrNotConfigurable = errors.New("this connector's config comes from the configuration file only")
+
+// Configure replaces a connector's config, as PUT /connectors/{name}/config
+// does: the settings apply to its flow as "<source>-><target>.<key>" keys
+// would in the file, are validated like the file, stored in the flow's
+// configs topic (so a restarted worker keeps them) and applied by
+// restarting the flow's tasks. created reports that the connector had been
+// deleted and is back.
+func (w *Worker) Configure(ctx context.Context, name string, settings map[string]string) (created bool, err error) {
+	r, err := w.anyRef(name)
+	if err != nil {
+		return false, err
+	}
+	if r.flow == nil {
+		return false, ErrNotConfigurable
+	}
+	cfg, err := w.overlay(r.cfg.Source, r.cfg.Target, settings)
+	if err != nil {
+		return false, err
+	}
+	if err := r.flow.writeConnectorConfig(ctx, r.kind, settings); err != nil {
+		return false, err
+	}
+	if err := r.flow.ctl.setConfig(cfg); err != nil {
+		return false, err
+	}
+	if created = r.flow.ctl.isDeleted(r.kind); created {
+		if err := r.flow.writeTargetState(ctx, r.kind, "STARTED"); err != nil {
+			return true, err
+		}
+		r.flow.ctl.setDeleted(r.kind, false)
+		r.flow.ctl.setPaused(r.kind, false)
+	}
+	return created, nil
+}
+
+// overlay validates settings for flow source->target against the whole
+// configuration and keeps the result as the worker's configuration.
+func (w *Worker) overlay(source, target string, settings map[string]string) (configs.Flow, error) {
+	w.cfgMu.Lock()
+	defer w.cfgMu.Unlock()
+	next, err := w.cfg.WithFlowSettings(source, target, settings)
+	if err != nil {
+		var merr *multierror.Error
+		if errors.As(err, &merr) {
+			ce := &ConfigError{}
+			for _, e := range merr.Errors {
+				ce.Problems = append(ce.Problems, e.Error())
+			}
+			return configs.Flow{}, ce
+		}
+		return configs.Flow{}, &ConfigError{Problems: []string{err.Error()}}
+	}
+	w.cfg = next
+	f, _ := next.Flow(source, target)
+	return f, nil
+}
+
+// Delete stops a connector and removes it from the listings; the state is
+// kept in the configs topic (tombstone of its config, target state
+// STOPPED), so a restarted worker keeps it deleted. PUT config brings it
+// back.
+func (w *Worker) Delete(ctx context.Context, name string) error {
+	r, err := w.ref(name)
+	if err != nil {
+		return err
+	}
+	if r.flow == nil {
+		return ErrNotConfigurable
+	}
+	if err := r.flow.writeConnectorConfig(ctx, r.kind, nil); err != nil {
+		return err
+	}
+	if err := r.flow.writeTargetState(ctx, r.kind, "STOPPED"); err != nil {
+		return err
+	}
+	r.flow.ctl.setDeleted(r.kind, true)
+	return nil
 }
 
 // targetState is Connect's configs-topic record of a connector's target
@@ -197,44 +323,86 @@ type targetState struct {
 
 func targetStateKey(k connKind) string { return "target-state-" + connClasses[k] }
 
-// loadTargetStates reads the paused connectors from the configs topic. The
-// topic is per flow, as in MM2's dedicated mode, so the keys name MM2's
-// connectors and MM2 reads the same states.
-func (f *flow) loadTargetStates(ctx context.Context) error {
-	return topicread.ReadToEnd(ctx, f.tgtAdm, f.tgtOpts, f.cfg.ConfigsTopic, func(r *kgo.Record) {
-		for k := range connKinds {
-			if string(r.Key) != targetStateKey(k) {
-				continue
-			}
-			var ts targetState
-			if r.Value != nil && json.Unmarshal(r.Value, &ts) != nil {
-				f.log.Warn("skipping malformed record in configs topic", "topic", f.cfg.ConfigsTopic, "offset", r.Offset)
-				return
-			}
-			state := ts.StateV2
-			if state == "" {
-				state = ts.State
-			}
-			f.ctl.setPaused(k, state == "PAUSED" || state == "STOPPED")
-		}
-	})
+func connectorKey(k connKind) string { return "connector-" + connClasses[k] }
+
+// connectorConfig is Connect's configs-topic record of a connector's
+// config (schemas disabled), under key "connector-<connector>".
+type connectorConfig struct {
+	Properties map[string]string `json:"properties"`
 }
 
-// writeTargetState records a connector's target state in the configs topic.
-func (f *flow) writeTargetState(ctx context.Context, k connKind, paused bool) error {
-	state := "STARTED"
-	if paused {
-		state = "PAUSED"
+// loadConnectorStates reads the connectors' target states and the configs
+// set through the API from the configs topic, and returns those configs
+// merged (nil for none). The topic is per flow, as in MM2's dedicated
+// mode, so the keys name MM2's connectors and MM2 reads the same states.
+func (f *flow) loadConnectorStates(ctx context.Context) (map[string]string, error) {
+	var stored [connKinds]map[string]string
+	err := topicread.ReadToEnd(ctx, f.tgtAdm, f.tgtOpts, f.cfg.ConfigsTopic, func(r *kgo.Record) {
+		for k := range connKinds {
+			switch string(r.Key) {
+			case targetStateKey(k):
+				var ts targetState
+				if r.Value != nil && json.Unmarshal(r.Value, &ts) != nil {
+					f.log.Warn("skipping malformed record in configs topic", "topic", f.cfg.ConfigsTopic, "offset", r.Offset)
+					return
+				}
+				state := ts.StateV2
+				if state == "" {
+					state = ts.State
+				}
+				f.ctl.setDeleted(k, state == "STOPPED")
+				f.ctl.setPaused(k, state == "PAUSED" || state == "STOPPED")
+			case connectorKey(k):
+				var cc connectorConfig
+				if r.Value == nil {
+					stored[k] = nil
+				} else if err := json.Unmarshal(r.Value, &cc); err == nil {
+					stored[k] = cc.Properties
+				} else {
+					f.log.Warn("skipping malformed record in configs topic", "topic", f.cfg.ConfigsTopic, "offset", r.Offset)
+				}
+			}
+		}
+	})
+	var merged map[string]string
+	for _, m := range stored {
+		for k, v := range m {
+			if merged == nil {
+				merged = map[string]string{}
+			}
+			merged[k] = v
+		}
 	}
+	return merged, err
+}
+
+// writeConnectorConfig records a connector's config (nil: a tombstone) in
+// the configs topic.
+func (f *flow) writeConnectorConfig(ctx context.Context, k connKind, settings map[string]string) error {
+	var value []byte
+	if settings != nil {
+		value, _ = json.Marshal(connectorConfig{Properties: settings})
+	}
+	return f.writeConfigsRecord(ctx, k, connectorKey(k), value)
+}
+
+// writeTargetState records a connector's target state (STARTED, PAUSED or
+// STOPPED) in the configs topic.
+func (f *flow) writeTargetState(ctx context.Context, k connKind, state string) error {
 	value, _ := json.Marshal(targetState{State: state, StateV2: state})
+	return f.writeConfigsRecord(ctx, k, targetStateKey(k), value)
+}
+
+func (f *flow) writeConfigsRecord(ctx context.Context, k connKind, key string, value []byte) error {
+	cfg := f.view.Load()
 	cl, err := kgo.NewClient(append(slices.Clone(f.tgtOpts), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	rec := &kgo.Record{Topic: f.cfg.ConfigsTopic, Partition: 0, Key: []byte(targetStateKey(k)), Value: value}
+	rec := &kgo.Record{Topic: cfg.ConfigsTopic, Partition: 0, Key: []byte(key), Value: value}
 	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
-		return fmt.Errorf("write target state of %s to %s on cluster %s: %w", connectorName(f.cfg, k), f.cfg.ConfigsTopic, f.cfg.Target, err)
+		return fmt.Errorf("write %s of %s to %s on cluster %s: %w", key, connectorName(*cfg, k), cfg.ConfigsTopic, cfg.Target, err)
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+
+	"github.com/strait-replicator/strait/configs"
 )
 
 // Connector kinds of a flow, as MM2 names its connector classes.
@@ -124,8 +126,49 @@ type restartRequest struct {
 type control struct {
 	mu       sync.Mutex
 	paused   [connKinds]bool           // guarded by mu
+	deleted  [connKinds]bool           // guarded by mu; a deleted connector is also paused
 	restarts [connKinds]restartRequest // guarded by mu
+	config   *configs.Flow             // guarded by mu; a new flow config to apply
 	wake     chan struct{}
+}
+
+// ErrConflict is returned for a configuration change while the previous
+// one is still being applied.
+var ErrConflict = errors.New("cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)")
+
+// setConfig queues cfg for the run loop; it fails while one is pending.
+func (c *control) setConfig(cfg configs.Flow) error {
+	c.mu.Lock()
+	if c.config != nil {
+		c.mu.Unlock()
+		return ErrConflict
+	}
+	c.config = &cfg
+	c.mu.Unlock()
+	c.signal()
+	return nil
+}
+
+func (c *control) takeConfig() *configs.Flow {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cfg := c.config
+	c.config = nil
+	return cfg
+}
+
+func (c *control) setDeleted(k connKind, deleted bool) {
+	c.mu.Lock()
+	c.deleted[k] = deleted
+	c.paused[k] = deleted || c.paused[k]
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *control) isDeleted(k connKind) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.deleted[k]
 }
 
 func newControl() *control { return &control{wake: make(chan struct{}, 1)} }

@@ -57,7 +57,13 @@ type flow struct {
 	wg    sync.WaitGroup
 
 	ctl     *control
-	singles [connKinds]*single // checkpoint and heartbeat tasks, nil when off
+	singles [connKinds]*single // checkpoint and heartbeat tasks, nil when off; written by the run loop under mu
+	// view is cfg for readers outside the run loop (REST); the run loop
+	// owns cfg and changes both only while no task runs.
+	view atomic.Pointer[configs.Flow]
+	// overlay validates stored connector settings against the whole
+	// configuration (the worker's) and returns the flow they give.
+	overlay func(settings map[string]string) (configs.Flow, error)
 
 	tgtClusterID atomicString
 }
@@ -81,6 +87,7 @@ type runningTask struct {
 
 func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *metrics) (*flow, []string, error) {
 	f := &flow{name: cfg.Name(), cfg: cfg, src: src, tgt: tgt, log: log.With("flow", cfg.Name()), metrics: ms, ctl: newControl()}
+	f.view.Store(&cfg)
 	var err error
 	if f.srcOpts, err = ClientOpts(src, cfg.Name()+"|replication-consumer"); err != nil {
 		return nil, nil, err
@@ -153,8 +160,22 @@ func (f *flow) prepare(ctx context.Context) error {
 	if err := f.offsets.load(ctx, f.tgtAdm, f.tgtOpts, f.log); err != nil {
 		return fmt.Errorf("load positions: %w", err)
 	}
-	if err := f.loadTargetStates(ctx); err != nil {
+	settings, err := f.loadConnectorStates(ctx)
+	if err != nil {
 		return fmt.Errorf("load connector states: %w", err)
+	}
+	if settings != nil && f.overlay != nil {
+		cfg, err := f.overlay(settings)
+		if err != nil {
+			f.log.Error("connector config stored in the configs topic is invalid; using the file's", "topic", f.cfg.ConfigsTopic, "err", err)
+		} else {
+			f.log.Info("using the connector config stored in the configs topic (set through the REST API)", "topic", f.cfg.ConfigsTopic)
+			f.cfg = cfg
+			f.view.Store(&cfg)
+			if err := f.ensureTaskTopics(ctx); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -166,12 +187,7 @@ func (f *flow) prepare(ctx context.Context) error {
 func (f *flow) run(ctx context.Context) error {
 	defer f.close()
 	defer f.stopTasks()
-	if f.cfg.EmitCheckpointsInterval > 0 {
-		f.singles[checkpointConnector] = f.checkpointTask()
-	}
-	if f.cfg.EmitHeartbeatsInterval > 0 {
-		f.singles[heartbeatConnector] = newSingle(f.name+" heartbeat 0", newHeartbeatTask(f.cfg, f.tgtOpts, f.log).Run, f.log)
-	}
+	f.buildSingles()
 	paused, _ := f.ctl.take()
 	f.applySingles(ctx, paused, [connKinds]restartRequest{})
 
@@ -192,12 +208,70 @@ func (f *flow) run(ctx context.Context) error {
 		case <-configSync.C:
 			f.syncConfigs(ctx)
 		case <-f.ctl.wake:
+			if cfg := f.ctl.takeConfig(); cfg != nil {
+				f.applyConfig(ctx, *cfg)
+				refresh.Stop()
+				refresh = newTicker(f.cfg.RefreshTopicsInterval)
+				configSync.Stop()
+				configSync = newTicker(f.cfg.SyncTopicConfigsInterval)
+			}
 			paused, restarts := f.ctl.take()
 			f.restartTasks(ctx, restarts[sourceConnector])
 			f.reconcile(ctx)
 			f.applySingles(ctx, paused, restarts)
 		}
 	}
+}
+
+// buildSingles creates the checkpoint and heartbeat tasks f.cfg asks for.
+func (f *flow) buildSingles() {
+	var singles [connKinds]*single
+	if f.cfg.EmitCheckpointsInterval > 0 {
+		singles[checkpointConnector] = f.checkpointTask()
+	}
+	if f.cfg.EmitHeartbeatsInterval > 0 {
+		singles[heartbeatConnector] = newSingle(f.name+" heartbeat 0", newHeartbeatTask(f.cfg, f.tgtOpts, f.log).Run, f.log)
+	}
+	f.mu.Lock()
+	f.singles = singles
+	f.mu.Unlock()
+}
+
+// applyConfig reconfigures the flow as Connect reconfigures a connector:
+// every task stops (flushing its positions), the new configuration takes
+// over, and the tasks it asks for start at the next reconcile.
+func (f *flow) applyConfig(ctx context.Context, cfg configs.Flow) {
+	f.log.Info("applying a new connector config", "tasks_max", cfg.TasksMax)
+	f.mu.Lock()
+	for _, rt := range f.tasks {
+		f.stopTask(rt)
+	}
+	f.tasks = nil
+	f.mu.Unlock()
+	for _, s := range f.singles {
+		if s != nil {
+			s.stop()
+		}
+	}
+	f.cfg = cfg
+	f.view.Store(&cfg)
+	if err := f.ensureTaskTopics(ctx); err != nil {
+		f.log.Error("creating internal topics for the new config failed", "err", err)
+	}
+	f.buildSingles()
+}
+
+// ensureTaskTopics creates the checkpoints and heartbeats topics f.cfg
+// needs; existing ones are left as they are.
+func (f *flow) ensureTaskTopics(ctx context.Context) error {
+	var topics []internalTopic
+	if f.cfg.EmitCheckpointsInterval > 0 {
+		topics = append(topics, internalTopic{f.cfg.Policy.CheckpointsTopic(f.cfg.Source), 1, f.cfg.CheckpointsTopicRF, configs.KeyCheckpointsTopicRF})
+	}
+	if f.cfg.EmitHeartbeatsInterval > 0 {
+		topics = append(topics, heartbeatsTopic(f.cfg))
+	}
+	return ensureInternalTopics(ctx, f.tgtAdm, f.tgt.Alias, topics...)
 }
 
 // applySingles pauses, resumes and restarts the checkpoint and heartbeat

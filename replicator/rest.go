@@ -46,12 +46,9 @@ func NewHandler(w *Worker, cfg RESTConfig) http.Handler {
 	mux.HandleFunc("PUT /connectors/{name}/resume", h.resume)
 	mux.HandleFunc("POST /connectors/{name}/restart", h.restart)
 	mux.HandleFunc("POST /connectors/{name}/tasks/{task}/restart", h.restartTask)
-	notYet := func(rw http.ResponseWriter, r *http.Request) {
-		writeError(rw, http.StatusMethodNotAllowed, "Strait takes connector configs from its configuration file; "+r.Method+" is not supported yet")
-	}
-	mux.HandleFunc("PUT /connectors/{name}/config", notYet)
-	mux.HandleFunc("DELETE /connectors/{name}", notYet)
-	mux.HandleFunc("POST /connectors", notYet)
+	mux.HandleFunc("PUT /connectors/{name}/config", h.putConfig)
+	mux.HandleFunc("DELETE /connectors/{name}", h.delete)
+	mux.HandleFunc("POST /connectors", h.create)
 	mux.HandleFunc("/", func(rw http.ResponseWriter, _ *http.Request) {
 		writeError(rw, http.StatusNotFound, "HTTP 404 Not Found")
 	})
@@ -307,4 +304,105 @@ func (h *restHandler) restartTask(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rw.WriteHeader(http.StatusNoContent)
+}
+
+// readConfig reads a flat JSON config map; numbers and booleans become
+// strings, as Connect coerces them.
+func readConfig(r *http.Request) (map[string]string, error) {
+	var raw map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&raw); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(raw))
+	for k, v := range raw {
+		switch v := v.(type) {
+		case string:
+			out[k] = v
+		case nil:
+		case map[string]any, []any:
+			return nil, fmt.Errorf("config %s: a string is expected", k)
+		default:
+			out[k] = fmt.Sprint(v)
+		}
+	}
+	return out, nil
+}
+
+func (h *restHandler) putConfig(rw http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	cfg, err := readConfig(r)
+	if err != nil {
+		writeError(rw, http.StatusInternalServerError, err.Error()) // Connect's answer to bad JSON
+		return
+	}
+	if n, ok := cfg["name"]; ok && n != name {
+		writeError(rw, http.StatusBadRequest, fmt.Sprintf("Connector name configuration (%s) doesn't match connector name in the URL (%s)", n, name))
+		return
+	}
+	created, err := h.w.Configure(r.Context(), name, cfg)
+	var ce *ConfigError
+	switch {
+	case errors.Is(err, ErrUnknownConnector):
+		writeError(rw, http.StatusBadRequest, fmt.Sprintf("Strait cannot create connector %s: its connectors are the flows of its configuration file, named <source>.<target>.<Class>", name))
+		return
+	case errors.As(err, &ce):
+		writeError(rw, http.StatusBadRequest, ce.Error()+"\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`")
+		return
+	case errors.Is(err, ErrNotConfigurable):
+		writeError(rw, http.StatusBadRequest, fmt.Sprintf("connector %s: %v", name, err))
+		return
+	case errors.Is(err, ErrConflict):
+		writeError(rw, http.StatusConflict, "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)")
+		return
+	case err != nil:
+		writeError(rw, http.StatusInternalServerError, err.Error())
+		return
+	}
+	c, err := h.w.anyRefStatus(name)
+	if err != nil {
+		writeError(rw, http.StatusInternalServerError, err.Error())
+		return
+	}
+	info := h.toInfo(c)
+	info.Config = cfg
+	info.Config["name"] = name
+	if created {
+		rw.Header().Set("Location", "/connectors/"+name)
+		writeJSON(rw, http.StatusCreated, info)
+		return
+	}
+	writeJSON(rw, http.StatusOK, info)
+}
+
+func (h *restHandler) delete(rw http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	err := h.w.Delete(r.Context(), name)
+	switch {
+	case errors.Is(err, ErrUnknownConnector):
+		writeError(rw, http.StatusNotFound, "Connector "+name+" not found")
+	case errors.Is(err, ErrNotConfigurable):
+		writeError(rw, http.StatusBadRequest, fmt.Sprintf("connector %s: %v", name, err))
+	case err != nil:
+		writeError(rw, http.StatusInternalServerError, err.Error())
+	default:
+		rw.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// create answers POST /connectors: Strait's connectors exist with their
+// flows, so an existing name conflicts and any other cannot be created.
+func (h *restHandler) create(rw http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name string `json:"name"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeError(rw, http.StatusInternalServerError, err.Error())
+		return
+	}
+	name := strings.TrimSpace(req.Name)
+	if _, err := h.w.Connector(name); err == nil {
+		writeError(rw, http.StatusConflict, "Connector "+name+" already exists")
+		return
+	}
+	writeError(rw, http.StatusBadRequest, fmt.Sprintf("Strait cannot create connector %q: its connectors are the flows of its configuration file; PUT /connectors/{name}/config changes one", name))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel/metric"
@@ -17,6 +18,9 @@ import (
 // Worker runs every enabled flow of a configuration in this process: a
 // Kafka Connect worker in a group of one.
 type Worker struct {
+	cfgMu sync.Mutex
+	cfg   *configs.Config // guarded by cfgMu; the file's, with settings set through the API
+
 	flows      []*flow
 	heartbeats []*heartbeatFlow
 	log        *slog.Logger
@@ -72,7 +76,7 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 	for _, opt := range opts {
 		opt(&o)
 	}
-	w := &Worker{log: log}
+	w := &Worker{log: log, cfg: cfg}
 	ms, err := newMetrics(o.meterProvider, w)
 	if err != nil {
 		return nil, nil, fmt.Errorf("metrics: %w", err)
@@ -82,6 +86,11 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 		src, _ := cfg.Cluster(fc.Source)
 		tgt, _ := cfg.Cluster(fc.Target)
 		f, warn, err := newFlow(fc, src, tgt, log, ms)
+		if f != nil {
+			f.overlay = func(settings map[string]string) (configs.Flow, error) {
+				return w.overlay(fc.Source, fc.Target, settings)
+			}
+		}
 		if err != nil {
 			return nil, nil, err
 		}
