@@ -12,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/strait-replicator/strait/internal/topicread"
@@ -50,6 +52,11 @@ type Task struct {
 	TargetAdmin        *kadm.Client
 	TargetOpts         []kgo.Opt
 	Log                *slog.Logger
+	// Latency, if set, records checkpoint-latency-ms: now - the checkpoint
+	// record's timestamp when the target acknowledged it.
+	Latency metric.Int64Histogram
+	// WriteErrors, if set, counts failed checkpoint writes.
+	WriteErrors metric.Int64Counter
 
 	mu      sync.Mutex
 	forward *Store // upstream topic -> downstream offsets; guarded by mu
@@ -253,10 +260,19 @@ func (t *Task) emit(ctx context.Context, producer *kgo.Client) error {
 		return nil
 	}
 	if err := producer.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		if t.WriteErrors != nil {
+			t.WriteErrors.Add(ctx, 1)
+		}
 		return fmt.Errorf("write checkpoints to %s on cluster %s: %w", t.CheckpointsTopic, t.Target, err)
 	}
-	for _, cp := range cps {
+	now := time.Now()
+	for i, cp := range cps {
 		t.last[checkpointKey{cp.Group, cp.Topic, cp.Partition}] = cp
+		if t.Latency != nil {
+			t.Latency.Record(ctx, now.Sub(recs[i].Timestamp).Milliseconds(), metric.WithAttributes(
+				attribute.String("source", t.Source), attribute.String("target", t.Target), attribute.String("group", cp.Group),
+				attribute.String("topic", cp.Topic), attribute.Int("partition", int(cp.Partition))))
+		}
 	}
 	t.Log.Debug("checkpoints written", "count", len(recs))
 	return nil

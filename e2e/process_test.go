@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -157,18 +159,26 @@ func TestRestartNoLoss(t *testing.T) {
 		t.Errorf("%d duplicates after SIGTERM, want 0", afterTerm.dups)
 	}
 
-	// Let it catch up, so that the records at risk are those of the last
-	// flush interval, then crash it.
+	// Let it catch up and store positions covering what it had copied, so
+	// that the records at risk are those copied since, then crash it.
 	waitFor(t, 30*time.Second, func() (bool, string) {
 		lag := a.endOffsets(t, "orders") - b.endOffsets(t, "A.orders")
 		return lag < int64(rate/10), fmt.Sprintf("lag %d", lag)
+	})
+	copied := b.endOffsets(t, "A.orders") - int64(afterTerm.dups)
+	waitFor(t, 30*time.Second, func() (bool, string) {
+		stored := storedPositions(t, b, "mm2-offsets.A.internal", "orders")
+		return stored >= copied, fmt.Sprintf("positions stored for %d records, want %d", stored, copied)
 	})
 	if err := p2.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	p2.wait(t, 10*time.Second)
 
-	p3 := startProcess(t, "run", "-c", cfg)
+	addr := freeAddr(t)
+	cfg3 := writeFile(t, "mm2-3.properties", props([]*cluster{a, b}, "A->B.enabled = true", "tasks.max = 2",
+		fmt.Sprintf("offset.flush.interval.ms = %d", flushInterval.Milliseconds()), "listeners = http://"+addr))
+	p3 := startProcess(t, "run", "-c", cfg3)
 	copiedAtLeast(b.endOffsets(t, "A.orders") + 2000)
 	bg.stop(t)
 	want := a.endOffsets(t, "orders")
@@ -186,11 +196,76 @@ func TestRestartNoLoss(t *testing.T) {
 	if killDups > bound {
 		t.Errorf("%d duplicates after kill -9, more than the bound %d", killDups, bound)
 	}
+	// The restarted worker counts what it copies again, from the offset
+	// syncs of the crashed one: a lower bound (syncs in flight at the
+	// crash, and the records since each partition's last sync, are not
+	// known to it), never more than the truth.
+	reported := metricSum(t, addr, "duplicate_record_count_total")
+	t.Logf("duplicate-record-count reported by the restarted worker: %d (measured %d)", reported, killDups)
+	if reported > int64(killDups) {
+		t.Errorf("duplicate-record-count %d is more than the %d duplicates measured", reported, killDups)
+	}
 
 	p3.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p3.wait(t, 10*time.Second); code != 0 {
 		t.Fatalf("exit code after SIGTERM = %d, want 0; output:\n%s", code, p3.output)
 	}
+}
+
+// storedPositions reads the offsets topic on c and returns, over topic's
+// partitions, the sum of stored position + 1: how many records of topic
+// (from offset 0) the positions cover.
+func storedPositions(t *testing.T, c *cluster, offsetsTopic, topic string) int64 {
+	t.Helper()
+	latest := map[string]int64{}
+	for _, r := range c.rawRecords(t, offsetsTopic) {
+		var v struct {
+			Offset int64 `json:"offset"`
+		}
+		if strings.Contains(string(r.Key), `"topic":"`+topic+`"`) && json.Unmarshal(r.Value, &v) == nil {
+			latest[string(r.Key)] = v.Offset + 1
+		}
+	}
+	var sum int64
+	for _, n := range latest {
+		sum += n
+	}
+	return sum
+}
+
+// freeAddr returns a loopback address whose port was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// metricSum adds up every series of a Prometheus metric served at addr.
+func metricSum(t *testing.T, addr, name string) int64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var sum int64
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, name+"{") {
+			continue
+		}
+		f := strings.Fields(line)
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err != nil {
+			t.Fatalf("metric line %q", line)
+		}
+		sum += int64(v)
+	}
+	return sum
 }
 
 // TestBadInputs: each invalid configuration exits 2 naming the key, before
@@ -262,12 +337,7 @@ func TestRunServesRESTAndMetrics(t *testing.T) {
 	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
 	a.createTopic(t, "orders", 2, nil)
 	a.produce(t, "orders", 2, 0, 100, "metrics")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // the port is free again for strait; a race with another process is possible but harmless here
+	addr := freeAddr(t)
 	p := startProcess(t, "run", "-c", writeFile(t, "mm2.properties", props([]*cluster{a, b}, "A->B.enabled = true", "listeners = http://"+addr)))
 	waitCopied(t, b, "A.orders", 200, 30*time.Second)
 	get := func(path string) (int, string) {

@@ -169,6 +169,18 @@ func TestRESTAPI(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // sampling interval of the observation window
 	}
 
+	// States are in the status topic under Connect's keys.
+	waitFor(t, 5*time.Second, func() (bool, string) {
+		latest := map[string]string{}
+		for _, r := range b.rawRecords(t, "mm2-status.A.internal") {
+			latest[string(r.Key)] = string(r.Value)
+		}
+		ok := strings.Contains(latest["status-task-MirrorSourceConnector-1"], `"state":"PAUSED"`) &&
+			strings.Contains(latest["status-connector-MirrorSourceConnector"], `"state":"PAUSED"`) &&
+			strings.Contains(latest["status-task-MirrorCheckpointConnector-0"], `"state":"RUNNING"`)
+		return ok, fmt.Sprintf("status topic: %v", latest)
+	})
+
 	// The paused state survives a restart of the worker.
 	w.stop(t)
 	w = startWorker(t, text)

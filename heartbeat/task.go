@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Task emits the heartbeats of one flow to the heartbeats topic of its
@@ -20,6 +21,8 @@ type Task struct {
 	Log            *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// WriteErrors, if set, counts heartbeats that could not be written.
+	WriteErrors metric.Int64Counter
 }
 
 // Run emits until ctx is done. A heartbeat that cannot be written is
@@ -43,6 +46,9 @@ func (t *Task) Run(ctx context.Context) error {
 		rec := &kgo.Record{Topic: t.Topic, Partition: 0, Key: h.AppendKey(nil), Value: h.AppendValue(nil), Timestamp: ts}
 		cl.Produce(ctx, rec, func(_ *kgo.Record, err error) {
 			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, kgo.ErrClientClosed) {
+				if t.WriteErrors != nil {
+					t.WriteErrors.Add(context.Background(), 1)
+				}
 				t.Log.Warn("heartbeat not written", "topic", t.Topic, "cluster", t.Target, "err", err)
 			}
 		})

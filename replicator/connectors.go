@@ -171,6 +171,13 @@ func (w *Worker) setPaused(ctx context.Context, name string, paused bool) error 
 		}
 	}
 	r.control().setPaused(r.kind, paused)
+	if r.flow != nil {
+		state := StateRunning
+		if paused {
+			state = StatePaused
+		}
+		r.flow.status.connector(r.kind, state)
+	}
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/strait-replicator/strait/checkpoint"
 	"github.com/strait-replicator/strait/configs"
+	"github.com/strait-replicator/strait/internal/topicread"
 	"github.com/strait-replicator/strait/policy"
 )
 
@@ -41,12 +42,18 @@ type flow struct {
 	metrics        *metrics
 	srcAdm, tgtAdm *kadm.Client
 	offsets        *offsetStore
+	status         *statusWriter
 	syncs          *kgo.Client // nil when offset syncs are off
 	syncTopic      string
 	syncsOnTarget  bool
 	// reverse is the flow in the other direction, when it is enabled: its
 	// offset syncs translate topics that came from our target.
 	reverse *configs.Flow
+
+	// copiedBefore is, per partition, the upstream offset of the newest
+	// offset sync found at start: a previous run copied at least that far.
+	// Written by prepare only.
+	copiedBefore map[topicPartition]int64
 
 	// replicated are the source topics whose remote topics exist; only
 	// the run loop touches it.
@@ -66,6 +73,7 @@ type flow struct {
 	overlay func(settings map[string]string) (configs.Flow, error)
 
 	tgtClusterID atomicString
+	workerID     string // what the status topic names this worker by
 }
 
 // atomicString is a string read and written from several goroutines.
@@ -160,6 +168,9 @@ func (f *flow) prepare(ctx context.Context) error {
 	if err := f.offsets.load(ctx, f.tgtAdm, f.tgtOpts, f.log); err != nil {
 		return fmt.Errorf("load positions: %w", err)
 	}
+	if err := f.loadCopiedBefore(ctx); err != nil {
+		return fmt.Errorf("read offset syncs: %w", err)
+	}
 	settings, err := f.loadConnectorStates(ctx)
 	if err != nil {
 		return fmt.Errorf("load connector states: %w", err)
@@ -189,6 +200,15 @@ func (f *flow) run(ctx context.Context) error {
 	defer f.stopTasks()
 	f.buildSingles()
 	paused, _ := f.ctl.take()
+	for k := range connKinds {
+		if k == sourceConnector || singleConfigured(f.cfg, k) {
+			state := StateRunning
+			if paused[k] {
+				state = StatePaused
+			}
+			f.status.connector(k, state)
+		}
+	}
 	f.applySingles(ctx, paused, [connKinds]restartRequest{})
 
 	refresh := newTicker(f.cfg.RefreshTopicsInterval)
@@ -230,7 +250,12 @@ func (f *flow) buildSingles() {
 		singles[checkpointConnector] = f.checkpointTask()
 	}
 	if f.cfg.EmitHeartbeatsInterval > 0 {
-		singles[heartbeatConnector] = newSingle(f.name+" heartbeat 0", newHeartbeatTask(f.cfg, f.tgtOpts, f.log).Run, f.log)
+		singles[heartbeatConnector] = newSingle(f.name+" heartbeat 0", newHeartbeatTask(f.cfg, f.tgtOpts, f.log, f.metrics).Run, f.log)
+	}
+	for k, s := range singles {
+		if s != nil {
+			s.status.onChange = func(state string, err error) { f.status.task(connKind(k), 0, state, err) }
+		}
 	}
 	f.mu.Lock()
 	f.singles = singles
@@ -259,6 +284,25 @@ func (f *flow) applyConfig(ctx context.Context, cfg configs.Flow) {
 		f.log.Error("creating internal topics for the new config failed", "err", err)
 	}
 	f.buildSingles()
+}
+
+// loadCopiedBefore reads the flow's own offset syncs: the newest per
+// partition says how far a previous run copied, so that the records copied
+// again after a crash are counted as duplicates.
+func (f *flow) loadCopiedBefore(ctx context.Context) error {
+	f.copiedBefore = map[topicPartition]int64{}
+	if f.syncTopic == "" {
+		return nil
+	}
+	adm, opts := f.srcAdm, f.srcOpts
+	if f.syncsOnTarget {
+		adm, opts = f.tgtAdm, f.tgtOpts
+	}
+	return topicread.ReadToEnd(ctx, adm, opts, f.syncTopic, func(r *kgo.Record) {
+		if s, err := checkpoint.DecodeOffsetSync(r.Key, r.Value); err == nil {
+			f.copiedBefore[topicPartition{s.Topic, s.Partition}] = s.Upstream
+		}
+	})
 }
 
 // ensureTaskTopics creates the checkpoints and heartbeats topics f.cfg
@@ -348,12 +392,20 @@ func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
 	if len(problems) > 0 {
 		return errors.Join(problems...)
 	}
-	if f.cfg.EmitHeartbeatsInterval > 0 {
-		targetTopics = append(targetTopics, heartbeatsTopic(f.cfg))
-	}
 	if err := ensureInternalTopics(ctx, f.tgtAdm, f.tgt.Alias, targetTopics...); err != nil {
 		return err
 	}
+	if err := f.ensureTaskTopics(ctx); err != nil {
+		return err
+	}
+	statusClient, err := kgo.NewClient(append(slices.Clone(f.tgtOpts), kgo.DefaultProduceTopic(f.cfg.StatusTopic))...)
+	if err != nil {
+		return err
+	}
+	f.status = &statusWriter{topic: f.cfg.StatusTopic, workerID: f.workerID, cl: statusClient, onError: func(err error) {
+		f.metrics.writeErrors.Add(context.Background(), 1)
+		f.log.Warn("status not written", "topic", f.cfg.StatusTopic, "err", err)
+	}}
 	if !f.cfg.EmitOffsetSyncs {
 		return nil
 	}
@@ -361,13 +413,6 @@ func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
 		return err
 	}
 	f.syncTopic, f.syncsOnTarget = syncTopic.name, syncOnTarget
-	if f.cfg.EmitCheckpointsInterval > 0 {
-		if err := ensureInternalTopics(ctx, f.tgtAdm, f.tgt.Alias, internalTopic{
-			f.cfg.Policy.CheckpointsTopic(f.cfg.Source), 1, f.cfg.CheckpointsTopicRF, configs.KeyCheckpointsTopicRF}); err != nil {
-			return err
-		}
-	}
-	var err error
 	f.syncs, err = kgo.NewClient(append(slices.Clone(syncOpts),
 		kgo.DefaultProduceTopic(syncTopic.name),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
@@ -389,7 +434,8 @@ func (f *flow) checkpointTask() *single {
 		Syncs:            f.syncsAt(f.syncTopic, f.syncsOnTarget),
 		CheckpointsTopic: f.cfg.Policy.CheckpointsTopic(f.cfg.Source),
 		SourceAdmin:      f.srcAdm, TargetAdmin: f.tgtAdm, TargetOpts: f.tgtOpts,
-		Log: f.log.With("task", "checkpoint"),
+		Log:     f.log.With("task", "checkpoint"),
+		Latency: f.metrics.checkpoint, WriteErrors: f.metrics.writeErrors,
 	}
 	if f.reverse != nil && f.reverse.EmitOffsetSyncs {
 		// The reverse flow writes its syncs on its source (our target) or
@@ -439,6 +485,9 @@ func (f *flow) flushSyncs(ctx context.Context) error {
 func (f *flow) close() {
 	if f.syncs != nil {
 		f.syncs.Close()
+	}
+	if f.status != nil && f.status.cl != nil {
+		f.status.cl.Close()
 	}
 	if f.srcAdm != nil {
 		f.srcAdm.Close()
@@ -515,6 +564,7 @@ func (f *flow) pausedTask(i int, tps []topicPartition) *runningTask {
 func (f *flow) newTask(i int, tps []topicPartition) *runningTask {
 	id := fmt.Sprintf("%s source %d", f.name, i)
 	t := &sourceTask{id: id, flow: f, tps: tps, log: f.log.With("task", i), status: &taskStatus{state: StateUnassigned}}
+	t.status.onChange = func(state string, err error) { f.status.task(sourceConnector, i, state, err) }
 	return &runningTask{task: t, cancel: func() {}, done: make(chan struct{})}
 }
 
@@ -576,7 +626,7 @@ func (f *flow) statuses() []TaskStatus {
 			assigned[i] = tp.Topic + "-" + itoa(int64(tp.Partition))
 		}
 		out = append(out, TaskStatus{ID: rt.task.id, Flow: f.name, State: state, Err: err, Partitions: len(rt.task.tps),
-			Assigned: assigned, Copied: rt.task.status.copied.Load(), Lost: rt.task.status.lost.Load()})
+			Assigned: assigned, Copied: rt.task.status.copied.Load(), Lost: rt.task.status.lost.Load(), Duplicates: rt.task.status.duplicates.Load()})
 	}
 	return out
 }

@@ -19,21 +19,22 @@ func heartbeatsTopic(cfg configs.Flow) internalTopic {
 	return internalTopic{policy.HeartbeatsTopic, 1, cfg.HeartbeatsTopicRF, configs.KeyHeartbeatsTopicRF}
 }
 
-func newHeartbeatTask(cfg configs.Flow, tgtOpts []kgo.Opt, log *slog.Logger) *heartbeat.Task {
+func newHeartbeatTask(cfg configs.Flow, tgtOpts []kgo.Opt, log *slog.Logger, ms *metrics) *heartbeat.Task {
 	return &heartbeat.Task{Source: cfg.Source, Target: cfg.Target, Topic: policy.HeartbeatsTopic,
-		Interval: cfg.EmitHeartbeatsInterval, TargetOpts: tgtOpts, Log: log.With("task", "heartbeat")}
+		Interval: cfg.EmitHeartbeatsInterval, TargetOpts: tgtOpts, Log: log.With("task", "heartbeat"), WriteErrors: ms.writeErrors}
 }
 
 // heartbeatFlow is a pair that only emits heartbeats (its replication is
 // not enabled), as MM2 runs a heartbeat connector for every pair.
 type heartbeatFlow struct {
-	cfg  configs.Flow
-	tgt  configs.Cluster
-	log  *slog.Logger
-	opts []kgo.Opt
-	ctl  *control
-	task *single // set by run
-	wg   sync.WaitGroup
+	metrics *metrics
+	cfg     configs.Flow
+	tgt     configs.Cluster
+	log     *slog.Logger
+	opts    []kgo.Opt
+	ctl     *control
+	task    *single // set by run
+	wg      sync.WaitGroup
 }
 
 // prepare creates the target's heartbeats topic.

@@ -20,6 +20,8 @@ const (
 	metricReplicationLag     = "replication-lag-records"
 	metricTaskState          = "task-state"
 	metricWriteErrors        = "internal-topic-write-errors"
+	metricCheckpointLatency  = "checkpoint-latency-ms"
+	metricDuplicates         = "duplicate-record-count"
 )
 
 // latencyBuckets are the histogram bounds of the millisecond metrics.
@@ -34,6 +36,8 @@ type metrics struct {
 	latency     metric.Int64Histogram
 	lost        metric.Int64Counter
 	writeErrors metric.Int64Counter
+	checkpoint  metric.Int64Histogram
+	duplicates  metric.Int64Counter
 }
 
 func newMetrics(mp metric.MeterProvider, w *Worker) (*metrics, error) {
@@ -56,6 +60,8 @@ func newMetrics(mp metric.MeterProvider, w *Worker) (*metrics, error) {
 	histogram(&ms.latency, metricReplicationLatency, "age of a record when the target acknowledges it: now - record timestamp")
 	counter(&ms.lost, metricLostRecords, "records deleted on the source before they were copied")
 	counter(&ms.writeErrors, metricWriteErrors, "failed writes to internal topics (positions, offset syncs, checkpoints, heartbeats)")
+	histogram(&ms.checkpoint, metricCheckpointLatency, "now - checkpoint record timestamp when the target acknowledged it")
+	counter(&ms.duplicates, metricDuplicates, "records copied again after a restart: at least those the previous run had copied past its last stored position, as its offset syncs show")
 	if err != nil {
 		return nil, err
 	}
@@ -125,31 +131,41 @@ const (
 
 // ackMeter batches a partition's acknowledgement counts; its owner guards
 // it.
-type ackMeter struct{ n, bytes int64 }
+type ackMeter struct{ n, bytes, dups int64 }
 
-// add counts one acknowledged record and returns the counts to add to the
-// counters when a batch is full.
-func (a *ackMeter) add(valueBytes int) (n, bytes int64) {
+// acks are counts taken from an ackMeter.
+type acks struct{ n, bytes, dups int64 }
+
+// add counts one acknowledged record (dup: one copied before) and returns
+// the counts to add to the counters when a batch is full.
+func (a *ackMeter) add(valueBytes int, dup bool) acks {
 	a.n++
 	a.bytes += int64(valueBytes)
+	if dup {
+		a.dups++
+	}
 	if a.n < ackBatch {
-		return 0, 0
+		return acks{}
 	}
 	return a.take()
 }
 
 // take returns and clears what was counted.
-func (a *ackMeter) take() (n, bytes int64) {
-	n, bytes = a.n, a.bytes
-	a.n, a.bytes = 0, 0
-	return n, bytes
+func (a *ackMeter) take() acks {
+	c := acks{a.n, a.bytes, a.dups}
+	*a = ackMeter{}
+	return c
 }
 
-// count adds acknowledged records to record-count and byte-count.
-func (pm partMetrics) count(ctx context.Context, n, bytes int64) {
-	if n > 0 {
-		pm.m.records.Add(ctx, n, pm.opts...)
-		pm.m.bytes.Add(ctx, bytes, pm.opts...)
+// count adds acknowledged records to record-count, byte-count and
+// duplicate-record-count.
+func (pm partMetrics) count(ctx context.Context, c acks) {
+	if c.n > 0 {
+		pm.m.records.Add(ctx, c.n, pm.opts...)
+		pm.m.bytes.Add(ctx, c.bytes, pm.opts...)
+	}
+	if c.dups > 0 {
+		pm.m.duplicates.Add(ctx, c.dups, pm.opts...)
 	}
 }
 

@@ -35,8 +35,7 @@ func BenchmarkInstrumentation(b *testing.B) {
 			var up int64
 			b.ReportAllocs()
 			for b.Loop() {
-				n, bytes := meter.add(1024)
-				pm.count(ctx, n, bytes)
+				pm.count(ctx, meter.add(1024, false))
 				pm.acked(ctx, up, ts)
 				up++
 			}
@@ -54,12 +53,10 @@ func TestMetricsRecorded(t *testing.T) {
 	now := time.Now()
 	var meter ackMeter
 	for i := range int64(ackBatch + 1) {
-		n, bytes := meter.add(10)
-		pm.count(context.Background(), n, bytes)
+		pm.count(context.Background(), meter.add(10, i < 3))
 		pm.acked(context.Background(), i, now.Add(time.Hour)) // in the future: 0 ms or less, never more
 	}
-	n, bytes := meter.take()
-	pm.count(context.Background(), n, bytes)
+	pm.count(context.Background(), meter.take())
 	var rm metricdata.ResourceMetrics
 	if err := reader.Collect(context.Background(), &rm); err != nil {
 		t.Fatal(err)
@@ -78,7 +75,7 @@ func TestMetricsRecorded(t *testing.T) {
 	}
 	// 257 records: 256 counted as a batch, 1 by take; latency sampled at
 	// upstream offsets 0, 64, 128, 192 and 256.
-	want := map[string]int64{"record-count": ackBatch + 1, "byte-count": 10 * (ackBatch + 1), "replication-latency-ms.count": 5}
+	want := map[string]int64{"record-count": ackBatch + 1, "byte-count": 10 * (ackBatch + 1), "replication-latency-ms.count": 5, "duplicate-record-count": 3}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %d, want %d (all: %v)", k, got[k], v, got)

@@ -49,6 +49,10 @@ type partState struct {
 	written int64 // last position written to the offsets topic; -1 for none
 	hwm     int64 // the source's high watermark at the last fetch; -1 before one
 	meter   ackMeter
+	// copiedBefore is the highest upstream offset a previous run is known
+	// (from its offset syncs) to have copied; records up to it are copied
+	// again. Set before the task copies; -1 for none.
+	copiedBefore int64
 
 	lastLatency atomic.Int64 // newest sampled replication latency in ms; -1 for none
 	next        int64        // next upstream offset expected from the source (poll loop only)
@@ -81,11 +85,12 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 	}
 	var sync checkpoint.OffsetSync
 	due := false
-	var n, bytes int64
+	var counts acks
+	dup := up <= ps.copiedBefore
 	if err == nil && !ps.pos.failed {
 		sync = checkpoint.OffsetSync{Topic: ps.tp.Topic, Partition: ps.tp.Partition, Upstream: up, Downstream: r.Offset}
 		due = ps.sync.Update(sync)
-		n, bytes = ps.meter.add(len(r.Value))
+		counts = ps.meter.add(len(r.Value), dup)
 	}
 	ps.mu.Unlock()
 	if err != nil {
@@ -96,7 +101,10 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 		return
 	}
 	t.status.copied.Add(1)
-	ps.metrics.count(context.Background(), n, bytes)
+	if dup {
+		t.status.duplicates.Add(1)
+	}
+	ps.metrics.count(context.Background(), counts)
 	if ms, ok := ps.metrics.acked(context.Background(), up, r.Timestamp); ok {
 		ps.lastLatency.Store(ms)
 	}
@@ -107,18 +115,27 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 
 // taskStatus is what Worker.Status reports of a task.
 type taskStatus struct {
-	copied atomic.Int64
-	lost   atomic.Int64
+	copied     atomic.Int64
+	lost       atomic.Int64
+	duplicates atomic.Int64
 
 	mu    sync.Mutex
 	state string // guarded by mu
 	err   error  // guarded by mu
+
+	// onChange, if set before the task runs, is told every change of
+	// state (to write it to the status topic).
+	onChange func(state string, err error)
 }
 
 func (s *taskStatus) set(state string, err error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	changed := s.state != state || s.err != err
 	s.state, s.err = state, err
+	s.mu.Unlock()
+	if changed && s.onChange != nil {
+		s.onChange(state, err)
+	}
 }
 
 func (s *taskStatus) get() (string, error) {
@@ -290,7 +307,7 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 	t.parts = map[topicPartition]*partState{}
 	for _, tp := range t.tps {
 		ps := &partState{task: t, tp: tp, remote: f.cfg.Policy.FormatRemoteTopic(f.cfg.Source, tp.Topic),
-			pos: newPosition(-1), sync: checkpoint.NewSyncState(f.cfg.OffsetLagMax), written: -1, hwm: -1}
+			pos: newPosition(-1), sync: checkpoint.NewSyncState(f.cfg.OffsetLagMax), written: -1, hwm: -1, copiedBefore: -1}
 		ps.onAck = ps.ack
 		ps.lastLatency.Store(-1)
 		ps.metrics = f.metrics.forPartition(f.cfg.Source, f.cfg.Target, ps.remote, tp.Partition)
@@ -308,6 +325,7 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 			continue
 		}
 		ps.pos, ps.written = newPosition(stored), stored
+		ps.copiedBefore = f.copiedBefore[tp]
 		next := stored + 1
 		if lo, found := logStarts.Lookup(tp.Topic, tp.Partition); found && lo.Err == nil && lo.Offset > next {
 			loss := &DataLossError{Flow: f.name, Topic: tp.Topic, Partition: tp.Partition, From: next, To: lo.Offset - 1}
@@ -382,8 +400,7 @@ func (t *sourceTask) commit(ctx context.Context, producer *kgo.Client) error {
 		if ps.pos.acked > ps.written {
 			positions[tp] = ps.pos.acked
 		}
-		n, bytes := ps.meter.take()
-		ps.metrics.count(ctx, n, bytes)
+		ps.metrics.count(ctx, ps.meter.take())
 		if s, ok := ps.sync.TakeDelayed(); ok {
 			syncs = append(syncs, s)
 		}

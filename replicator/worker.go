@@ -52,6 +52,9 @@ type TaskStatus struct {
 	Assigned []string
 	Copied   int64 // records acknowledged by the target since the task started
 	Lost     int64 // records found deleted on the source and skipped (data.loss.policy=skip)
+	// Duplicates are records copied again after a restart: at least those
+	// a previous run had copied past its last stored position.
+	Duplicates int64
 }
 
 // Option configures a Worker.
@@ -59,6 +62,13 @@ type Option func(*options)
 
 type options struct {
 	meterProvider metric.MeterProvider
+	workerID      string
+}
+
+// WithWorkerID names the worker in the status topic and the REST API
+// (Connect's advertised host:port). By default, "strait".
+func WithWorkerID(id string) Option {
+	return func(o *options) { o.workerID = id }
 }
 
 // WithMeterProvider sends the worker's metrics (record-count, byte-count,
@@ -72,7 +82,7 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 // the TLS files but connects to nothing; the warnings are settings it
 // ignores.
 func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []string, error) {
-	o := options{meterProvider: noop.NewMeterProvider()}
+	o := options{meterProvider: noop.NewMeterProvider(), workerID: "strait"}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -87,6 +97,7 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 		tgt, _ := cfg.Cluster(fc.Target)
 		f, warn, err := newFlow(fc, src, tgt, log, ms)
 		if f != nil {
+			f.workerID = o.workerID
 			f.overlay = func(settings map[string]string) (configs.Flow, error) {
 				return w.overlay(fc.Source, fc.Target, settings)
 			}
@@ -104,9 +115,9 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 	}
 	for _, fc := range cfg.HeartbeatFlows {
 		tgt, _ := cfg.Cluster(fc.Target)
-		h := &heartbeatFlow{cfg: fc, tgt: tgt, log: log.With("flow", fc.Name()), ctl: newControl()}
+		h := &heartbeatFlow{cfg: fc, tgt: tgt, log: log.With("flow", fc.Name()), ctl: newControl(), metrics: ms}
 		h.task = newSingle(fc.Name()+" heartbeat 0", func(ctx context.Context) error {
-			return newHeartbeatTask(h.cfg, h.opts, h.log).Run(ctx)
+			return newHeartbeatTask(h.cfg, h.opts, h.log, h.metrics).Run(ctx)
 		}, h.log)
 		w.heartbeats = append(w.heartbeats, h)
 	}

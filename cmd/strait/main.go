@@ -178,7 +178,11 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	defer mp.Shutdown(context.Background())
-	w, warnings, err := replicator.New(cfg, log, replicator.WithMeterProvider(mp))
+	workerID := "strait"
+	if len(cfg.Listeners) > 0 {
+		workerID = cfg.Listeners[0]
+	}
+	w, warnings, err := replicator.New(cfg, log, replicator.WithMeterProvider(mp), replicator.WithWorkerID(workerID))
 	for _, wn := range warnings {
 		log.Warn(wn, "file", *file)
 	}
