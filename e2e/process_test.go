@@ -244,8 +244,9 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// metricSum adds up every series of a Prometheus metric served at addr.
-func metricSum(t *testing.T, addr, name string) int64 {
+// metricSum adds up every series of a Prometheus metric served at addr
+// whose line contains every one of labels.
+func metricSum(t *testing.T, addr, name string, labels ...string) int64 {
 	t.Helper()
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
@@ -255,7 +256,7 @@ func metricSum(t *testing.T, addr, name string) int64 {
 	body, _ := io.ReadAll(resp.Body)
 	var sum int64
 	for _, line := range strings.Split(string(body), "\n") {
-		if !strings.HasPrefix(line, name+"{") {
+		if !strings.HasPrefix(line, name+"{") || !containsAll(line, labels) {
 			continue
 		}
 		f := strings.Fields(line)
@@ -266,6 +267,15 @@ func metricSum(t *testing.T, addr, name string) int64 {
 		sum += int64(v)
 	}
 	return sum
+}
+
+func containsAll(s string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
 }
 
 // TestBadInputs: each invalid configuration exits 2 naming the key, before
@@ -356,11 +366,15 @@ func TestRunServesRESTAndMetrics(t *testing.T) {
 	if code, _ := get("/healthz"); code != 200 {
 		t.Errorf("/healthz: %d", code)
 	}
+	// record-count equals the records copied, and lag goes to 0.
 	waitFor(t, 10*time.Second, func() (bool, string) {
-		code, body := get("/metrics")
-		return code == 200 && strings.Contains(body, `record_count_total{`) && strings.Contains(body, `topic="A.orders"`) && strings.Contains(body, "byte_count"),
-			fmt.Sprintf("/metrics: %d\n%s", code, body)
+		copied := metricSum(t, addr, "record_count_total", `topic="A.orders"`)
+		lag := metricSum(t, addr, "replication_lag_records", `topic="A.orders"`)
+		return copied == 200 && lag == 0, fmt.Sprintf("record-count %d (want 200), lag %d (want 0)", copied, lag)
 	})
+	if code, body := get("/metrics"); code != 200 || !containsAll(body, []string{"byte_count_total{", "record_rate{", "byte_rate{", "record_age_ms_max{", "replication_latency_ms_bucket{", `task_state{`}) {
+		t.Errorf("/metrics lacks MM2's names: %d\n%s", code, body)
+	}
 	if code, body := get("/connectors/A.B.MirrorSourceConnector/status"); code != 200 || !strings.Contains(body, `"RUNNING"`) {
 		t.Errorf("status: %d %s", code, body)
 	}

@@ -2,6 +2,7 @@ package replicator
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -22,6 +23,8 @@ const (
 	metricWriteErrors        = "internal-topic-write-errors"
 	metricCheckpointLatency  = "checkpoint-latency-ms"
 	metricDuplicates         = "duplicate-record-count"
+	metricRecordRate         = "record-rate"
+	metricByteRate           = "byte-rate"
 )
 
 // latencyBuckets are the histogram bounds of the millisecond metrics.
@@ -73,17 +76,109 @@ func newMetrics(mp metric.MeterProvider, w *Worker) (*metrics, error) {
 	if err != nil {
 		return nil, err
 	}
+	// MM2's windowed metrics, over the time since the previous collection.
+	var g gauges
+	gauge := func(dst *metric.Float64ObservableGauge, name, desc, unit string) {
+		if err == nil {
+			*dst, err = m.Float64ObservableGauge(name, metric.WithDescription(desc), metric.WithUnit(unit))
+		}
+	}
+	gauge(&g.recordRate, metricRecordRate, "records acknowledged per second since the previous collection", "1/s")
+	gauge(&g.byteRate, metricByteRate, "value bytes replicated per second since the previous collection", "By/s")
+	for i, stat := range []string{"min", "max", "avg"} {
+		gauge(&g.age[i], metricRecordAge+"-"+stat, stat+" of record-age-ms since the previous collection", "ms")
+		gauge(&g.latency[i], metricReplicationLatency+"-"+stat, stat+" of replication-latency-ms since the previous collection", "ms")
+	}
+	if err != nil {
+		return nil, err
+	}
+	observables := []metric.Observable{lag, state, g.recordRate, g.byteRate}
+	for i := range g.age {
+		observables = append(observables, g.age[i], g.latency[i])
+	}
 	_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		now := time.Now()
 		for _, f := range w.flows {
-			f.observe(o, lag, state)
+			f.observe(o, lag, state, &g, now)
 		}
 		return nil
-	}, lag, state)
+	}, observables...)
 	return &ms, err
 }
 
-// observe reports the flow's lag per partition and its tasks' states.
-func (f *flow) observe(o metric.Observer, lag, state metric.Int64Observable) {
+// gauges are MM2's windowed metrics: rates and min/max/avg.
+type gauges struct {
+	recordRate, byteRate metric.Float64ObservableGauge
+	age, latency         [3]metric.Float64ObservableGauge // min, max, avg
+}
+
+// window is min, max and sum of the values seen since it was last taken,
+// and the stats of the last window that had values.
+type window struct {
+	min, max, sum, n int64
+	last             [3]float64
+	hasLast          bool
+}
+
+func (w *window) add(v int64) {
+	if w.n == 0 || v < w.min {
+		w.min = v
+	}
+	if w.n == 0 || v > w.max {
+		w.max = v
+	}
+	w.sum += v
+	w.n++
+}
+
+// take returns min, max and avg and starts a new window. An empty window
+// repeats the last window that had values; ok is false before any value.
+func (w *window) take() (stats [3]float64, ok bool) {
+	if w.n == 0 {
+		return w.last, w.hasLast
+	}
+	stats = [3]float64{float64(w.min), float64(w.max), float64(w.sum) / float64(w.n)}
+	*w = window{last: stats, hasLast: true}
+	return stats, true
+}
+
+// partStats keeps a partition's windows and totals for the gauges; records
+// and bytes are added where the counters are (per batch), the windows at
+// each sample.
+type partStats struct {
+	mu             sync.Mutex
+	age, latency   window
+	records, bytes int64     // totals
+	lastRecords    int64     // totals at the previous collection
+	lastBytes      int64     //
+	lastAt         time.Time // time of the previous collection
+}
+
+func (s *partStats) observe(o metric.Observer, g *gauges, attrs metric.ObserveOption, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.lastAt.IsZero() {
+		if secs := now.Sub(s.lastAt).Seconds(); secs > 0 {
+			o.ObserveFloat64(g.recordRate, float64(s.records-s.lastRecords)/secs, attrs)
+			o.ObserveFloat64(g.byteRate, float64(s.bytes-s.lastBytes)/secs, attrs)
+		}
+	}
+	s.lastRecords, s.lastBytes, s.lastAt = s.records, s.bytes, now
+	if st, ok := s.age.take(); ok {
+		for i := range st {
+			o.ObserveFloat64(g.age[i], st[i], attrs)
+		}
+	}
+	if st, ok := s.latency.take(); ok {
+		for i := range st {
+			o.ObserveFloat64(g.latency[i], st[i], attrs)
+		}
+	}
+}
+
+// observe reports the flow's lag and windowed metrics per partition and its
+// tasks' states.
+func (f *flow) observe(o metric.Observer, lag, state metric.Int64Observable, g *gauges, now time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, rt := range f.tasks {
@@ -97,6 +192,7 @@ func (f *flow) observe(o metric.Observer, lag, state metric.Int64Observable) {
 			if n, ok := ps.lag(); ok {
 				o.ObserveInt64(lag, n, ps.metrics.attrs)
 			}
+			ps.metrics.stats.observe(o, g, ps.metrics.attrs, now)
 		}
 	}
 }
@@ -108,6 +204,7 @@ type partMetrics struct {
 	attrs metric.MeasurementOption
 	opts  []metric.AddOption
 	rec   []metric.RecordOption
+	stats *partStats
 }
 
 func (ms *metrics) forPartition(source, target, remote string, partition int32) partMetrics {
@@ -118,7 +215,7 @@ func (ms *metrics) forPartition(source, target, remote string, partition int32) 
 		attribute.Int("partition", int(partition)),
 	)
 	opt := metric.WithAttributeSet(set)
-	return partMetrics{m: ms, attrs: opt, opts: []metric.AddOption{opt}, rec: []metric.RecordOption{opt}}
+	return partMetrics{m: ms, attrs: opt, opts: []metric.AddOption{opt}, rec: []metric.RecordOption{opt}, stats: &partStats{}}
 }
 
 // Per-record costs are kept small: counts are batched (ackMeter) and the
@@ -163,6 +260,10 @@ func (pm partMetrics) count(ctx context.Context, c acks) {
 	if c.n > 0 {
 		pm.m.records.Add(ctx, c.n, pm.opts...)
 		pm.m.bytes.Add(ctx, c.bytes, pm.opts...)
+		pm.stats.mu.Lock()
+		pm.stats.records += c.n
+		pm.stats.bytes += c.bytes
+		pm.stats.mu.Unlock()
 	}
 	if c.dups > 0 {
 		pm.m.duplicates.Add(ctx, c.dups, pm.opts...)
@@ -177,5 +278,16 @@ func (pm partMetrics) acked(ctx context.Context, upstream int64, ts time.Time) (
 	}
 	ms = time.Since(ts).Milliseconds()
 	pm.m.latency.Record(ctx, ms, pm.rec...)
+	pm.stats.mu.Lock()
+	pm.stats.latency.add(ms)
+	pm.stats.mu.Unlock()
 	return ms, true
+}
+
+// age records the age of a fetched batch's oldest record.
+func (pm partMetrics) age(ctx context.Context, ms int64) {
+	pm.m.age.Record(ctx, ms, pm.rec...)
+	pm.stats.mu.Lock()
+	pm.stats.age.add(ms)
+	pm.stats.mu.Unlock()
 }

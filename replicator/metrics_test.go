@@ -82,3 +82,24 @@ func TestMetricsRecorded(t *testing.T) {
 		}
 	}
 }
+
+func TestWindow(t *testing.T) {
+	var w window
+	if _, ok := w.take(); ok {
+		t.Fatal("stats before any value")
+	}
+	for _, v := range []int64{5, 1, 9} {
+		w.add(v)
+	}
+	if st, ok := w.take(); !ok || st != [3]float64{1, 9, 5} {
+		t.Errorf("min/max/avg = %v, %v", st, ok)
+	}
+	// An empty window repeats the last one.
+	if st, ok := w.take(); !ok || st != [3]float64{1, 9, 5} {
+		t.Errorf("empty window = %v, %v", st, ok)
+	}
+	w.add(2)
+	if st, _ := w.take(); st != [3]float64{2, 2, 2} {
+		t.Errorf("new window = %v", st)
+	}
+}

@@ -258,7 +258,7 @@ func (t *sourceTask) poll(ctx context.Context, consumer, producer *kgo.Client) {
 			ps.hwm = fp.HighWatermark
 			ps.mu.Unlock()
 			// record-age-ms: the oldest record of the batch, once.
-			ps.metrics.m.age.Record(ctx, time.Since(fp.Records[0].Timestamp).Milliseconds(), ps.metrics.rec...)
+			ps.metrics.age(ctx, time.Since(fp.Records[0].Timestamp).Milliseconds())
 			for _, r := range fp.Records {
 				ps.mu.Lock()
 				ps.pos.sent(r.Offset)

@@ -21,7 +21,9 @@ import (
 // in the Prometheus format.
 func newMetrics() (*sdkmetric.MeterProvider, http.Handler, error) {
 	reg := prometheus.NewRegistry()
-	exp, err := otelprom.New(otelprom.WithRegisterer(reg))
+	// Without unit suffixes, so names stay MM2's: record_age_ms, not
+	// record_age_ms_milliseconds.
+	exp, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithoutUnits())
 	if err != nil {
 		return nil, nil, fmt.Errorf("prometheus exporter: %w", err)
 	}
