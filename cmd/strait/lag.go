@@ -20,25 +20,15 @@ import (
 // source; with --group, that group's lag on the source and, through its
 // checkpoints, on the target.
 func runLag(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("strait lag", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	file := fs.String("c", "", "configuration file (MM2 properties or YAML)")
-	group := fs.String("group", "", "also show this consumer group's lag on both sides")
-	if err := fs.Parse(args); err != nil {
-		return exitConfig
-	}
-	if *file == "" {
-		fmt.Fprintln(stderr, "strait lag: -c FILE is required")
-		return exitConfig
-	}
-	cfg, _, err := configs.Load(*file, os.Environ())
-	if err != nil {
-		fmt.Fprintf(stderr, "strait: %s: %v\n", *file, err)
-		return exitConfig
+	var group *string
+	cfg, code := configCommand("lag", args, stderr, func(fs *flag.FlagSet) {
+		group = fs.String("group", "", "also show this consumer group's lag on both sides")
+	})
+	if cfg == nil {
+		return code
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	code := exitOK
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FLOW\tTOPIC\tPARTITION\tSOURCE END\tNEXT TO COPY\tLAG\tBEHIND")
 	for _, f := range cfg.Flows {
@@ -113,4 +103,29 @@ func groupLag(ctx context.Context, w io.Writer, cfg *configs.Config, c configs.C
 		}
 	}
 	return nil
+}
+
+// configCommand parses the flags of command "strait <name>": -c FILE and
+// those register adds; then it loads the configuration. On a problem it
+// reports on stderr and returns a nil config with the exit code.
+func configCommand(name string, args []string, stderr io.Writer, register func(*flag.FlagSet)) (*configs.Config, int) {
+	fs := flag.NewFlagSet("strait "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("c", "", "configuration file (MM2 properties or YAML)")
+	if register != nil {
+		register(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, exitConfig
+	}
+	if *file == "" {
+		fmt.Fprintf(stderr, "strait %s: -c FILE is required\n", name)
+		return nil, exitConfig
+	}
+	cfg, _, err := configs.Load(*file, os.Environ())
+	if err != nil {
+		fmt.Fprintf(stderr, "strait: %s: %v\n", *file, err)
+		return nil, exitConfig
+	}
+	return cfg, exitOK
 }

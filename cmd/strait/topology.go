@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 	"time"
 
@@ -22,20 +20,9 @@ import (
 // newest heartbeat (end-to-end latency plus at most one heartbeat
 // interval).
 func runTopology(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("strait topology", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	file := fs.String("c", "", "configuration file (MM2 properties or YAML)")
-	if err := fs.Parse(args); err != nil {
-		return exitConfig
-	}
-	if *file == "" {
-		fmt.Fprintln(stderr, "strait topology: -c FILE is required")
-		return exitConfig
-	}
-	cfg, _, err := configs.Load(*file, os.Environ())
-	if err != nil {
-		fmt.Fprintf(stderr, "strait: %s: %v\n", *file, err)
-		return exitConfig
+	cfg, code := configCommand("topology", args, stderr, nil)
+	if cfg == nil {
+		return code
 	}
 	var p policy.Policy = policy.Default{}
 	if len(cfg.Flows) > 0 {
