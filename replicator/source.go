@@ -100,9 +100,9 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 		}
 		return
 	}
-	t.status.copied.Add(1)
-	if dup {
-		t.status.duplicates.Add(1)
+	if counts.n > 0 {
+		t.status.copied.Add(counts.n)
+		t.status.duplicates.Add(counts.dups)
 	}
 	ps.metrics.count(context.Background(), counts)
 	if ms, ok := ps.metrics.acked(context.Background(), up, r.Timestamp); ok {
@@ -259,19 +259,21 @@ func (t *sourceTask) poll(ctx context.Context, consumer, producer *kgo.Client) {
 			ps.mu.Unlock()
 			// record-age-ms: the oldest record of the batch, once.
 			ps.metrics.age(ctx, time.Since(fp.Records[0].Timestamp).Milliseconds())
+			// Positions first, under one lock for the batch: an
+			// acknowledgement may come back before Produce returns.
+			ps.mu.Lock()
 			for _, r := range fp.Records {
-				ps.mu.Lock()
 				ps.pos.sent(r.Offset)
-				ps.mu.Unlock()
-				ps.next = r.Offset + 1
-				producer.Produce(ctx, &kgo.Record{
-					Topic:     ps.remote,
-					Partition: r.Partition,
-					Key:       r.Key,
-					Value:     r.Value,
-					Headers:   r.Headers,
-					Timestamp: r.Timestamp,
-				}, ps.onAck)
+			}
+			ps.mu.Unlock()
+			ps.next = fp.Records[len(fp.Records)-1].Offset + 1
+			for _, r := range fp.Records {
+				// The fetched record is produced as it is, renamed: key,
+				// value, headers, timestamp and partition are kept, and
+				// nothing is allocated or copied per record. kgo sets
+				// the rest (offset, producer id, attributes).
+				r.Topic = ps.remote
+				producer.Produce(ctx, r, ps.onAck)
 			}
 		})
 	}
@@ -400,7 +402,10 @@ func (t *sourceTask) commit(ctx context.Context, producer *kgo.Client) error {
 		if ps.pos.acked > ps.written {
 			positions[tp] = ps.pos.acked
 		}
-		ps.metrics.count(ctx, ps.meter.take())
+		counts := ps.meter.take()
+		t.status.copied.Add(counts.n)
+		t.status.duplicates.Add(counts.dups)
+		ps.metrics.count(ctx, counts)
 		if s, ok := ps.sync.TakeDelayed(); ok {
 			syncs = append(syncs, s)
 		}

@@ -1,0 +1,522 @@
+package main
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// benchCase is one workload of the bench.
+type benchCase struct {
+	Records int `json:"records"`
+	Size    int `json:"size"`
+}
+
+// benchResult is one system's run of a case.
+type benchResult struct {
+	Case          string  `json:"case"`
+	System        string  `json:"system"` // "pipe" or "strait"
+	Records       int     `json:"records"`
+	Seconds       float64 `json:"seconds"` // first record on the target to the last
+	RecordsPerSec float64 `json:"records_per_second"`
+	MBPerSec      float64 `json:"mb_per_second"`
+	CPUSeconds    float64 `json:"cpu_seconds"`
+	CPUPerGB      float64 `json:"cpu_seconds_per_gb"`
+	PeakRSS       int64   `json:"peak_rss_bytes"`
+	Rounds        int     `json:"rounds"`
+}
+
+type latencyResult struct {
+	Case    string  `json:"case"`
+	System  string  `json:"system"`
+	Rate    float64 `json:"offered_records_per_second"`
+	P50Ms   float64 `json:"p50_ms"`
+	P99Ms   float64 `json:"p99_ms"`
+	Samples int     `json:"samples"`
+}
+
+type bench struct {
+	lastProgress time.Time
+	exe         string
+	dir         string
+	out         io.Writer
+	partitions  int
+	tasks       int
+	compression string
+	latencyFor  time.Duration
+	latencyLoad float64
+	rounds      int
+}
+
+// runBench measures Strait against a bare franz-go pipe on clusters run as
+// separate kfake processes; see BENCHMARKS.md.
+func runBench(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("strait bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	records1k := fs.Int("records-1k", 1000000, "records of 1 KiB (0 skips the case)")
+	records100 := fs.Int("records-100", 5000000, "records of 100 bytes (0 skips the case)")
+	size := fs.Int("size", 0, "run one case of this record size instead (with --records)")
+	records := fs.Int("records", 100000, "records for --size")
+	partitions := fs.Int("partitions", 8, "partitions of the bench topic")
+	tasks := fs.Int("tasks", 1, "Strait's tasks.max (the pipe is one consumer and one producer)")
+	compression := fs.String("compression", "none", "producer compression of both systems: none, snappy, lz4, zstd, gzip")
+	exactlyOnce := fs.Bool("exactly-once", false, "measure Strait in exactly-once mode")
+	latencyFor := fs.Duration("latency-duration", 8*time.Second, "how long to measure latency (0 skips)")
+	rounds := fs.Int("rounds", 3, "runs of each system per case; the median is reported")
+	latencyLoad := fs.Float64("latency-load", 0.25, "offered load of the latency phase, as a fraction of the pipe's measured maximum")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return exitConfig
+	}
+	if *exactlyOnce {
+		fmt.Fprintln(stderr, "strait bench: --exactly-once: Strait has no exactly-once mode yet")
+		return exitConfig
+	}
+	if _, err := benchCodec(*compression); err != nil {
+		fmt.Fprintln(stderr, "strait bench:", err)
+		return exitConfig
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(stderr, "strait bench:", err)
+		return exitFailed
+	}
+	dir, err := os.MkdirTemp("", "strait-bench-")
+	if err != nil {
+		fmt.Fprintln(stderr, "strait bench:", err)
+		return exitFailed
+	}
+	defer os.RemoveAll(dir)
+	progress := stderr
+	if *asJSON {
+		progress = stderr
+	}
+	b := &bench{exe: exe, dir: dir, out: progress, partitions: *partitions, tasks: *tasks, compression: *compression, latencyFor: *latencyFor, latencyLoad: *latencyLoad, rounds: max(*rounds, 1)}
+	var cases []benchCase
+	if *size > 0 {
+		cases = append(cases, benchCase{*records, *size})
+	} else {
+		if *records1k > 0 {
+			cases = append(cases, benchCase{*records1k, 1024})
+		}
+		if *records100 > 0 {
+			cases = append(cases, benchCase{*records100, 100})
+		}
+	}
+	var results []benchResult
+	var latencies []latencyResult
+	for _, c := range cases {
+		rs, lats, err := b.run(c)
+		if err != nil {
+			fmt.Fprintln(stderr, "strait bench:", err)
+			return exitFailed
+		}
+		results = append(results, rs...)
+		latencies = append(latencies, lats...)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(map[string]any{"results": results, "latency": latencies})
+		return exitOK
+	}
+	printBench(stdout, results, latencies)
+	return exitOK
+}
+
+// progress prints a progress line at most twice a second.
+func (b *bench) progress(format string, args ...any) {
+	if time.Since(b.lastProgress) < 500*time.Millisecond {
+		return
+	}
+	b.lastProgress = time.Now()
+	fmt.Fprintf(b.out, "  "+format+"\n", args...)
+}
+
+func caseName(c benchCase) string {
+	size := fmt.Sprintf("%d B", c.Size)
+	if c.Size%1024 == 0 {
+		size = fmt.Sprintf("%d KiB", c.Size/1024)
+	}
+	return fmt.Sprintf("%d x %s", c.Records, size)
+}
+
+func printBench(w io.Writer, results []benchResult, latencies []latencyResult) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "case\tsystem\trecords/s\tMB/s\tCPU s/GB\tpeak RSS MiB\tvs pipe: rate\tCPU/GB\t")
+	var pipe benchResult
+	for _, r := range results {
+		ratio, cpu := "", ""
+		if r.System == "pipe" {
+			pipe = r
+		} else if pipe.Case == r.Case {
+			ratio = fmt.Sprintf("%.2f", r.RecordsPerSec/pipe.RecordsPerSec)
+			cpu = fmt.Sprintf("%.2f", r.CPUPerGB/pipe.CPUPerGB)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.1f\t%.2f\t%.0f\t%s\t%s\t\n", r.Case, r.System, r.RecordsPerSec, r.MBPerSec, r.CPUPerGB, float64(r.PeakRSS)/(1<<20), ratio, cpu)
+	}
+	tw.Flush()
+	for _, l := range latencies {
+		fmt.Fprintf(w, "latency %s %-6s at %.0f records/s offered: p50 %.1f ms, p99 %.1f ms (%d samples)\n", l.Case, l.System, l.Rate, l.P50Ms, l.P99Ms, l.Samples)
+	}
+}
+
+// child is a process the bench started; stop ends it.
+type child struct {
+	cmd  *exec.Cmd
+	addr string // for kfake: its listen addresses
+}
+
+func (b *bench) start(args ...string) (*child, error) {
+	cmd := exec.Command(b.exe, args...)
+	cmd.Stderr = io.Discard
+	c := &child{cmd: cmd}
+	if args[0] == "kfake-serve" {
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return nil, err
+		}
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		line, err := bufio.NewReader(out).ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "LISTEN ") {
+			c.stop()
+			return nil, fmt.Errorf("kfake process did not start: %q %v", line, err)
+		}
+		c.addr = strings.TrimSpace(strings.TrimPrefix(line, "LISTEN "))
+		return c, nil
+	}
+	return c, cmd.Start()
+}
+
+func (c *child) stop() {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = c.cmd.Wait(); close(done) }() // joined below
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func admin(seeds string) (*kgo.Client, *kadm.Client, error) {
+	// Fresh metadata: the bench watches topics that appear while it polls.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(seeds, ",")...), kgo.MetadataMinAge(10*time.Millisecond))
+	if err != nil {
+		return nil, nil, err
+	}
+	return cl, kadm.NewClient(cl), nil
+}
+
+func createBenchTopic(ctx context.Context, seeds, topic string, partitions int) error {
+	cl, adm, err := admin(seeds)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	resp, err := adm.CreateTopic(ctx, int32(partitions), 1, nil, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	return err
+}
+
+func endTotal(ctx context.Context, adm *kadm.Client, topic string) int64 {
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Err == nil {
+			n += o.Offset
+		}
+	})
+	return n
+}
+
+// load produces c.Records records of c.Size bytes spread over the
+// partitions. Values are random, so no codec makes the figures look better
+// than they are.
+func (b *bench) load(ctx context.Context, seeds, topic string, c benchCase) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(seeds, ",")...), kgo.DefaultProduceTopic(topic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchCompression(kgo.NoCompression()),
+		kgo.ProducerLinger(5*time.Millisecond))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	rnd := rand.New(rand.NewPCG(7, uint64(c.Size)))
+	values := make([][]byte, 256)
+	for i := range values {
+		values[i] = make([]byte, c.Size)
+		for j := range values[i] {
+			values[i][j] = byte(rnd.Uint32())
+		}
+	}
+	start := time.Now()
+	var failed error
+	for i := range c.Records {
+		r := &kgo.Record{Partition: int32(i % b.partitions), Key: fmt.Appendf(nil, "%08d", i), Value: values[i%len(values)]}
+		cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
+			if err != nil {
+				failed = err
+			}
+		})
+		if i%10000 == 0 && i > 0 {
+			b.progress("loading %s: %d records (%.0f/s)", caseName(c), i, float64(i)/time.Since(start).Seconds())
+		}
+	}
+	if err := cl.Flush(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(b.out, "  loaded %s in %s\n", caseName(c), time.Since(start).Round(100*time.Millisecond))
+	return failed
+}
+
+// run measures one case: the pipe, then Strait, each into a fresh target
+// cluster from the same source data; then the latency of each at a fixed
+// offered load.
+func (b *bench) run(c benchCase) ([]benchResult, []latencyResult, error) {
+	ctx := context.Background()
+	src, err := b.start("kfake-serve", "--cluster-id", "A")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer src.stop()
+	if err := createBenchTopic(ctx, src.addr, "bench", b.partitions); err != nil {
+		return nil, nil, err
+	}
+	if err := b.load(ctx, src.addr, "bench", c); err != nil {
+		return nil, nil, err
+	}
+	// Rounds in alternating order, median of each: one run is at the mercy
+	// of the kfake processes' garbage collection and the machine's other
+	// work, and whichever system goes first would pay for warming them.
+	runs := map[string][]benchResult{}
+	for round := range b.rounds {
+		order := []string{"pipe", "strait"}
+		if round%2 == 1 {
+			order = []string{"strait", "pipe"}
+		}
+		for _, system := range order {
+			r, err := b.measure(ctx, c, src.addr, system)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", system, err)
+			}
+			runs[system] = append(runs[system], r)
+		}
+	}
+	results := []benchResult{median(runs["pipe"]), median(runs["strait"])}
+	if b.latencyFor <= 0 {
+		return results, nil, nil
+	}
+	var lats []latencyResult
+	for i, system := range []string{"pipe", "strait"} {
+		lat, err := b.latency(ctx, c, src.addr, system, fmt.Sprintf("latency%d", i), results[0].RecordsPerSec*b.latencyLoad)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s latency: %w", system, err)
+		}
+		lats = append(lats, *lat)
+	}
+	return results, lats, nil
+}
+
+// median is the run with the median rate; its CPU and RSS go with it.
+func median(rs []benchResult) benchResult {
+	sorted := slices.Clone(rs)
+	slices.SortFunc(sorted, func(a, b benchResult) int { return cmp.Compare(a.RecordsPerSec, b.RecordsPerSec) })
+	m := sorted[len(sorted)/2]
+	m.Rounds = len(rs)
+	return m
+}
+
+// startSystem starts the pipe or Strait copying topic from src to tgt, into
+// the remote topic "A.<topic>".
+func (b *bench) startSystem(ctx context.Context, system, srcAddr, tgtAddr, topic string) (*child, error) {
+	dest := "A." + topic
+	if system == "pipe" {
+		if err := createBenchTopic(ctx, tgtAddr, dest, b.partitions); err != nil {
+			return nil, err
+		}
+		return b.start("bench-pipe", "--from", srcAddr, "--to", tgtAddr, "--topic", topic, "--dest", dest, "--compression", b.compression)
+	}
+	cfg, err := b.straitConfig(srcAddr, tgtAddr, topic)
+	if err != nil {
+		return nil, err
+	}
+	return b.start("run", "-c", cfg, "--log-level", "error", "--progress-interval", "0")
+}
+
+func (b *bench) straitConfig(srcAddr, tgtAddr, topics string) (string, error) {
+	path := filepath.Join(b.dir, "bench.properties")
+	text := fmt.Sprintf(`clusters = A, B
+A.bootstrap.servers = %s
+B.bootstrap.servers = %s
+A->B.enabled = true
+A->B.topics = %s
+tasks.max = %d
+replication.factor = 1
+offset.storage.replication.factor = 1
+config.storage.replication.factor = 1
+status.storage.replication.factor = 1
+offset-syncs.topic.replication.factor = 1
+checkpoints.topic.replication.factor = 1
+heartbeats.topic.replication.factor = 1
+emit.heartbeats.enabled = false
+refresh.topics.interval.seconds = 1
+B.producer.compression.type = %s
+offset.flush.interval.ms = 5000
+`, srcAddr, tgtAddr, topics, b.tasks, b.compression)
+	return path, os.WriteFile(path, []byte(text), 0o600)
+}
+
+// measure runs one system until the target holds every record.
+func (b *bench) measure(ctx context.Context, c benchCase, srcAddr, system string) (benchResult, error) {
+	tgt, err := b.start("kfake-serve", "--cluster-id", "B")
+	if err != nil {
+		return benchResult{}, err
+	}
+	defer tgt.stop()
+	dest := "A.bench"
+	proc, err := b.startSystem(ctx, system, srcAddr, tgt.addr, "bench")
+	if err != nil {
+		return benchResult{}, err
+	}
+	defer proc.stop()
+	cl, adm, err := admin(tgt.addr)
+	if err != nil {
+		return benchResult{}, err
+	}
+	defer cl.Close()
+	var first time.Time
+	started := time.Now()
+	var cpu float64
+	var rss int64
+	for {
+		n := endTotal(ctx, adm, dest)
+		if n > 0 && first.IsZero() {
+			first = time.Now()
+		}
+		b.progress("%s %s: %d/%d records copied", caseName(c), system, n, c.Records)
+		if n >= int64(c.Records) {
+			cpu, rss, err = procStats(proc.cmd.Process.Pid)
+			if err != nil {
+				return benchResult{}, err
+			}
+			break
+		}
+		if time.Since(started) > 5*time.Minute {
+			return benchResult{}, fmt.Errorf("not done after 5 minutes: %d of %d records", n, c.Records)
+		}
+		time.Sleep(20 * time.Millisecond) // progress polling interval
+	}
+	secs := time.Since(first).Seconds()
+	bytes := float64(c.Records) * float64(c.Size)
+	return benchResult{Case: caseName(c), System: system, Records: c.Records, Seconds: secs,
+		RecordsPerSec: float64(c.Records) / secs, MBPerSec: bytes / secs / 1e6,
+		CPUSeconds: cpu, CPUPerGB: cpu / (bytes / 1e9), PeakRSS: rss}, nil
+}
+
+// latency offers rate records/s to a new topic for b.latencyFor while the
+// system replicates it, and reads the copies on the target: now - the
+// record's timestamp (set by the producer) for every record.
+func (b *bench) latency(ctx context.Context, c benchCase, srcAddr, system, topic string, rate float64) (*latencyResult, error) {
+	tgt, err := b.start("kfake-serve", "--cluster-id", "B")
+	if err != nil {
+		return nil, err
+	}
+	defer tgt.stop()
+	if err := createBenchTopic(ctx, srcAddr, topic, b.partitions); err != nil {
+		return nil, err
+	}
+	proc, err := b.startSystem(ctx, system, srcAddr, tgt.addr, topic)
+	if err != nil {
+		return nil, err
+	}
+	defer proc.stop()
+	// Wait for the remote topic, then consume it while producing.
+	tcl, adm, err := admin(tgt.addr)
+	if err != nil {
+		return nil, err
+	}
+	defer tcl.Close()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if topics, err := adm.ListTopics(ctx, "A."+topic); err == nil && topics.Has("A."+topic) && topics["A."+topic].Err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("A.%s not created", topic)
+		}
+		time.Sleep(100 * time.Millisecond) // polling interval
+	}
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(tgt.addr, ",")...), kgo.ConsumeTopics("A."+topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(10*time.Millisecond))
+	if err != nil {
+		return nil, err
+	}
+	defer consumer.Close()
+	producer, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(srcAddr, ",")...), kgo.DefaultProduceTopic(topic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	if err != nil {
+		return nil, err
+	}
+	defer producer.Close()
+	value := make([]byte, c.Size)
+	total := int(rate * b.latencyFor.Seconds())
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { // ended by cancel; it only produces
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		perTick := max(int(rate/100), 1)
+		for sent := 0; sent < total; {
+			select {
+			case <-pctx.Done():
+				return
+			case <-tick.C:
+			}
+			for range min(perTick, total-sent) {
+				producer.Produce(pctx, &kgo.Record{Partition: int32(sent % b.partitions), Value: value, Timestamp: time.Now()}, nil)
+				sent++
+			}
+		}
+	}()
+	var samples []float64
+	deadline := time.Now().Add(b.latencyFor + 30*time.Second)
+	for len(samples) < total && time.Now().Before(deadline) {
+		fctx, fcancel := context.WithTimeout(ctx, time.Second)
+		fs := consumer.PollFetches(fctx)
+		fcancel()
+		now := time.Now()
+		fs.EachRecord(func(r *kgo.Record) {
+			samples = append(samples, float64(now.Sub(r.Timestamp).Microseconds())/1000)
+		})
+		b.progress("%s %s latency: %d/%d records", caseName(c), system, len(samples), total)
+	}
+	if len(samples) == 0 {
+		return nil, fmt.Errorf("no record replicated in the latency phase")
+	}
+	slices.Sort(samples)
+	pct := func(p float64) float64 { return samples[min(int(p*float64(len(samples))), len(samples)-1)] }
+	return &latencyResult{Case: caseName(c), System: system, Rate: rate, P50Ms: pct(0.50), P99Ms: pct(0.99), Samples: len(samples)}, nil
+}
