@@ -170,6 +170,9 @@ func (t *sourceTask) run(ctx context.Context) error {
 	producer, err := kgo.NewClient(append(append([]kgo.Opt{}, f.tgtOpts...), append(f.producerOpts,
 		kgo.RecordPartitioner(partitioner(f.offsets.topic)),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
+		// A remote topic created a moment ago may take a while to show in
+		// a real cluster's metadata: wait for it rather than fail.
+		kgo.UnknownTopicRetries(20),
 	)...)...)
 	if err != nil {
 		return fmt.Errorf("%s: target producer: %w", t.id, err)

@@ -34,42 +34,51 @@ func (f *flow) syncTopics(ctx context.Context) ([]topicPartition, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list topics on cluster %s: %w", f.cfg.Target, err)
 	}
+	// have is the partition count of each remote topic, as listed and as
+	// changed below: the answers of the create and update requests are
+	// trusted, since a listing right after them may come from metadata
+	// cached before them.
+	have := map[string]int{}
+	for _, td := range tgtTopics {
+		if td.Err == nil {
+			have[td.Topic] = len(td.Partitions)
+		}
+	}
 	var missing []string
 	for _, name := range names {
 		want := len(srcTopics[name].Partitions)
-		td, ok := tgtTopics[f.remote(name)]
+		remote := f.remote(name)
+		n, ok := have[remote]
 		switch {
-		case !ok || td.Err != nil:
+		case !ok:
 			missing = append(missing, name)
-		case len(td.Partitions) < want:
-			resp, err := f.tgtAdm.UpdatePartitions(ctx, want, td.Topic)
+		case n < want:
+			resp, err := f.tgtAdm.UpdatePartitions(ctx, want, remote)
 			if err == nil {
 				err = resp.Error()
 			}
 			if err != nil {
-				f.log.Warn("raising partition count of remote topic failed", "topic", td.Topic, "partitions", want, "err", err)
+				f.log.Warn("raising partition count of remote topic failed", "topic", remote, "partitions", want, "err", err)
 			} else {
-				f.log.Info("raised partition count of remote topic", "topic", td.Topic, "from", len(td.Partitions), "to", want)
+				f.log.Info("raised partition count of remote topic", "topic", remote, "from", n, "to", want)
+				have[remote] = want
 			}
 		}
 	}
 	if len(missing) > 0 {
-		f.createRemoteTopics(ctx, srcTopics, missing)
-	}
-	// Read back what exists, so tasks only get partitions they can write.
-	tgtTopics, err = f.tgtAdm.ListTopics(ctx, remotes...)
-	if err != nil {
-		return nil, fmt.Errorf("list topics on cluster %s: %w", f.cfg.Target, err)
+		for remote, n := range f.createRemoteTopics(ctx, srcTopics, missing) {
+			have[remote] = n
+		}
 	}
 	var tps []topicPartition
 	f.replicated = f.replicated[:0]
 	for _, name := range names {
-		td, ok := tgtTopics[f.remote(name)]
-		if !ok || td.Err != nil {
+		n, ok := have[f.remote(name)]
+		if !ok {
 			continue
 		}
 		f.replicated = append(f.replicated, name)
-		for p := range int32(min(len(srcTopics[name].Partitions), len(td.Partitions))) {
+		for p := range int32(min(len(srcTopics[name].Partitions), n)) {
 			tps = append(tps, topicPartition{name, p})
 		}
 	}
@@ -80,7 +89,10 @@ func (f *flow) remote(topic string) string {
 	return f.cfg.Policy.FormatRemoteTopic(f.cfg.Source, topic)
 }
 
-func (f *flow) createRemoteTopics(ctx context.Context, srcTopics kadm.TopicDetails, names []string) {
+// createRemoteTopics creates the remote topics of names and returns the
+// partition count of each that exists afterwards.
+func (f *flow) createRemoteTopics(ctx context.Context, srcTopics kadm.TopicDetails, names []string) map[string]int {
+	created := map[string]int{}
 	described, err := f.srcAdm.DescribeTopicConfigs(ctx, names...)
 	if err != nil {
 		f.log.Warn("describing source topic configs failed; creating remote topics without them", "err", err)
@@ -97,14 +109,16 @@ func (f *flow) createRemoteTopics(ctx context.Context, srcTopics kadm.TopicDetai
 			err = resp.Err
 		}
 		if errors.Is(err, kerr.TopicAlreadyExists) {
-			continue // created meanwhile, by another worker or an operator
+			continue // created meanwhile, by another worker or an operator: the next refresh sees it
 		}
 		if err != nil {
 			f.log.Warn("creating remote topic failed; retrying at the next refresh", "topic", remote, "err", err)
 			continue
 		}
+		created[remote] = int(parts)
 		f.log.Info("created remote topic", "topic", remote, "partitions", parts, "replication_factor", f.cfg.ReplicationFactor, "configs", len(cfgs))
 	}
+	return created
 }
 
 // syncConfigs copies topic config changes from the source to the remote

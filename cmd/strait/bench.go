@@ -383,7 +383,7 @@ offset-syncs.topic.replication.factor = 1
 checkpoints.topic.replication.factor = 1
 heartbeats.topic.replication.factor = 1
 emit.heartbeats.enabled = false
-refresh.topics.interval.seconds = 1
+refresh.topics.interval.seconds = 60
 B.producer.compression.type = %s
 offset.flush.interval.ms = 5000
 `, srcAddr, tgtAddr, topics, b.tasks, b.compression)
