@@ -158,7 +158,7 @@ func TestRESTAPI(t *testing.T) {
 	rest(t, "PUT", src+"/pause", 202, nil)
 	waitFor(t, 2*time.Second, func() (bool, string) {
 		rest(t, "GET", src+"/status", 200, &st)
-		return st.Connector.State == "PAUSED" && st.Tasks[0].State == "PAUSED" && st.Tasks[1].State == "PAUSED", fmt.Sprintf("%+v", st)
+		return st.Connector.State == "PAUSED" && len(st.Tasks) == 2 && st.Tasks[0].State == "PAUSED" && st.Tasks[1].State == "PAUSED", fmt.Sprintf("%+v", st)
 	})
 	a.produce(t, "orders", 2, 100, 50, "rest")
 	deadline := time.Now().Add(1500 * time.Millisecond) // an observation window: nothing may arrive in it

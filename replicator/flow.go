@@ -55,6 +55,9 @@ type flow struct {
 	// Written by prepare only.
 	copiedBefore map[topicPartition]int64
 
+	// remotes are the partition counts of the remote topics at the last
+	// refresh; only the run loop touches it.
+	remotes map[string]int
 	// replicated are the source topics whose remote topics exist; only
 	// the run loop touches it.
 	replicated []string

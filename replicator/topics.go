@@ -40,8 +40,17 @@ func (f *flow) syncTopics(ctx context.Context) ([]topicPartition, error) {
 	// cached before them.
 	have := map[string]int{}
 	for _, td := range tgtTopics {
-		if td.Err == nil {
+		switch {
+		case td.Err == nil:
 			have[td.Topic] = len(td.Partitions)
+		case !errors.Is(td.Err, kerr.UnknownTopicOrPartition):
+			// A passing error on one topic: keep what the last refresh
+			// knew rather than stop its tasks.
+			if n, ok := f.remotes[td.Topic]; ok {
+				have[td.Topic] = n
+			} else {
+				f.log.Warn("listing remote topic failed; retrying at the next refresh", "topic", td.Topic, "err", td.Err)
+			}
 		}
 	}
 	var missing []string
@@ -70,6 +79,7 @@ func (f *flow) syncTopics(ctx context.Context) ([]topicPartition, error) {
 			have[remote] = n
 		}
 	}
+	f.remotes = have
 	var tps []topicPartition
 	f.replicated = f.replicated[:0]
 	for _, name := range names {
@@ -109,7 +119,13 @@ func (f *flow) createRemoteTopics(ctx context.Context, srcTopics kadm.TopicDetai
 			err = resp.Err
 		}
 		if errors.Is(err, kerr.TopicAlreadyExists) {
-			continue // created meanwhile, by another worker or an operator: the next refresh sees it
+			// Created meanwhile (another worker, an operator), or listed
+			// as missing by stale metadata: known from the last refresh,
+			// or seen at the next.
+			if n, ok := f.remotes[remote]; ok {
+				created[remote] = n
+			}
+			continue
 		}
 		if err != nil {
 			f.log.Warn("creating remote topic failed; retrying at the next refresh", "topic", remote, "err", err)

@@ -53,15 +53,15 @@ type latencyResult struct {
 
 type bench struct {
 	lastProgress time.Time
-	exe         string
-	dir         string
-	out         io.Writer
-	partitions  int
-	tasks       int
-	compression string
-	latencyFor  time.Duration
-	latencyLoad float64
-	rounds      int
+	exe          string
+	dir          string
+	out          io.Writer
+	partitions   int
+	tasks        int
+	compression  string
+	latencyFor   time.Duration
+	latencyLoad  float64
+	rounds       int
 }
 
 // runBench measures Strait against a bare franz-go pipe on clusters run as
