@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -484,8 +485,10 @@ func (b *bench) latency(ctx context.Context, c benchCase, srcAddr, system, topic
 	value := make([]byte, c.Size)
 	total := int(rate * b.latencyFor.Seconds())
 	pctx, cancel := context.WithCancel(ctx)
+	var producing sync.WaitGroup
+	defer producing.Wait()
 	defer cancel()
-	go func() { // ended by cancel; it only produces
+	producing.Go(func() {
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
 		perTick := max(int(rate/100), 1)
@@ -500,7 +503,7 @@ func (b *bench) latency(ctx context.Context, c benchCase, srcAddr, system, topic
 				sent++
 			}
 		}
-	}()
+	})
 	var samples []float64
 	deadline := time.Now().Add(b.latencyFor + 30*time.Second)
 	for len(samples) < total && time.Now().Before(deadline) {
