@@ -13,6 +13,9 @@ type Config struct {
 	Clusters []Cluster
 	// Flows are the enabled source->target pairs, in clusters order.
 	Flows []Flow
+	// MemoryMaxBytes is memory.max.bytes: the budget of the worker's
+	// record buffers, shared by its tasks (256 MiB).
+	MemoryMaxBytes int64
 	// Listeners is listeners: the addresses ("host:port") the REST API
 	// listens on; empty for none.
 	Listeners []string

@@ -65,6 +65,11 @@ const (
 	KeyStatusStorageRF         = "status.storage.replication.factor"
 	KeyExactlyOnceSource       = "exactly.once.source.support"
 
+	// KeyMemoryMaxBytes is Strait's own: how much memory the worker's
+	// buffers (fetched and not yet acknowledged records) may take in all,
+	// in bytes; default 268435456 (256 MiB).
+	KeyMemoryMaxBytes = "memory.max.bytes"
+
 	// KeyListeners is Connect's listeners: where the REST API listens,
 	// e.g. "http://127.0.0.1:8083". Unset: no REST API.
 	KeyListeners = "listeners"

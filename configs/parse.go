@@ -245,6 +245,15 @@ func build(raw map[string]string) (*Config, []string, error) {
 		cfg.Clusters = append(cfg.Clusters, b.cluster(a, used[a]))
 	}
 	cfg.Listeners = b.listeners()
+	cfg.MemoryMaxBytes = 256 << 20
+	if v, ok := b.sc.top[KeyMemoryMaxBytes]; ok {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || n < 16<<20 {
+			b.fail(KeyMemoryMaxBytes, "%q is not a number of bytes of at least 16777216 (16 MiB)", v)
+		} else {
+			cfg.MemoryMaxBytes = n
+		}
+	}
 	slices.Sort(b.warnings)
 	if err := b.errs.ErrorOrNil(); err != nil {
 		b.errs.ErrorFormat = listErrors
@@ -365,7 +374,7 @@ func (b *builder) checkValues() {
 	clientPrefixes := []string{PrefixConsumer, PrefixProducer, PrefixAdmin}
 	for k, v := range b.sc.top {
 		switch {
-		case k == KeyListeners:
+		case k == KeyListeners, k == KeyMemoryMaxBytes:
 		case b.check(k, k, v, flowKeys, workerKeys, clientKeys):
 		case hasPrefix(k, clientPrefixes...), hasPrefix(k, ignoredPrefixes...):
 		default:

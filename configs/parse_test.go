@@ -195,6 +195,7 @@ func TestParseErrors(t *testing.T) {
 		{"jks", "B.security.protocol = SSL\nB.ssl.truststore.location = /x.jks", []string{"B.ssl.truststore.type"}},
 		{"bad rf", "B.offset.storage.replication.factor = 0", []string{"B.offset.storage.replication.factor"}},
 		{"bad listener", "listeners = https://0.0.0.0:8443", []string{"listeners"}},
+		{"tiny memory", "memory.max.bytes = 1000", []string{"memory.max.bytes"}},
 	}
 	for _, tt := range tests {
 		_, _, err := Parse([]byte(base+tt.extra), Properties, nil)

@@ -241,3 +241,19 @@ func partitioner(stateTopics ...string) kgo.Partitioner {
 		return func(r *kgo.Record, _ int) int { return int(r.Partition) }
 	})
 }
+
+// A task's memory is mostly records: fetched from the source and held until
+// the target acknowledges them (the produced records are the fetched ones).
+// Half of a task's budget goes to the producer's buffer, a quarter to the
+// fetch responses (two in flight or buffered at most); the rest is
+// headroom for the runtime.
+func budgetProducerOpts(budget int64) []kgo.Opt {
+	return []kgo.Opt{kgo.MaxBufferedBytes(int(max(budget/2, 1<<20)))}
+}
+
+func budgetConsumerOpts(budget int64) []kgo.Opt {
+	// At most kgo's default (50 MiB): larger fetches gain nothing and a
+	// broker may refuse them.
+	fetch := int32(min(max(budget/8, 1<<20), 50<<20))
+	return []kgo.Opt{kgo.FetchMaxBytes(fetch), kgo.FetchMaxPartitionBytes(min(fetch, 1<<20)), kgo.MaxConcurrentFetches(2)}
+}

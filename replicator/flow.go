@@ -96,7 +96,9 @@ type runningTask struct {
 	done   chan struct{}
 }
 
-func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *metrics) (*flow, []string, error) {
+// newFlow builds a flow whose tasks each keep their record buffers within
+// budget bytes.
+func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *metrics, budget int64) (*flow, []string, error) {
 	f := &flow{name: cfg.Name(), cfg: cfg, src: src, tgt: tgt, log: log.With("flow", cfg.Name()), metrics: ms, ctl: newControl()}
 	f.view.Store(&cfg)
 	var err error
@@ -113,6 +115,9 @@ func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *m
 	if f.producerOpts, pw, err = producerOpts(cfg.Producer); err != nil {
 		return nil, nil, fmt.Errorf("flow %s: %w", f.name, err)
 	}
+	// The memory budget comes first, so that settings of the file win.
+	f.consumer.opts = append(budgetConsumerOpts(budget), f.consumer.opts...)
+	f.producerOpts = append(budgetProducerOpts(budget), f.producerOpts...)
 	f.offsets = newOffsetStore(cfg.OffsetsTopic, cfg.Source)
 	return f, append(cw, pw...), nil
 }

@@ -87,6 +87,14 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 		opt(&o)
 	}
 	w := &Worker{log: log, cfg: cfg}
+	tasks := 0
+	for _, fc := range cfg.Flows {
+		tasks += fc.TasksMax
+	}
+	// What the process needs besides record buffers (runtime, clients,
+	// metrics), measured at about 60 MiB, is kept out of the budget.
+	const baseline = 64 << 20
+	budget := max(cfg.MemoryMaxBytes-baseline, cfg.MemoryMaxBytes/4) / int64(max(tasks, 1))
 	ms, err := newMetrics(o.meterProvider, w)
 	if err != nil {
 		return nil, nil, fmt.Errorf("metrics: %w", err)
@@ -95,7 +103,7 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 	for _, fc := range cfg.Flows {
 		src, _ := cfg.Cluster(fc.Source)
 		tgt, _ := cfg.Cluster(fc.Target)
-		f, warn, err := newFlow(fc, src, tgt, log, ms)
+		f, warn, err := newFlow(fc, src, tgt, log, ms, budget)
 		if f != nil {
 			f.workerID = o.workerID
 			f.overlay = func(settings map[string]string) (configs.Flow, error) {

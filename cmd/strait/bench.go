@@ -82,6 +82,9 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	rounds := fs.Int("rounds", 3, "runs of each system per case; the median is reported")
 	latencyLoad := fs.Float64("latency-load", 0.25, "offered load of the latency phase, as a fraction of the pipe's measured maximum")
 	asJSON := fs.Bool("json", false, "print JSON")
+	memory := fs.Bool("memory", false, "instead of the throughput cases: Strait's peak RSS with a backlog of --memory-records x 1 KiB and a target throttled to a quarter of the source's speed")
+	memoryRecords := fs.Int("memory-records", 1000000, "backlog of the --memory run, in 1 KiB records")
+	memoryCap := fs.Int64("memory-cap", 256<<20, "Strait's memory.max.bytes in the --memory run")
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}
@@ -109,6 +112,24 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		progress = stderr
 	}
 	b := &bench{exe: exe, dir: dir, out: progress, partitions: *partitions, tasks: *tasks, compression: *compression, latencyFor: *latencyFor, latencyLoad: *latencyLoad, rounds: max(*rounds, 1)}
+	if *memory {
+		res, err := b.memory(benchCase{*memoryRecords, 1024}, *memoryCap)
+		if err != nil {
+			fmt.Fprintln(stderr, "strait bench:", err)
+			return exitFailed
+		}
+		if *asJSON {
+			_ = json.NewEncoder(stdout).Encode(res)
+		} else {
+			verdict := "under the cap"
+			if res.PeakRSS > res.Cap {
+				verdict = "OVER the cap"
+			}
+			fmt.Fprintf(stdout, "memory: %s backlog, target throttled to %.0f MB/s (source loaded at %.0f MB/s): copied in %.1f s, Strait's peak RSS %.0f MiB, cap %.0f MiB: %s\n",
+				res.Case, res.TargetMBps, res.SourceMBps, res.Seconds, float64(res.PeakRSS)/(1<<20), float64(res.Cap)/(1<<20), verdict)
+		}
+		return exitOK
+	}
 	var cases []benchCase
 	if *size > 0 {
 		cases = append(cases, benchCase{*records, *size})
@@ -522,4 +543,79 @@ func (b *bench) latency(ctx context.Context, c benchCase, srcAddr, system, topic
 	slices.Sort(samples)
 	pct := func(p float64) float64 { return samples[min(int(p*float64(len(samples))), len(samples)-1)] }
 	return &latencyResult{Case: caseName(c), System: system, Rate: rate, P50Ms: pct(0.50), P99Ms: pct(0.99), Samples: len(samples)}, nil
+}
+
+type memoryResult struct {
+	Case       string  `json:"case"`
+	SourceMBps float64 `json:"source_mb_per_second"`
+	TargetMBps float64 `json:"target_mb_per_second"`
+	Seconds    float64 `json:"seconds"`
+	PeakRSS    int64   `json:"peak_rss_bytes"`
+	Cap        int64   `json:"cap_bytes"`
+}
+
+// memory loads a backlog, throttles the target to a quarter of the speed
+// the source took it at, and watches Strait's resident memory while it
+// copies the backlog with memory.max.bytes = capBytes.
+func (b *bench) memory(c benchCase, capBytes int64) (memoryResult, error) {
+	ctx := context.Background()
+	res := memoryResult{Case: caseName(c), Cap: capBytes}
+	src, err := b.start("kfake-serve", "--cluster-id", "A")
+	if err != nil {
+		return res, err
+	}
+	defer src.stop()
+	if err := createBenchTopic(ctx, src.addr, "bench", b.partitions); err != nil {
+		return res, err
+	}
+	start := time.Now()
+	if err := b.load(ctx, src.addr, "bench", c); err != nil {
+		return res, err
+	}
+	res.SourceMBps = float64(c.Records*c.Size) / time.Since(start).Seconds() / 1e6
+	res.TargetMBps = res.SourceMBps / 4
+	tgt, err := b.start("kfake-serve", "--cluster-id", "B", "--produce-mbps", fmt.Sprint(res.TargetMBps))
+	if err != nil {
+		return res, err
+	}
+	defer tgt.stop()
+	cfg, err := b.straitConfig(src.addr, tgt.addr, "bench")
+	if err != nil {
+		return res, err
+	}
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return res, err
+	}
+	fmt.Fprintf(f, "memory.max.bytes = %d\n", capBytes)
+	f.Close()
+	proc, err := b.start("run", "-c", cfg, "--log-level", "error", "--progress-interval", "0")
+	if err != nil {
+		return res, err
+	}
+	defer proc.stop()
+	cl, adm, err := admin(tgt.addr)
+	if err != nil {
+		return res, err
+	}
+	defer cl.Close()
+	began := time.Now()
+	for {
+		n := endTotal(ctx, adm, "A.bench")
+		_, rss, err := procStats(proc.cmd.Process.Pid)
+		if err != nil {
+			return res, err
+		}
+		res.PeakRSS = rss
+		b.progress("memory: %d/%d records copied, peak RSS %.0f MiB", n, c.Records, float64(rss)/(1<<20))
+		if n >= int64(c.Records) {
+			break
+		}
+		if time.Since(began) > 10*time.Minute {
+			return res, fmt.Errorf("not done after 10 minutes: %d of %d records", n, c.Records)
+		}
+		time.Sleep(100 * time.Millisecond) // sampling interval
+	}
+	res.Seconds = time.Since(began).Seconds()
+	return res, nil
 }

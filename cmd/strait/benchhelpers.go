@@ -10,9 +10,11 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // runKfakeServe is a hidden command for the bench: a kfake cluster in its
@@ -23,6 +25,7 @@ func runKfakeServe(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	brokers := fs.Int("brokers", 1, "brokers")
 	id := fs.String("cluster-id", "bench", "cluster id")
+	mbps := fs.Float64("produce-mbps", 0, "throttle produce requests to this many MB/s (0: no throttle)")
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}
@@ -32,6 +35,21 @@ func runKfakeServe(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	defer c.Close()
+	if *mbps > 0 {
+		// Every produce request sleeps for as long as its bytes take at
+		// the given rate, then is handled as usual.
+		c.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+			c.KeepControl()
+			size := 0
+			for _, t := range req.(*kmsg.ProduceRequest).Topics {
+				for _, p := range t.Partitions {
+					size += len(p.Records)
+				}
+			}
+			c.SleepControl(func() { time.Sleep(time.Duration(float64(size) / (*mbps * 1e6) * float64(time.Second))) })
+			return nil, nil, false
+		})
+	}
 	fmt.Fprintf(stdout, "LISTEN %s\n", strings.Join(c.ListenAddrs(), ","))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

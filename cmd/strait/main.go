@@ -179,6 +179,9 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "strait: %s: %v\n", *file, err)
 		return exitConfig
 	}
+	// A soft limit a little under the buffers' budget keeps the garbage
+	// collector ahead of them.
+	debug.SetMemoryLimit(cfg.MemoryMaxBytes)
 	mp, metrics, err := newMetrics()
 	if err != nil {
 		fmt.Fprintln(stderr, "strait:", err)
