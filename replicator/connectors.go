@@ -257,7 +257,11 @@ func (w *Worker) Configure(ctx context.Context, name string, settings map[string
 	if r.flow == nil {
 		return false, ErrNotConfigurable
 	}
-	cfg, err := w.overlay(r.cfg.Source, r.cfg.Target, settings)
+	// The worker's configuration changes only once the new one is stored
+	// and queued: a refused PUT (400, 409, a failed write) leaves it as is.
+	w.cfgMu.Lock()
+	defer w.cfgMu.Unlock()
+	next, cfg, err := w.withSettings(r.cfg.Source, r.cfg.Target, settings)
 	if err != nil {
 		return false, err
 	}
@@ -267,6 +271,7 @@ func (w *Worker) Configure(ctx context.Context, name string, settings map[string
 	if err := r.flow.ctl.setConfig(cfg); err != nil {
 		return false, err
 	}
+	w.cfg = next
 	if created = r.flow.ctl.isDeleted(r.kind); created {
 		if err := r.flow.writeTargetState(ctx, r.kind, "STARTED"); err != nil {
 			return true, err
@@ -282,21 +287,32 @@ func (w *Worker) Configure(ctx context.Context, name string, settings map[string
 func (w *Worker) overlay(source, target string, settings map[string]string) (configs.Flow, error) {
 	w.cfgMu.Lock()
 	defer w.cfgMu.Unlock()
+	next, f, err := w.withSettings(source, target, settings)
+	if err == nil {
+		w.cfg = next
+	}
+	return f, err
+}
+
+// withSettings validates settings for flow source->target against the
+// worker's configuration and returns the configuration and flow they give;
+// the caller holds cfgMu. Invalid settings are a *ConfigError.
+func (w *Worker) withSettings(source, target string, settings map[string]string) (*configs.Config, configs.Flow, error) {
 	next, err := w.cfg.WithFlowSettings(source, target, settings)
 	if err != nil {
+		ce := &ConfigError{}
 		var merr *multierror.Error
 		if errors.As(err, &merr) {
-			ce := &ConfigError{}
 			for _, e := range merr.Errors {
 				ce.Problems = append(ce.Problems, e.Error())
 			}
-			return configs.Flow{}, ce
+		} else {
+			ce.Problems = []string{err.Error()}
 		}
-		return configs.Flow{}, &ConfigError{Problems: []string{err.Error()}}
+		return nil, configs.Flow{}, ce
 	}
-	w.cfg = next
 	f, _ := next.Flow(source, target)
-	return f, nil
+	return next, f, nil
 }
 
 // Delete stops a connector and removes it from the listings; the state is

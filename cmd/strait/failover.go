@@ -224,15 +224,26 @@ func printTranslations(w io.Writer, trs []translation, asJSON bool) {
 	tw.Flush()
 }
 
-func runTranslate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("strait translate", flag.ContinueOnError)
+// groupCommand parses the flags of "strait <name>" (the group flags and
+// those register adds) and builds the translator; on a problem it reports
+// on stderr and returns a nil translator with the exit code.
+func groupCommand(name string, args []string, stderr io.Writer, register func(*flag.FlagSet)) (*translator, groupFlags, int) {
+	fs := flag.NewFlagSet("strait "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var g groupFlags
 	g.register(fs)
+	if register != nil {
+		register(fs)
+	}
 	if err := fs.Parse(args); err != nil {
-		return exitConfig
+		return nil, g, exitConfig
 	}
 	t, code := loadTranslator(g, stderr)
+	return t, g, code
+}
+
+func runTranslate(args []string, stdout, stderr io.Writer) int {
+	t, g, code := groupCommand("translate", args, stderr, nil)
 	if t == nil {
 		return code
 	}
@@ -253,17 +264,13 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 }
 
 func runFailover(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("strait failover", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var g groupFlags
-	g.register(fs)
-	dryRun := fs.Bool("dry-run", false, "print what would be committed, commit nothing")
-	force := fs.Bool("force", false, "commit even when checkpoints are older than --max-age")
-	maxAge := fs.Duration("max-age", defaultMaxAge, "refuse when the newest checkpoint of the group is older than this")
-	if err := fs.Parse(args); err != nil {
-		return exitConfig
-	}
-	t, code := loadTranslator(g, stderr)
+	var dryRun, force *bool
+	var maxAge *time.Duration
+	t, g, code := groupCommand("failover", args, stderr, func(fs *flag.FlagSet) {
+		dryRun = fs.Bool("dry-run", false, "print what would be committed, commit nothing")
+		force = fs.Bool("force", false, "commit even when checkpoints are older than --max-age")
+		maxAge = fs.Duration("max-age", defaultMaxAge, "refuse when the newest checkpoint of the group is older than this")
+	})
 	if t == nil {
 		return code
 	}
