@@ -159,8 +159,15 @@ type Flow struct {
 	StatusTopicPartitions int32
 	// StatusTopicRF is status.storage.replication.factor (3).
 	StatusTopicRF int16
-	// ExactlyOnce is exactly.once.source.support = enabled.
+	// ExactlyOnce is exactly.once.source.support = enabled: each source
+	// task writes its records and positions in one transaction.
 	ExactlyOnce bool
+	// TransactionInterval is how long a source task's transaction stays
+	// open in exactly-once mode: zero for transaction.boundary = poll
+	// (the default: one transaction per poll), else
+	// transaction.boundary.interval.ms (default offset.flush.interval.ms)
+	// for transaction.boundary = interval.
+	TransactionInterval time.Duration
 	// SkipDataLoss is data.loss.policy = skip; by default (fail) a partition
 	// whose uncopied records were deleted on the source fails its task.
 	SkipDataLoss bool

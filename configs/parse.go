@@ -596,6 +596,12 @@ func (b *builder) flow(s, t string) Flow {
 	f.StatusTopicPartitions = workerParts(KeyStatusStoragePartitions)
 	f.StatusTopicRF = workerRF(KeyStatusStorageRF)
 	f.ExactlyOnce = strings.EqualFold(worker(KeyExactlyOnceSource, "disabled"), "enabled")
+	if strings.EqualFold(get(KeyTransactionBoundary), "interval") {
+		f.TransactionInterval = f.OffsetFlushInterval
+		if get(KeyTransactionBoundaryInterval) != "" {
+			f.TransactionInterval = time.Duration(positive(KeyTransactionBoundaryInterval)) * time.Millisecond
+		}
+	}
 
 	f.settings = map[string]string{}
 	for k := range flowKeys {

@@ -359,3 +359,42 @@ func TestWithFlowSettings(t *testing.T) {
 		t.Fatalf("invalid settings: %v", err)
 	}
 }
+
+func TestExactlyOnce(t *testing.T) {
+	base := "clusters = A, B\nA.bootstrap.servers = a:9092\nB.bootstrap.servers = b:9092\nA->B.enabled = true\noffset.flush.interval.ms = 7000\n"
+	tests := []struct {
+		name     string
+		extra    string
+		eos      bool
+		interval time.Duration
+		wantErr  bool
+	}{
+		{"off by default", "", false, 0, false},
+		{"per target cluster, as MM2", "B.exactly.once.source.support = enabled\n", true, 0, false},
+		{"worker key at the top level", "exactly.once.source.support = enabled\n", true, 0, false},
+		{"preparing is not enabled", "B.exactly.once.source.support = preparing\n", false, 0, false},
+		{"other target's key", "A.exactly.once.source.support = enabled\n", false, 0, false},
+		{"interval boundary defaults to the flush interval", "exactly.once.source.support = enabled\ntransaction.boundary = interval\n", true, 7 * time.Second, false},
+		{"interval boundary", "exactly.once.source.support = enabled\nA->B.transaction.boundary = interval\ntransaction.boundary.interval.ms = 250\n", true, 250 * time.Millisecond, false},
+		{"bad boundary", "transaction.boundary = connector\n", false, 0, true},
+		{"bad value", "exactly.once.source.support = yes\n", false, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, _, err := Parse([]byte(base+tt.extra), Properties, nil)
+			if tt.wantErr {
+				if err == nil {
+					t.Fatal("want an error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := cfg.Flows[0]
+			if f.ExactlyOnce != tt.eos || f.TransactionInterval != tt.interval {
+				t.Errorf("ExactlyOnce %v, TransactionInterval %v; want %v, %v", f.ExactlyOnce, f.TransactionInterval, tt.eos, tt.interval)
+			}
+		})
+	}
+}

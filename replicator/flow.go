@@ -571,7 +571,7 @@ func (f *flow) pausedTask(i int, tps []topicPartition) *runningTask {
 
 func (f *flow) newTask(i int, tps []topicPartition) *runningTask {
 	id := fmt.Sprintf("%s source %d", f.name, i)
-	t := &sourceTask{id: id, flow: f, tps: tps, log: f.log.With("task", i), status: &taskStatus{state: StateUnassigned}}
+	t := &sourceTask{id: id, index: i, flow: f, tps: tps, log: f.log.With("task", i), status: &taskStatus{state: StateUnassigned}}
 	t.status.onChange = func(state string, err error) { f.status.task(sourceConnector, i, state, err) }
 	return &runningTask{task: t, cancel: func() {}, done: make(chan struct{})}
 }
@@ -593,7 +593,7 @@ func (f *flow) startTask(ctx context.Context, i int, tps []topicPartition) *runn
 	f.log.Info("starting task", "task", i, "partitions", len(tps))
 	f.wg.Go(func() {
 		defer close(rt.done)
-		if err := t.run(tctx); err != nil {
+		if err := t.runRetrying(tctx); err != nil {
 			t.status.set(StateFailed, err)
 			t.log.Error("task failed", "err", err)
 			return

@@ -75,6 +75,16 @@ func (s *offsetStore) record(tp topicPartition, offset int64) *kgo.Record {
 // write produces positions to the offsets topic, waits for them to be
 // acknowledged and then remembers them.
 func (s *offsetStore) write(ctx context.Context, cl *kgo.Client, positions map[topicPartition]int64) error {
+	if err := s.produce(ctx, cl, positions); err != nil {
+		return err
+	}
+	s.remember(positions)
+	return nil
+}
+
+// produce produces positions to the offsets topic and waits for them to be
+// acknowledged; in a transaction, they are stored once it commits.
+func (s *offsetStore) produce(ctx context.Context, cl *kgo.Client, positions map[topicPartition]int64) error {
 	if len(positions) == 0 {
 		return nil
 	}
@@ -85,10 +95,14 @@ func (s *offsetStore) write(ctx context.Context, cl *kgo.Client, positions map[t
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		return fmt.Errorf("write positions to %s: %w", s.topic, err)
 	}
+	return nil
+}
+
+// remember records positions as stored, for tasks that start later.
+func (s *offsetStore) remember(positions map[topicPartition]int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for tp, off := range positions {
 		s.positions[tp] = off
 	}
-	return nil
 }

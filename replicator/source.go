@@ -21,6 +21,7 @@ import (
 // producer on the target; both are closed when run returns.
 type sourceTask struct {
 	id     string
+	index  int // the task number: transactional ids and status keys name it
 	flow   *flow
 	tps    []topicPartition
 	log    *slog.Logger
@@ -167,13 +168,17 @@ func (t *sourceTask) run(ctx context.Context) error {
 		return fmt.Errorf("%s: source consumer: %w", t.id, err)
 	}
 	defer consumer.Close()
-	producer, err := kgo.NewClient(append(append([]kgo.Opt{}, f.tgtOpts...), append(f.producerOpts,
+	popts := append(append([]kgo.Opt{}, f.tgtOpts...), append(f.producerOpts,
 		kgo.RecordPartitioner(partitioner(f.offsets.topic)),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		// A remote topic created a moment ago may take a while to show in
 		// a real cluster's metadata: wait for it rather than fail.
 		kgo.UnknownTopicRetries(20),
-	)...)...)
+	)...)
+	if f.cfg.ExactlyOnce {
+		popts = append(popts, transactionOpts(f.cfg.GroupID, t.index, f.cfg.TransactionInterval)...)
+	}
+	producer, err := kgo.NewClient(popts...)
 	if err != nil {
 		return fmt.Errorf("%s: target producer: %w", t.id, err)
 	}
@@ -183,6 +188,9 @@ func (t *sourceTask) run(ctx context.Context) error {
 	defer cancel(nil)
 	t.failure = cancel
 	t.status.set(StateRunning, nil)
+	if f.cfg.ExactlyOnce {
+		return t.transact(ctx, taskCtx, consumer, producer)
+	}
 
 	// The poll loop copies; the commit loop writes positions on its own
 	// clock, so an idle source (a poll waiting for records) still gets
@@ -251,35 +259,41 @@ func (t *sourceTask) poll(ctx context.Context, consumer, producer *kgo.Client) {
 		if ctx.Err() != nil {
 			return
 		}
-		fetches.EachError(func(topic string, p int32, err error) { t.fetchError(ctx, consumer, topicPartition{topic, p}, err) })
-		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
-			ps := t.parts[topicPartition{fp.Topic, fp.Partition}]
-			if ps == nil || len(fp.Records) == 0 {
-				return
-			}
-			ps.mu.Lock()
-			ps.hwm = fp.HighWatermark
-			ps.mu.Unlock()
-			// record-age-ms: the oldest record of the batch, once.
-			ps.metrics.age(ctx, time.Since(fp.Records[0].Timestamp).Milliseconds())
-			// Positions first, under one lock for the batch: an
-			// acknowledgement may come back before Produce returns.
-			ps.mu.Lock()
-			for _, r := range fp.Records {
-				ps.pos.sent(r.Offset)
-			}
-			ps.mu.Unlock()
-			ps.next = fp.Records[len(fp.Records)-1].Offset + 1
-			for _, r := range fp.Records {
-				// The fetched record is produced as it is, renamed: key,
-				// value, headers, timestamp and partition are kept, and
-				// nothing is allocated or copied per record. kgo sets
-				// the rest (offset, producer id, attributes).
-				r.Topic = ps.remote
-				producer.Produce(ctx, r, ps.onAck)
-			}
-		})
+		t.copyFetches(ctx, consumer, producer, fetches)
 	}
+}
+
+// copyFetches produces the fetched records to the target and handles the
+// fetch errors.
+func (t *sourceTask) copyFetches(ctx context.Context, consumer, producer *kgo.Client, fetches kgo.Fetches) {
+	fetches.EachError(func(topic string, p int32, err error) { t.fetchError(ctx, consumer, topicPartition{topic, p}, err) })
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		ps := t.parts[topicPartition{fp.Topic, fp.Partition}]
+		if ps == nil || len(fp.Records) == 0 {
+			return
+		}
+		ps.mu.Lock()
+		ps.hwm = fp.HighWatermark
+		ps.mu.Unlock()
+		// record-age-ms: the oldest record of the batch, once.
+		ps.metrics.age(ctx, time.Since(fp.Records[0].Timestamp).Milliseconds())
+		// Positions first, under one lock for the batch: an
+		// acknowledgement may come back before Produce returns.
+		ps.mu.Lock()
+		for _, r := range fp.Records {
+			ps.pos.sent(r.Offset)
+		}
+		ps.mu.Unlock()
+		ps.next = fp.Records[len(fp.Records)-1].Offset + 1
+		for _, r := range fp.Records {
+			// The fetched record is produced as it is, renamed: key,
+			// value, headers, timestamp and partition are kept, and
+			// nothing is allocated or copied per record. kgo sets the
+			// rest (offset, producer id, attributes).
+			r.Topic = ps.remote
+			producer.Produce(ctx, r, ps.onAck)
+		}
+	})
 }
 
 func isolation(readCommitted bool) kgo.IsolationLevel {
@@ -398,6 +412,25 @@ func (t *sourceTask) fetchError(ctx context.Context, consumer *kgo.Client, tp to
 // commit writes the positions acknowledged since the last commit to the
 // offsets topic and sends the delayed offset syncs.
 func (t *sourceTask) commit(ctx context.Context, producer *kgo.Client) error {
+	positions, syncs := t.acknowledged(ctx)
+	// Every offset sync of a record at or below a position must be written
+	// before the position is: a restart then never leaves a hole in the
+	// chain of syncs that exact translation relies on.
+	if err := t.flow.flushSyncs(ctx); err != nil {
+		return err
+	}
+	if err := t.flow.offsets.write(ctx, producer, positions); err != nil {
+		t.flow.metrics.writeErrors.Add(ctx, 1)
+		return err
+	}
+	t.written(positions, syncs)
+	return nil
+}
+
+// acknowledged returns the positions acknowledged since the last write and
+// the delayed offset syncs due, and moves the batched counts to the status
+// and the metrics.
+func (t *sourceTask) acknowledged(ctx context.Context) (map[topicPartition]int64, []checkpoint.OffsetSync) {
 	positions := map[topicPartition]int64{}
 	var syncs []checkpoint.OffsetSync
 	for tp, ps := range t.parts {
@@ -414,16 +447,12 @@ func (t *sourceTask) commit(ctx context.Context, producer *kgo.Client) error {
 		}
 		ps.mu.Unlock()
 	}
-	// Every offset sync of a record at or below a position must be written
-	// before the position is: a restart then never leaves a hole in the
-	// chain of syncs that exact translation relies on.
-	if err := t.flow.flushSyncs(ctx); err != nil {
-		return err
-	}
-	if err := t.flow.offsets.write(ctx, producer, positions); err != nil {
-		t.flow.metrics.writeErrors.Add(ctx, 1)
-		return err
-	}
+	return positions, syncs
+}
+
+// written records that positions are stored and sends the delayed syncs
+// that go with them.
+func (t *sourceTask) written(positions map[topicPartition]int64, syncs []checkpoint.OffsetSync) {
 	for tp, off := range positions {
 		ps := t.parts[tp]
 		ps.mu.Lock()
@@ -433,5 +462,4 @@ func (t *sourceTask) commit(ctx context.Context, producer *kgo.Client) error {
 	for _, s := range syncs {
 		t.flow.sendSync(s)
 	}
-	return nil
 }

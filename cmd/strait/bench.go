@@ -21,6 +21,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/strait-replicator/strait/internal/connect"
+	"github.com/strait-replicator/strait/internal/topicread"
 )
 
 // benchCase is one workload of the bench.
@@ -63,6 +66,7 @@ type bench struct {
 	latencyFor   time.Duration
 	latencyLoad  float64
 	rounds       int
+	exactlyOnce  bool // Strait in exactly-once mode (the pipe stays at-least-once)
 }
 
 // runBench measures Strait against a bare franz-go pipe on clusters run as
@@ -88,10 +92,6 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}
-	if *exactlyOnce {
-		fmt.Fprintln(stderr, "strait bench: --exactly-once: Strait has no exactly-once mode yet")
-		return exitConfig
-	}
 	if _, err := benchCodec(*compression); err != nil {
 		fmt.Fprintln(stderr, "strait bench:", err)
 		return exitConfig
@@ -111,7 +111,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	if *asJSON {
 		progress = stderr
 	}
-	b := &bench{exe: exe, dir: dir, out: progress, partitions: *partitions, tasks: *tasks, compression: *compression, latencyFor: *latencyFor, latencyLoad: *latencyLoad, rounds: max(*rounds, 1)}
+	b := &bench{exe: exe, dir: dir, out: progress, partitions: *partitions, tasks: *tasks, compression: *compression, latencyFor: *latencyFor, latencyLoad: *latencyLoad, rounds: max(*rounds, 1), exactlyOnce: *exactlyOnce}
 	if *memory {
 		res, err := b.memory(benchCase{*memoryRecords, 1024}, *memoryCap)
 		if err != nil {
@@ -159,6 +159,9 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	printBench(stdout, results, latencies)
+	if *exactlyOnce {
+		fmt.Fprintln(stdout, "Strait ran in exactly-once mode (a transaction per poll, records and positions together); the pipe is at-least-once.")
+	}
 	return exitOK
 }
 
@@ -409,6 +412,9 @@ refresh.topics.interval.seconds = 60
 B.producer.compression.type = %s
 offset.flush.interval.ms = 5000
 `, srcAddr, tgtAddr, topics, b.tasks, b.compression)
+	if b.exactlyOnce {
+		text += "B.exactly.once.source.support = enabled\n"
+	}
 	return path, os.WriteFile(path, []byte(text), 0o600)
 }
 
@@ -440,7 +446,10 @@ func (b *bench) measure(ctx context.Context, c benchCase, srcAddr, system string
 			first = time.Now()
 		}
 		b.progress("%s %s: %d/%d records copied", caseName(c), system, n, c.Records)
-		if n >= int64(c.Records) {
+		// In exactly-once mode the end offsets count transaction markers
+		// too: the run is done when the positions, committed with the
+		// records, cover every record.
+		if n >= int64(c.Records) && (!b.exactlyOnce || system == "pipe" || storedTotal(ctx, tgt.addr) >= int64(c.Records)) {
 			cpu, rss, err = procStats(proc.cmd.Process.Pid)
 			if err != nil {
 				return benchResult{}, err
@@ -457,6 +466,32 @@ func (b *bench) measure(ctx context.Context, c benchCase, srcAddr, system string
 	return benchResult{Case: caseName(c), System: system, Records: c.Records, Seconds: secs,
 		RecordsPerSec: float64(c.Records) / secs, MBPerSec: bytes / secs / 1e6,
 		CPUSeconds: cpu, CPUPerGB: cpu / (bytes / 1e9), PeakRSS: rss}, nil
+}
+
+// storedTotal is how many records of the bench topic the positions in
+// Strait's offsets topic on the target cover.
+func storedTotal(ctx context.Context, seeds string) int64 {
+	cl, adm, err := admin(seeds)
+	if err != nil {
+		return 0
+	}
+	defer cl.Close()
+	next := map[int32]int64{}
+	err = topicread.ReadToEnd(ctx, adm, []kgo.Opt{kgo.SeedBrokers(strings.Split(seeds, ",")...)}, "mm2-offsets.A.internal", func(r *kgo.Record) {
+		_, p, kerr := connect.DecodeSourceOffsetKey(r.Key)
+		off, verr := connect.DecodeSourceOffsetValue(r.Value)
+		if kerr == nil && verr == nil && p.Topic == "bench" {
+			next[p.Partition] = off + 1
+		}
+	})
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, v := range next {
+		n += v
+	}
+	return n
 }
 
 // latency offers rate records/s to a new topic for b.latencyFor while the

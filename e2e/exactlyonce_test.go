@@ -1,0 +1,83 @@
+package e2e
+
+import (
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// TestExactlyOnceAcrossCrashes runs strait as a process in exactly-once
+// mode under continuous production, kills it with -9 several times, makes
+// the target answer produce requests with REQUEST_TIMED_OUT after writing
+// them and NOT_LEADER_FOR_PARTITION before, and checks that a
+// read_committed reader of the target sees every source record exactly
+// once, in order.
+func TestExactlyOnceAcrossCrashes(t *testing.T) {
+	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
+	a.createTopic(t, "orders", 4, nil)
+	kills := 3
+	if testing.Short() {
+		kills = 2
+	}
+	cfg := writeFile(t, "mm2.properties", props([]*cluster{a, b}, "A->B.enabled = true", "tasks.max = 2",
+		"B.exactly.once.source.support = enabled", "offset.flush.interval.ms = 500"))
+	bg := produceInBackground(t, a, "orders", 4, 10, 20*time.Millisecond) // 2,000 records/s
+	copiedAtLeast := func(n int64) {
+		t.Helper()
+		waitFor(t, 60*time.Second, func() (bool, string) {
+			got := b.endOffsets(t, "A.orders")
+			return got >= n, fmt.Sprintf("A.orders has %d offsets, want at least %d", got, n)
+		})
+	}
+
+	for i := range kills {
+		p := startProcess(t, "run", "-c", cfg)
+		copiedAtLeast(b.endOffsets(t, "A.orders") + 1500)
+		if i == 1 {
+			// Passing target faults while copying: the write happens but
+			// the answer is a timeout (kgo retries; the idempotent,
+			// transactional producer keeps one copy), and a leader
+			// change.
+			h := b.Fault(
+				kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "A.orders", Err: kerr.RequestTimedOut, Count: 3},
+				kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "A.orders", Err: kerr.NotLeaderForPartition, Count: 3},
+			)
+			if err := b.MoveTopicPartition("A.orders", 1, 2); err != nil {
+				t.Fatal(err)
+			}
+			copiedAtLeast(b.endOffsets(t, "A.orders") + 1500)
+			if h.Hits() == 0 {
+				t.Errorf("no produce request was faulted")
+			}
+		}
+		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		p.wait(t, 10*time.Second)
+	}
+	p := startProcess(t, "run", "-c", cfg)
+	copiedAtLeast(b.endOffsets(t, "A.orders") + 1000)
+	bg.stop(t)
+	want := a.endOffsets(t, "orders")
+	var an analysis
+	waitFor(t, 60*time.Second, func() (bool, string) {
+		var err error
+		if an, err = analyse(a.read(t, "orders"), b.read(t, "A.orders")); err != nil {
+			t.Fatal(err)
+		}
+		return int64(an.copied) == want, fmt.Sprintf("%d of %d source records copied", an.copied, want)
+	})
+	t.Logf("exactly-once after %d kill -9: %d records copied, %d duplicates seen by a read_committed reader", kills, an.copied, an.dups)
+	if an.dups != 0 {
+		t.Errorf("%d duplicates under read_committed, want 0", an.dups)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit code after SIGTERM = %d, want 0; output:\n%s", code, p.output)
+	}
+}

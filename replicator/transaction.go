@@ -1,0 +1,191 @@
+package replicator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/strait-replicator/strait/internal/connect"
+)
+
+// transactionalID is the id of task i's transactions, as Kafka Connect
+// names them (KIP-618): "<group.id>-<connector>-<task>". MM2 running the
+// same flow uses the same ids, so either fences the other's zombie tasks.
+func transactionalID(groupID string, task int) string {
+	return fmt.Sprintf("%s-%s-%d", groupID, connect.SourceConnector, task)
+}
+
+// transactionOpts are the producer options of task i in exactly-once mode.
+func transactionOpts(groupID string, task int, interval time.Duration) []kgo.Opt {
+	return []kgo.Opt{
+		kgo.TransactionalID(transactionalID(groupID, task)),
+		// A transaction stays open an interval (or one poll) and its
+		// flush; Kafka's default cap (transaction.max.timeout.ms) is 15 min.
+		kgo.TransactionTimeout(max(time.Minute, interval+30*time.Second)),
+	}
+}
+
+// ErrTransactionAborted wraps the cause of an aborted transaction: its
+// records were never visible to read_committed consumers, and the task
+// starts again from the positions of the last committed transaction.
+var ErrTransactionAborted = errors.New("transaction aborted")
+
+// transact copies in transactions until ctx is done or a transaction
+// fails: each holds the records of one poll (or of one
+// transaction.boundary.interval) and the positions they reach, written to
+// the offsets topic, so that a read_committed consumer of the target sees
+// every source record once whatever crashes. Offset syncs of a
+// transaction's records are written before it commits (they are not part
+// of it: the offset-syncs topic may be on the other cluster). On a
+// requested stop the open transaction commits.
+func (t *sourceTask) transact(ctx, taskCtx context.Context, consumer, producer *kgo.Client) error {
+	interval := t.flow.cfg.TransactionInterval
+	maxRecords := t.flow.consumer.maxPollRecords
+	for {
+		if err := producer.BeginTransaction(); err != nil {
+			return fmt.Errorf("%s: begin transaction: %w", t.id, err)
+		}
+		began := time.Now()
+		for {
+			pctx, cancel := taskCtx, context.CancelFunc(func() {})
+			if interval > 0 {
+				pctx, cancel = context.WithDeadline(taskCtx, began.Add(interval))
+			}
+			fetches := consumer.PollRecords(pctx, maxRecords)
+			cancel()
+			if taskCtx.Err() != nil {
+				break
+			}
+			t.copyFetches(taskCtx, consumer, producer, fetches)
+			if interval == 0 || time.Since(began) >= interval {
+				break
+			}
+		}
+		endCtx := taskCtx
+		stopping := taskCtx.Err() != nil
+		if stopping {
+			var cancel context.CancelFunc
+			endCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+			defer cancel()
+		}
+		if err := t.commitTransaction(endCtx, taskCtx, producer); err != nil {
+			abortCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+			defer cancel()
+			aerr := producer.AbortBufferedRecords(abortCtx)
+			if aerr == nil {
+				aerr = producer.EndTransaction(abortCtx, kgo.TryAbort)
+			}
+			if aerr != nil {
+				t.log.Warn("aborting the transaction failed; the next owner of the task fences it", "err", aerr)
+			}
+			if cause := context.Cause(taskCtx); stopping && errors.Is(cause, context.Canceled) {
+				t.log.Info("open transaction aborted at stop; its records are copied again by the next run", "err", err)
+				return nil
+			}
+			return fmt.Errorf("%s: %w: %w", t.id, ErrTransactionAborted, t.culprit(err))
+		}
+		if stopping {
+			return nil
+		}
+	}
+}
+
+// commitTransaction commits the open transaction with the positions its
+// records reach, unless a record failed (taskCtx's cause).
+func (t *sourceTask) commitTransaction(ctx, taskCtx context.Context, producer *kgo.Client) error {
+	if err := producer.Flush(ctx); err != nil {
+		return fmt.Errorf("flush records: %w", err)
+	}
+	if cause := context.Cause(taskCtx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	positions, syncs := t.acknowledged(ctx)
+	for tp, ps := range t.parts {
+		ps.mu.Lock()
+		failed, pending := ps.pos.failed, ps.pos.pending()
+		ps.mu.Unlock()
+		if failed || pending > 0 {
+			// Canceled at stop: part of the transaction never landed.
+			return fmt.Errorf("records of %s/%d not acknowledged", tp.Topic, tp.Partition)
+		}
+	}
+	if err := t.flow.flushSyncs(ctx); err != nil {
+		return err
+	}
+	if err := t.flow.offsets.produce(ctx, producer, positions); err != nil {
+		return err
+	}
+	if err := producer.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	t.flow.offsets.remember(positions)
+	t.written(positions, syncs)
+	return nil
+}
+
+// fenced reports whether err says another producer took the task's
+// transactional id over: the task must stop, not retry.
+func fenced(err error) bool {
+	return errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) ||
+		errors.Is(err, kerr.TransactionalIDAuthorizationFailed)
+}
+
+// retriable reports whether a task that failed with err may run again: the
+// failure was passing (a broker, a connection, a transaction aborted for
+// such a reason), not about the data, permissions or ownership.
+func retriable(err error) bool {
+	if err == nil || fenced(err) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var loss *DataLossError
+	if errors.As(err, &loss) {
+		return false
+	}
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke.Retriable || errors.Is(err, kerr.TransactionAbortable) || errors.Is(err, kerr.UnknownProducerID) ||
+			errors.Is(err, kerr.InvalidProducerIDMapping) || errors.Is(err, kerr.OperationNotAttempted)
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, kgo.ErrRecordTimeout)
+}
+
+// Backoff between runs of a task that failed for a passing reason.
+const (
+	retryBackoffMin = 500 * time.Millisecond
+	retryBackoffMax = 30 * time.Second
+)
+
+// runRetrying runs the task until ctx is done, starting it again (from its
+// stored positions, after a growing pause) when it fails for a passing
+// reason. It returns the first failure that is not.
+func (t *sourceTask) runRetrying(ctx context.Context) error {
+	backoff := retryBackoffMin
+	for {
+		began := time.Now()
+		err := t.run(ctx)
+		if err == nil || ctx.Err() != nil || !retriable(err) {
+			return err
+		}
+		if time.Since(began) > time.Minute {
+			backoff = retryBackoffMin
+		}
+		t.log.Warn("task failed for a passing reason; starting it again from its stored positions", "in", backoff, "err", err)
+		t.status.set(StateRunning, nil)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, retryBackoffMax)
+	}
+}

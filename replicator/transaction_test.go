@@ -1,0 +1,46 @@
+package replicator
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+func TestRetriable(t *testing.T) {
+	wrap := func(err error) error {
+		return fmt.Errorf("A->B source 0: %w: %w", ErrTransactionAborted, &PartitionError{Flow: "A->B", Topic: "t", Err: err})
+	}
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{context.Canceled, false},
+		{wrap(kerr.NotLeaderForPartition), true},
+		{wrap(kerr.RequestTimedOut), true},
+		{wrap(kerr.TransactionAbortable), true},
+		{wrap(kerr.UnknownProducerID), true},
+		{wrap(io.EOF), true},
+		{wrap(context.DeadlineExceeded), true},
+		{wrap(kerr.ProducerFenced), false},
+		{wrap(kerr.InvalidProducerEpoch), false},
+		{wrap(kerr.TransactionalIDAuthorizationFailed), false},
+		{wrap(kerr.MessageTooLarge), false},
+		{wrap(kerr.TopicAuthorizationFailed), false},
+		{&DataLossError{Flow: "A->B", Topic: "t", From: 1, To: 2}, false},
+	}
+	for _, tt := range tests {
+		if got := retriable(tt.err); got != tt.want {
+			t.Errorf("retriable(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestTransactionalIDAsConnect(t *testing.T) {
+	if got, want := transactionalID("A-mm2", 3), "A-mm2-MirrorSourceConnector-3"; got != want {
+		t.Errorf("transactionalID = %q, want %q", got, want)
+	}
+}
