@@ -135,6 +135,9 @@ type Flow struct {
 	HeartbeatsTopicRF int16
 	// TasksMax is tasks.max (1).
 	TasksMax int
+	// LoadAware is tasks.assignment = load (Strait's own): partitions are
+	// spread over tasks by measured bytes/s instead of round robin.
+	LoadAware bool
 	// AdminTimeout is admin.timeout.ms (60 s).
 	AdminTimeout time.Duration
 

@@ -55,6 +55,10 @@ const (
 	// transaction per poll (default) or per interval.
 	KeyTransactionBoundary         = "transaction.boundary"
 	KeyTransactionBoundaryInterval = "transaction.boundary.interval.ms"
+	// KeyTasksAssignment is Strait's own: how a flow spreads partitions
+	// over its source tasks. "round-robin" (default) as MM2; "load" by
+	// measured bytes/s per partition, moving few partitions and rarely.
+	KeyTasksAssignment = "tasks.assignment"
 
 	// Connect worker keys (dedicated mode: top level or per target cluster).
 	KeyGroupID                 = "group.id"

@@ -529,6 +529,7 @@ func (b *builder) flow(s, t string) Flow {
 		CheckpointsTopicRF:       rf(KeyCheckpointsTopicRF),
 		HeartbeatsTopicRF:        rf(KeyHeartbeatsTopicRF),
 		TasksMax:                 positive(KeyTasksMax),
+		LoadAware:                strings.EqualFold(get(KeyTasksAssignment), "load"),
 		AdminTimeout:             time.Duration(positive(KeyAdminTimeout)) * time.Millisecond,
 		OffsetFlushInterval:      time.Duration(positive(KeyOffsetFlushInterval)) * time.Millisecond,
 		SkipDataLoss:             strings.EqualFold(get(KeyDataLossPolicy), "skip"),

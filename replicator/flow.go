@@ -61,6 +61,10 @@ type flow struct {
 	// replicated are the source topics whose remote topics exist; only
 	// the run loop touches it.
 	replicated []string
+	// refreshes counts topic refreshes and listed is how many remote
+	// topics the last one listed on the target; only the run loop
+	// touches them.
+	refreshes, listed int
 
 	mu    sync.Mutex
 	tasks []*runningTask // guarded by mu; index is the task number
@@ -77,6 +81,8 @@ type flow struct {
 
 	tgtClusterID atomicString
 	workerID     string // what the status topic names this worker by
+
+	loads loadMeter // bytes copied per partition, for tasks.assignment = load
 }
 
 // atomicString is a string read and written from several goroutines.
@@ -509,6 +515,7 @@ func (f *flow) close() {
 // in line with the partitions to copy. Errors are logged and retried at the
 // next refresh.
 func (f *flow) reconcile(ctx context.Context) {
+	began := time.Now()
 	tps, err := f.syncTopics(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -516,7 +523,37 @@ func (f *flow) reconcile(ctx context.Context) {
 		}
 		return
 	}
-	f.reconcileTasks(ctx, assignRoundRobin(tps, f.cfg.TasksMax))
+	f.reconcileTasks(ctx, f.assign(tps))
+	f.log.Debug("refreshed topics", "topics", len(f.replicated), "partitions", len(tps), "listed_on_target", f.listed,
+		"duration_ms", time.Since(began).Milliseconds())
+}
+
+// assign spreads tps over the flow's tasks as tasks.assignment says.
+func (f *flow) assign(tps []topicPartition) [][]topicPartition {
+	if !f.cfg.LoadAware {
+		return assignRoundRobin(tps, f.cfg.TasksMax)
+	}
+	f.mu.Lock()
+	current := make([][]topicPartition, len(f.tasks))
+	for i, rt := range f.tasks {
+		current[i] = rt.task.tps
+	}
+	f.mu.Unlock()
+	desired := assignByLoad(tps, f.cfg.TasksMax, f.loads.take(time.Now()), current)
+	if len(desired) == len(current) {
+		moved := 0
+		for i := range desired {
+			for _, tp := range desired[i] {
+				if !slices.Contains(current[i], tp) {
+					moved++
+				}
+			}
+		}
+		if moved > 0 {
+			f.log.Info("moving partitions between tasks by load", "moved", moved)
+		}
+	}
+	return desired
 }
 
 // reconcileTasks starts, keeps or restarts each task so that task i copies

@@ -55,8 +55,9 @@ type partState struct {
 	// again. Set before the task copies; -1 for none.
 	copiedBefore int64
 
-	lastLatency atomic.Int64 // newest sampled replication latency in ms; -1 for none
-	next        int64        // next upstream offset expected from the source (poll loop only)
+	copiedBytes *atomic.Int64 // the flow's count for this partition, for load-aware assignment
+	lastLatency atomic.Int64  // newest sampled replication latency in ms; -1 for none
+	next        int64         // next upstream offset expected from the source (poll loop only)
 
 	// largest is the largest record refused as too large: a broker refuses
 	// the whole batch, so the first failed offset need not be the culprit.
@@ -104,6 +105,7 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 	if counts.n > 0 {
 		t.status.copied.Add(counts.n)
 		t.status.duplicates.Add(counts.dups)
+		ps.copiedBytes.Add(counts.bytes)
 	}
 	ps.metrics.count(context.Background(), counts)
 	if ms, ok := ps.metrics.acked(context.Background(), up, r.Timestamp); ok {
@@ -328,6 +330,7 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 		ps := &partState{task: t, tp: tp, remote: f.cfg.Policy.FormatRemoteTopic(f.cfg.Source, tp.Topic),
 			pos: newPosition(-1), sync: checkpoint.NewSyncState(f.cfg.OffsetLagMax), written: -1, hwm: -1, copiedBefore: -1}
 		ps.onAck = ps.ack
+		ps.copiedBytes = f.loads.counter(tp)
 		ps.lastLatency.Store(-1)
 		ps.metrics = f.metrics.forPartition(f.cfg.Source, f.cfg.Target, ps.remote, tp.Partition)
 		t.parts[tp] = ps
@@ -439,6 +442,7 @@ func (t *sourceTask) acknowledged(ctx context.Context) (map[topicPartition]int64
 			positions[tp] = ps.pos.acked
 		}
 		counts := ps.meter.take()
+		ps.copiedBytes.Add(counts.bytes)
 		t.status.copied.Add(counts.n)
 		t.status.duplicates.Add(counts.dups)
 		ps.metrics.count(ctx, counts)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -30,26 +32,41 @@ func (f *flow) syncTopics(ctx context.Context) ([]topicPartition, error) {
 		f.replicated = nil
 		return nil, nil
 	}
-	tgtTopics, err := f.tgtAdm.ListTopics(ctx, remotes...)
-	if err != nil {
-		return nil, fmt.Errorf("list topics on cluster %s: %w", f.cfg.Target, err)
-	}
-	// have is the partition count of each remote topic, as listed and as
-	// changed below: the answers of the create and update requests are
-	// trusted, since a listing right after them may come from metadata
-	// cached before them.
+	// Only remote topics not known to be complete are listed: a refresh
+	// of an unchanged source asks the target nothing, except every
+	// fullListingEvery refreshes (to see remote topics deleted meanwhile).
+	full := f.refreshes%fullListingEvery == 0
+	f.refreshes++
 	have := map[string]int{}
-	for _, td := range tgtTopics {
-		switch {
-		case td.Err == nil:
-			have[td.Topic] = len(td.Partitions)
-		case !errors.Is(td.Err, kerr.UnknownTopicOrPartition):
-			// A passing error on one topic: keep what the last refresh
-			// knew rather than stop its tasks.
-			if n, ok := f.remotes[td.Topic]; ok {
-				have[td.Topic] = n
-			} else {
-				f.log.Warn("listing remote topic failed; retrying at the next refresh", "topic", td.Topic, "err", td.Err)
+	var toList []string
+	for i, name := range names {
+		if n, ok := f.remotes[remotes[i]]; ok && !full && n >= len(srcTopics[name].Partitions) {
+			have[remotes[i]] = n
+			continue
+		}
+		toList = append(toList, remotes[i])
+	}
+	f.listed = len(toList)
+	if len(toList) > 0 {
+		tgtTopics, err := f.tgtAdm.ListTopics(ctx, toList...)
+		if err != nil {
+			return nil, fmt.Errorf("list topics on cluster %s: %w", f.cfg.Target, err)
+		}
+		// The answers of the create and update requests below are trusted,
+		// since a listing right after them may come from metadata cached
+		// before them.
+		for _, td := range tgtTopics {
+			switch {
+			case td.Err == nil:
+				have[td.Topic] = len(td.Partitions)
+			case !errors.Is(td.Err, kerr.UnknownTopicOrPartition):
+				// A passing error on one topic: keep what the last refresh
+				// knew rather than stop its tasks.
+				if n, ok := f.remotes[td.Topic]; ok {
+					have[td.Topic] = n
+				} else {
+					f.log.Warn("listing remote topic failed; retrying at the next refresh", "topic", td.Topic, "err", td.Err)
+				}
 			}
 		}
 	}
@@ -95,6 +112,23 @@ func (f *flow) syncTopics(ctx context.Context) ([]topicPartition, error) {
 	return tps, nil
 }
 
+// fullListingEvery is how often (in refreshes) syncTopics lists every
+// remote topic on the target, not only those it does not know complete.
+const fullListingEvery = 10
+
+// configsKey is a canonical text of topic configs, to group equal ones.
+func configsKey(cfgs map[string]*string) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(cfgs)) {
+		b.WriteString(k)
+		if v := cfgs[k]; v != nil {
+			b.WriteString("=" + *v)
+		}
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
 func (f *flow) remote(topic string) string {
 	return f.cfg.Policy.FormatRemoteTopic(f.cfg.Source, topic)
 }
@@ -107,32 +141,55 @@ func (f *flow) createRemoteTopics(ctx context.Context, srcTopics kadm.TopicDetai
 	if err != nil {
 		f.log.Warn("describing source topic configs failed; creating remote topics without them", "err", err)
 	}
+	// Topics with the same partition count and configs are created in one
+	// request: at startup there may be thousands.
+	type shape struct {
+		partitions int32
+		configs    string
+	}
+	groups := map[shape][]string{}
+	groupCfgs := map[shape]map[string]*string{}
+	var order []shape
 	for _, name := range names {
 		var cfgs map[string]*string
 		if rc, err := described.On(name, nil); err == nil && rc.Err == nil {
 			cfgs = createConfigs(rc.Configs, f.cfg.ConfigExclude)
 		}
-		remote := f.remote(name)
-		parts := int32(len(srcTopics[name].Partitions))
-		resp, err := f.tgtAdm.CreateTopic(ctx, parts, f.cfg.ReplicationFactor, cfgs, remote)
-		if err == nil {
-			err = resp.Err
+		sh := shape{int32(len(srcTopics[name].Partitions)), configsKey(cfgs)}
+		if _, ok := groups[sh]; !ok {
+			order = append(order, sh)
+			groupCfgs[sh] = cfgs
 		}
-		if errors.Is(err, kerr.TopicAlreadyExists) {
-			// Created meanwhile (another worker, an operator), or listed
-			// as missing by stale metadata: known from the last refresh,
-			// or seen at the next.
-			if n, ok := f.remotes[remote]; ok {
-				created[remote] = n
-			}
-			continue
-		}
+		groups[sh] = append(groups[sh], f.remote(name))
+	}
+	for _, sh := range order {
+		cfgs := groupCfgs[sh]
+		resps, err := f.tgtAdm.CreateTopics(ctx, sh.partitions, f.cfg.ReplicationFactor, cfgs, groups[sh]...)
 		if err != nil {
-			f.log.Warn("creating remote topic failed; retrying at the next refresh", "topic", remote, "err", err)
+			f.log.Warn("creating remote topics failed; retrying at the next refresh", "topics", len(groups[sh]), "err", err)
 			continue
 		}
-		created[remote] = int(parts)
-		f.log.Info("created remote topic", "topic", remote, "partitions", parts, "replication_factor", f.cfg.ReplicationFactor, "configs", len(cfgs))
+		for _, remote := range groups[sh] {
+			var err error = kerr.UnknownTopicOrPartition
+			if r, ok := resps[remote]; ok {
+				err = r.Err
+			}
+			if errors.Is(err, kerr.TopicAlreadyExists) {
+				// Created meanwhile (another worker, an operator), or listed
+				// as missing by stale metadata: known from the last refresh,
+				// or seen at the next.
+				if n, ok := f.remotes[remote]; ok {
+					created[remote] = n
+				}
+				continue
+			}
+			if err != nil {
+				f.log.Warn("creating remote topic failed; retrying at the next refresh", "topic", remote, "err", err)
+				continue
+			}
+			created[remote] = int(sh.partitions)
+			f.log.Info("created remote topic", "topic", remote, "partitions", sh.partitions, "replication_factor", f.cfg.ReplicationFactor, "configs", len(cfgs))
+		}
 	}
 	return created
 }

@@ -67,6 +67,15 @@ type bench struct {
 	latencyLoad  float64
 	rounds       int
 	exactlyOnce  bool // Strait in exactly-once mode (the pipe stays at-least-once)
+	// partitionOf is the partition of the i-th loaded record; nil spreads
+	// records evenly.
+	partitionOf func(i int) int32
+	// extraConfig is appended to Strait's configuration.
+	extraConfig string
+	// refreshSeconds is Strait's refresh.topics.interval.seconds; 0: 60.
+	refreshSeconds int
+	// targetArgs are the kfake-serve flags of target clusters.
+	targetArgs []string
 }
 
 // runBench measures Strait against a bare franz-go pipe on clusters run as
@@ -89,6 +98,11 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	memory := fs.Bool("memory", false, "instead of the throughput cases: Strait's peak RSS with a backlog of --memory-records x 1 KiB and a target throttled to a quarter of the source's speed")
 	memoryRecords := fs.Int("memory-records", 1000000, "backlog of the --memory run, in 1 KiB records")
 	memoryCap := fs.Int64("memory-cap", 256<<20, "Strait's memory.max.bytes in the --memory run")
+	skew := fs.Bool("skew", false, "instead of the throughput cases: a skewed load (two of 8 partitions carry 80% of the records) over 4 tasks, each task's connection to the target limited to --skew-mbps, with round-robin and with load-aware assignment")
+	skewRecords := fs.Int("skew-records", 200000, "records of 1 KiB in the --skew run")
+	skewMBps := fs.Float64("skew-mbps", 10, "per-connection produce limit of the target in the --skew run, MB/s")
+	scaleTopics := fs.Int("scale-topics", 0, "instead of the throughput cases: startup and topic refresh with this many source topics (e.g. 500)")
+	scalePartitions := fs.Int("scale-partitions", 20, "partitions per topic of the --scale-topics run")
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}
@@ -112,6 +126,32 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		progress = stderr
 	}
 	b := &bench{exe: exe, dir: dir, out: progress, partitions: *partitions, tasks: *tasks, compression: *compression, latencyFor: *latencyFor, latencyLoad: *latencyLoad, rounds: max(*rounds, 1), exactlyOnce: *exactlyOnce}
+	if *skew {
+		res, err := b.skewed(benchCase{*skewRecords, 1024}, *skewMBps)
+		if err != nil {
+			fmt.Fprintln(stderr, "strait bench:", err)
+			return exitFailed
+		}
+		if *asJSON {
+			_ = json.NewEncoder(stdout).Encode(res)
+		} else {
+			printSkew(stdout, res)
+		}
+		return exitOK
+	}
+	if *scaleTopics > 0 {
+		res, err := b.scale(*scaleTopics, *scalePartitions)
+		if err != nil {
+			fmt.Fprintln(stderr, "strait bench:", err)
+			return exitFailed
+		}
+		if *asJSON {
+			_ = json.NewEncoder(stdout).Encode(res)
+		} else {
+			printScale(stdout, res)
+		}
+		return exitOK
+	}
 	if *memory {
 		res, err := b.memory(benchCase{*memoryRecords, 1024}, *memoryCap)
 		if err != nil {
@@ -231,6 +271,13 @@ func (b *bench) start(args ...string) (*child, error) {
 	return c, cmd.Start()
 }
 
+// startLogged starts a command of this binary with its stderr to log.
+func (b *bench) startLogged(log io.Writer, args ...string) (*child, error) {
+	cmd := exec.Command(b.exe, args...)
+	cmd.Stderr = log
+	return &child{cmd: cmd}, cmd.Start()
+}
+
 func (c *child) stop() {
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
@@ -301,7 +348,11 @@ func (b *bench) load(ctx context.Context, seeds, topic string, c benchCase) erro
 	start := time.Now()
 	var failed error
 	for i := range c.Records {
-		r := &kgo.Record{Partition: int32(i % b.partitions), Key: fmt.Appendf(nil, "%08d", i), Value: values[i%len(values)]}
+		p := int32(i % b.partitions)
+		if b.partitionOf != nil {
+			p = b.partitionOf(i)
+		}
+		r := &kgo.Record{Partition: p, Key: fmt.Appendf(nil, "%08d", i), Value: values[i%len(values)]}
 		cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
 			if err != nil {
 				failed = err
@@ -408,19 +459,20 @@ offset-syncs.topic.replication.factor = 1
 checkpoints.topic.replication.factor = 1
 heartbeats.topic.replication.factor = 1
 emit.heartbeats.enabled = false
-refresh.topics.interval.seconds = 60
+refresh.topics.interval.seconds = %d
 B.producer.compression.type = %s
 offset.flush.interval.ms = 5000
-`, srcAddr, tgtAddr, topics, b.tasks, b.compression)
+`, srcAddr, tgtAddr, topics, b.tasks, cmp.Or(b.refreshSeconds, 60), b.compression)
 	if b.exactlyOnce {
 		text += "B.exactly.once.source.support = enabled\n"
 	}
+	text += b.extraConfig
 	return path, os.WriteFile(path, []byte(text), 0o600)
 }
 
 // measure runs one system until the target holds every record.
 func (b *bench) measure(ctx context.Context, c benchCase, srcAddr, system string) (benchResult, error) {
-	tgt, err := b.start("kfake-serve", "--cluster-id", "B")
+	tgt, err := b.start(append([]string{"kfake-serve", "--cluster-id", "B"}, b.targetArgs...)...)
 	if err != nil {
 		return benchResult{}, err
 	}
