@@ -179,6 +179,11 @@ func (f *flow) prepare(ctx context.Context) error {
 	if err := f.setUp(ctx, srcBrokers, tgtBrokers); err != nil {
 		return err
 	}
+	if f.cfg.ExactlyOnce {
+		if err := fenceZombies(ctx, f.tgtOpts, f.cfg.GroupID, f.cfg.TasksMax); err != nil {
+			return &ClusterError{Alias: f.tgt.Alias, Servers: f.tgt.BootstrapServers, Err: fmt.Errorf("exactly-once: %w", err)}
+		}
+	}
 	if err := f.offsets.load(ctx, f.tgtAdm, f.tgtOpts, f.log); err != nil {
 		return fmt.Errorf("load positions: %w", err)
 	}

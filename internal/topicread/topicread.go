@@ -11,10 +11,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// Ends returns, for each partition of topic that holds records, its end
-// offset: the offset the read must reach.
+// Ends returns, for each partition of topic that holds records, its last
+// stable offset (its end offset but for transactions still open): the
+// offset a read_committed read must reach.
 func Ends(ctx context.Context, adm *kadm.Client, topic string) (map[int32]int64, error) {
-	ends, err := adm.ListEndOffsets(ctx, topic)
+	ends, err := adm.ListCommittedOffsets(ctx, topic)
 	if err == nil {
 		err = ends.Error()
 	}
@@ -39,10 +40,14 @@ func Ends(ctx context.Context, adm *kadm.Client, topic string) (map[int32]int64,
 	return want, nil
 }
 
-// ReadToEnd calls fn for every record of topic from the start to the end
-// offsets it had when the call began. opts are the cluster's client
-// options. Records are read uncommitted: state topics are written without
-// transactions, and a record is state as soon as it is written.
+// ReadToEnd calls fn for every committed record of topic from the start to
+// the last stable offsets it had when the call began. opts are the
+// cluster's client options. Records are read read_committed: in
+// exactly-once mode positions are written in the transactions of the
+// records they cover, and a position of a transaction that never committed
+// is not state. (An open transaction that ends right after an aborted one
+// keeps the read waiting until it resolves or ctx ends: fence the
+// transactional ids that write topic first.)
 func ReadToEnd(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, topic string, fn func(*kgo.Record)) error {
 	want, err := Ends(ctx, adm, topic)
 	if err != nil || len(want) == 0 {
@@ -51,6 +56,7 @@ func ReadToEnd(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, topic stri
 	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, opts...),
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		// Transaction markers occupy offsets up to the end: see them, so
 		// the read knows it has reached the end.
 		kgo.KeepControlRecords(),
