@@ -141,8 +141,17 @@ type Flow struct {
 	// AdminTimeout is admin.timeout.ms (60 s).
 	AdminTimeout time.Duration
 
-	// GroupID is group.id, default "<source>-mm2".
+	// GroupID is group.id, default "<source>-mm2": the workers running
+	// this flow join this group on the target cluster and share its tasks.
 	GroupID string
+	// SessionTimeout is session.timeout.ms (10 s): a worker not heard
+	// from for this long leaves the group and its tasks move.
+	SessionTimeout time.Duration
+	// HeartbeatInterval is heartbeat.interval.ms (3 s).
+	HeartbeatInterval time.Duration
+	// RebalanceTimeout is rebalance.timeout.ms (60 s): how long a
+	// rebalance waits for every worker to rejoin.
+	RebalanceTimeout time.Duration
 	// OffsetFlushInterval is offset.flush.interval.ms (60 s): how often
 	// acknowledged positions are written to the offsets topic.
 	OffsetFlushInterval time.Duration

@@ -72,6 +72,9 @@ const (
 	KeyStatusStoragePartitions = "status.storage.partitions"
 	KeyStatusStorageRF         = "status.storage.replication.factor"
 	KeyExactlyOnceSource       = "exactly.once.source.support"
+	KeySessionTimeout          = "session.timeout.ms"
+	KeyHeartbeatInterval       = "heartbeat.interval.ms"
+	KeyRebalanceTimeout        = "rebalance.timeout.ms"
 
 	// KeyMemoryMaxBytes is Strait's own: how much memory the worker's
 	// buffers (fetched and not yet acknowledged records) may take in all,
@@ -183,6 +186,9 @@ var workerKeys = map[string]keySpec{
 	KeyStatusStoragePartitions: {kind: kindInt, def: "5"},
 	KeyStatusStorageRF:         {kind: kindInt, def: "3"},
 	KeyExactlyOnceSource:       {kind: kindEnum, def: "disabled", enums: []string{"disabled", "preparing", "enabled"}},
+	KeySessionTimeout:          {kind: kindInt, def: "10000"},
+	KeyHeartbeatInterval:       {kind: kindInt, def: "3000"},
+	KeyRebalanceTimeout:        {kind: kindInt, def: "60000"},
 }
 
 // clientKeys are client settings of a cluster ("A.security.protocol"); at the

@@ -597,6 +597,21 @@ func (b *builder) flow(s, t string) Flow {
 	f.StatusTopicPartitions = workerParts(KeyStatusStoragePartitions)
 	f.StatusTopicRF = workerRF(KeyStatusStorageRF)
 	f.ExactlyOnce = strings.EqualFold(worker(KeyExactlyOnceSource, "disabled"), "enabled")
+	workerMillis := func(k string) time.Duration {
+		v, where := b.lookupWorker(t, k)
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err == nil && n < 1 {
+			b.fail(where, "must be at least 1, got %q", v)
+		}
+		return time.Duration(n) * time.Millisecond
+	}
+	f.SessionTimeout = workerMillis(KeySessionTimeout)
+	f.HeartbeatInterval = workerMillis(KeyHeartbeatInterval)
+	f.RebalanceTimeout = workerMillis(KeyRebalanceTimeout)
+	if f.HeartbeatInterval >= f.SessionTimeout {
+		_, where := b.lookupWorker(t, KeyHeartbeatInterval)
+		b.fail(where, "must be below %s (%s)", KeySessionTimeout, f.SessionTimeout)
+	}
 	if strings.EqualFold(get(KeyTransactionBoundary), "interval") {
 		f.TransactionInterval = f.OffsetFlushInterval
 		if get(KeyTransactionBoundaryInterval) != "" {
