@@ -181,7 +181,7 @@ func waitCopied(t *testing.T, dst *cluster, topic string, want int64, timeout ti
 }
 
 // props builds an MM2 properties file for the clusters with fast intervals
-// and extra lines.
+// and extra lines (a key given twice: the last wins).
 func props(clusters []*cluster, extra ...string) string {
 	var b strings.Builder
 	aliases := make([]string, len(clusters))
@@ -191,6 +191,10 @@ func props(clusters []*cluster, extra ...string) string {
 	}
 	fmt.Fprintf(&b, "clusters = %s\n", strings.Join(aliases, ", "))
 	b.WriteString("refresh.topics.interval.seconds = 1\nsync.topic.configs.interval.seconds = 1\noffset.flush.interval.ms = 500\n")
+	// A worker killed with -9 stays in its group until its session
+	// expires: the restarted one waits for that (6 s is the least
+	// brokers allow by default, group.min.session.timeout.ms).
+	b.WriteString("session.timeout.ms = 6000\nheartbeat.interval.ms = 500\n")
 	for _, e := range extra {
 		b.WriteString(e + "\n")
 	}

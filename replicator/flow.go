@@ -83,6 +83,23 @@ type flow struct {
 	workerID     string // what the status topic names this worker by
 
 	loads loadMeter // bytes copied per partition, for tasks.assignment = load
+
+	// member keeps this worker in the flow's worker group; set by prepare.
+	member *membership
+	// assigned is this worker's share of the tasks, from the group; only
+	// the run loop touches it.
+	assigned groupAssignment
+	// wanted are the tasks the flow wants run (what this worker assigns
+	// when it leads the group), set by the run loop.
+	wantedMu    sync.Mutex
+	wanted      []taskSpec // guarded by wantedMu
+	wantedTasks int        // guarded by wantedMu: number of source tasks
+	// wantedVersion counts changes of wanted, and ledVersion is the one
+	// this worker last assigned as leader; both guarded by wantedMu.
+	wantedVersion, ledVersion int
+	// owned are the tasks this worker runs or is stopping (task id ->
+	// digest), as the group is told; published by the run loop.
+	owned atomic.Pointer[map[string]string]
 }
 
 // atomicString is a string read and written from several goroutines.
@@ -100,6 +117,9 @@ type runningTask struct {
 	task   *sourceTask
 	cancel context.CancelFunc
 	done   chan struct{}
+	// elsewhere marks a task this worker does not run (another worker of
+	// the group does): a placeholder that is never started here.
+	elsewhere bool
 }
 
 // newFlow builds a flow whose tasks each keep their record buffers within
@@ -190,6 +210,21 @@ func (f *flow) prepare(ctx context.Context) error {
 	if err := f.loadCopiedBefore(ctx); err != nil {
 		return fmt.Errorf("read offset syncs: %w", err)
 	}
+	memberClient, err := kgo.NewClient(f.tgtOpts...)
+	if err != nil {
+		return err
+	}
+	f.member = &membership{
+		group: f.cfg.GroupID, workerID: f.workerID, cluster: f.tgt.Alias,
+		session: f.cfg.SessionTimeout, interval: f.cfg.HeartbeatInterval, timeout: f.cfg.RebalanceTimeout,
+		cl: memberClient, log: f.log,
+		owned:       f.ownedTasks,
+		wanted:      f.wantedSpecs,
+		assignments: make(chan groupAssignment, 1),
+		rejoin:      make(chan struct{}, 1),
+	}
+	empty := map[string]string{}
+	f.owned.Store(&empty)
 	settings, err := f.loadConnectorStates(ctx)
 	if err != nil {
 		return fmt.Errorf("load connector states: %w", err)
@@ -216,6 +251,17 @@ func (f *flow) prepare(ctx context.Context) error {
 // flow. prepare must have succeeded.
 func (f *flow) run(ctx context.Context) error {
 	defer f.close()
+	// The group is left only after every task stopped, so that no other
+	// worker starts one of them while it still runs here.
+	mctx, stopMember := context.WithCancel(context.WithoutCancel(ctx))
+	memberDone := make(chan struct{})
+	var memberErr error
+	go func() { // waited for below
+		defer close(memberDone)
+		memberErr = f.member.run(mctx)
+	}()
+	defer func() { <-memberDone }()
+	defer stopMember()
 	defer f.stopTasks()
 	f.buildSingles()
 	paused, _ := f.ctl.take()
@@ -228,24 +274,42 @@ func (f *flow) run(ctx context.Context) error {
 			f.status.connector(k, state)
 		}
 	}
-	f.applySingles(ctx, paused, [connKinds]restartRequest{})
 
 	refresh := newTicker(f.cfg.RefreshTopicsInterval)
 	defer refresh.Stop()
 	configSync := newTicker(f.cfg.SyncTopicConfigsInterval)
 	defer configSync.Stop()
 	f.reconcile(ctx)
-	if f.cfg.SyncTopicConfigsInterval > 0 {
-		f.syncConfigs(ctx)
-	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-memberDone:
+			if memberErr != nil {
+				return memberErr
+			}
+			return nil
+		case a := <-f.member.assignments:
+			first := f.assigned.Tasks == nil && a.Generation >= 0
+			f.assigned = a
+			paused, restarts := f.ctl.take()
+			f.reconcileTasks(ctx)
+			f.applySingles(ctx, paused, restarts)
+			f.publishOwned()
+			if f.member.leader.Load() {
+				if f.wantedStale() {
+					f.member.requestRejoin()
+				}
+				if first && f.cfg.SyncTopicConfigsInterval > 0 {
+					f.syncConfigs(ctx)
+				}
+			}
 		case <-refresh.C:
 			f.reconcile(ctx)
 		case <-configSync.C:
-			f.syncConfigs(ctx)
+			if f.member.leader.Load() {
+				f.syncConfigs(ctx)
+			}
 		case <-f.ctl.wake:
 			if cfg := f.ctl.takeConfig(); cfg != nil {
 				f.applyConfig(ctx, *cfg)
@@ -258,8 +322,104 @@ func (f *flow) run(ctx context.Context) error {
 			f.restartTasks(ctx, restarts[sourceConnector])
 			f.reconcile(ctx)
 			f.applySingles(ctx, paused, restarts)
+			f.publishOwned()
 		}
 	}
+}
+
+// wantedSpecs returns the tasks the flow wants run and how many of them
+// are source tasks; the membership calls it when this worker leads.
+func (f *flow) wantedSpecs() ([]taskSpec, int) {
+	f.wantedMu.Lock()
+	defer f.wantedMu.Unlock()
+	f.ledVersion = f.wantedVersion
+	return slices.Clone(f.wanted), f.wantedTasks
+}
+
+// wantedStale reports whether the tasks wanted changed since this worker
+// last assigned them.
+func (f *flow) wantedStale() bool {
+	f.wantedMu.Lock()
+	defer f.wantedMu.Unlock()
+	return f.wantedVersion != f.ledVersion
+}
+
+// setWanted records the tasks the flow wants and reports whether they
+// changed.
+func (f *flow) setWanted(desired [][]topicPartition) bool {
+	specs := make([]taskSpec, 0, len(desired)+2)
+	for i, tps := range desired {
+		specs = append(specs, taskSpec{ID: sourceTaskID(i), Partitions: tps})
+	}
+	for k, s := range f.singles {
+		if s != nil {
+			specs = append(specs, taskSpec{ID: singleTaskID(connKind(k))})
+		}
+	}
+	f.wantedMu.Lock()
+	defer f.wantedMu.Unlock()
+	changed := f.wantedTasks != len(desired) || !slices.EqualFunc(f.wanted, specs, func(a, b taskSpec) bool {
+		return a.ID == b.ID && a.digest() == b.digest()
+	})
+	f.wanted, f.wantedTasks = specs, len(desired)
+	if changed {
+		f.wantedVersion++
+	}
+	return changed
+}
+
+func sourceTaskID(i int) string { return "source-" + itoa(int64(i)) }
+
+func singleTaskID(k connKind) string {
+	if k == checkpointConnector {
+		return "checkpoint-0"
+	}
+	return "heartbeat-0"
+}
+
+// assignedSourceTasks is the source tasks of this worker's assignment:
+// the partitions of each task it runs, and nil where another worker runs
+// the task.
+func (f *flow) assignedSourceTasks() ([][]topicPartition, []bool) {
+	desired := make([][]topicPartition, f.assigned.SourceTasks)
+	here := make([]bool, f.assigned.SourceTasks)
+	for _, t := range f.assigned.Tasks {
+		var i int
+		if _, err := fmt.Sscanf(t.ID, "source-%d", &i); err == nil && i < len(desired) {
+			desired[i], here[i] = t.Partitions, true
+		}
+	}
+	return desired, here
+}
+
+// ownsSingle reports whether this worker runs the checkpoint or heartbeat
+// task k.
+func (f *flow) ownsSingle(k connKind) bool {
+	id := singleTaskID(k)
+	return slices.ContainsFunc(f.assigned.Tasks, func(t taskSpec) bool { return t.ID == id })
+}
+
+// ownedTasks returns what publishOwned last published.
+func (f *flow) ownedTasks() map[string]string { return *f.owned.Load() }
+
+// publishOwned tells the group which tasks this worker runs now: those of
+// its assignment (stopped ones are not in it any more).
+func (f *flow) publishOwned() {
+	owned := map[string]string{}
+	f.mu.Lock()
+	for i, rt := range f.tasks {
+		if !rt.elsewhere {
+			owned[sourceTaskID(i)] = taskSpec{Partitions: rt.task.tps}.digest()
+		}
+	}
+	singles := f.singles
+	f.mu.Unlock()
+	for k, s := range singles {
+		if s != nil && f.ownsSingle(connKind(k)) {
+			owned[singleTaskID(connKind(k))] = ""
+		}
+	}
+	f.owned.Store(&owned)
 }
 
 // buildSingles creates the checkpoint and heartbeat tasks f.cfg asks for.
@@ -341,7 +501,13 @@ func (f *flow) ensureTaskTopics(ctx context.Context) error {
 // tasks as the control asks. A failed task stays failed until restarted.
 func (f *flow) applySingles(ctx context.Context, paused [connKinds]bool, restarts [connKinds]restartRequest) {
 	for k, s := range f.singles {
-		if s != nil {
+		switch {
+		case s == nil:
+		case !f.ownsSingle(connKind(k)):
+			if s.running() {
+				s.stop() // its run sets it UNASSIGNED
+			}
+		default:
 			s.apply(ctx, &f.wg, paused[k], restarts[k])
 		}
 	}
@@ -354,7 +520,7 @@ func (f *flow) restartTasks(ctx context.Context, r restartRequest) {
 	defer f.mu.Unlock()
 	for i, rt := range f.tasks {
 		state, _ := rt.task.status.get()
-		if !r.wants(i, state) || state == StatePaused {
+		if rt.elsewhere || !r.wants(i, state) || state == StatePaused {
 			continue
 		}
 		f.stopTask(rt)
@@ -528,7 +694,11 @@ func (f *flow) reconcile(ctx context.Context) {
 		}
 		return
 	}
-	f.reconcileTasks(ctx, f.assign(tps))
+	if f.setWanted(f.assign(tps)) && f.member.leader.Load() {
+		f.member.requestRejoin()
+	}
+	f.reconcileTasks(ctx)
+	f.publishOwned()
 	f.log.Debug("refreshed topics", "topics", len(f.replicated), "partitions", len(tps), "listed_on_target", f.listed,
 		"duration_ms", time.Since(began).Milliseconds())
 }
@@ -538,12 +708,14 @@ func (f *flow) assign(tps []topicPartition) [][]topicPartition {
 	if !f.cfg.LoadAware {
 		return assignRoundRobin(tps, f.cfg.TasksMax)
 	}
-	f.mu.Lock()
-	current := make([][]topicPartition, len(f.tasks))
-	for i, rt := range f.tasks {
-		current[i] = rt.task.tps
+	specs, n := f.wantedSpecs()
+	current := make([][]topicPartition, n)
+	for _, s := range specs {
+		var i int
+		if _, err := fmt.Sscanf(s.ID, "source-%d", &i); err == nil && i < n {
+			current[i] = s.Partitions
+		}
 	}
-	f.mu.Unlock()
 	desired := assignByLoad(tps, f.cfg.TasksMax, f.loads.take(time.Now()), current)
 	if len(desired) == len(current) {
 		moved := 0
@@ -561,12 +733,16 @@ func (f *flow) assign(tps []topicPartition) [][]topicPartition {
 	return desired
 }
 
-// reconcileTasks starts, keeps or restarts each task so that task i copies
-// exactly desired[i]. A task whose partitions changed is stopped (and has
-// flushed its positions) before its successor starts. A failed task stays
-// failed until its partitions change or it is restarted. While the source
-// connector is paused, tasks are stopped and shown PAUSED.
-func (f *flow) reconcileTasks(ctx context.Context, desired [][]topicPartition) {
+// reconcileTasks brings the source tasks in line with this worker's
+// assignment: it starts, keeps or restarts each task the worker runs
+// (here[i]) so that task i copies exactly desired[i], and stops the others
+// (another worker of the group runs them). A task whose partitions changed
+// is stopped (and has flushed its positions) before its successor starts.
+// A failed task stays failed until its partitions change or it is
+// restarted. While the source connector is paused, tasks are stopped and
+// shown PAUSED.
+func (f *flow) reconcileTasks(ctx context.Context) {
+	desired, here := f.assignedSourceTasks()
 	paused := f.ctl.isPaused(sourceConnector)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -579,8 +755,11 @@ func (f *flow) reconcileTasks(ctx context.Context, desired [][]topicPartition) {
 	for i, tps := range desired {
 		if i < len(f.tasks) {
 			rt := f.tasks[i]
+			if !here[i] && rt.elsewhere {
+				continue
+			}
 			state, _ := rt.task.status.get()
-			keep := slices.Equal(rt.task.tps, tps) && (rt.running() || state == StateFailed || paused)
+			keep := here[i] && !rt.elsewhere && slices.Equal(rt.task.tps, tps) && (rt.running() || state == StateFailed || paused)
 			if keep && !(paused && rt.running()) {
 				if paused && state != StateFailed {
 					rt.task.status.set(StatePaused, nil)
@@ -590,9 +769,12 @@ func (f *flow) reconcileTasks(ctx context.Context, desired [][]topicPartition) {
 			f.stopTask(rt)
 		}
 		var rt *runningTask
-		if paused {
+		switch {
+		case !here[i]:
+			rt = f.elsewhereTask(i)
+		case paused:
 			rt = f.pausedTask(i, tps)
-		} else {
+		default:
 			rt = f.startTask(ctx, i, tps)
 		}
 		if i < len(f.tasks) {
@@ -601,6 +783,17 @@ func (f *flow) reconcileTasks(ctx context.Context, desired [][]topicPartition) {
 			f.tasks = append(f.tasks, rt)
 		}
 	}
+}
+
+// elsewhereTask is task i as a worker that does not run it shows it:
+// UNASSIGNED here, and never written to the status topic (its owner
+// writes its state there).
+func (f *flow) elsewhereTask(i int) *runningTask {
+	id := fmt.Sprintf("%s source %d", f.name, i)
+	t := &sourceTask{id: id, index: i, flow: f, log: f.log.With("task", i), status: &taskStatus{state: StateUnassigned}}
+	rt := &runningTask{task: t, cancel: func() {}, done: make(chan struct{}), elsewhere: true}
+	close(rt.done)
+	return rt
 }
 
 // pausedTask is task i, not running, shown PAUSED.

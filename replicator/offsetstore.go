@@ -35,19 +35,32 @@ func newOffsetStore(topic, source string) *offsetStore {
 // call. Records of other connectors or clusters are skipped; malformed ones
 // are logged and skipped.
 func (s *offsetStore) load(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, log *slog.Logger) error {
-	return topicread.ReadToEnd(ctx, adm, opts, s.topic, func(r *kgo.Record) { s.apply(r, log) })
+	positions, err := s.read(ctx, adm, opts, log)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.positions = positions
+	return nil
 }
 
-func (s *offsetStore) apply(r *kgo.Record, log *slog.Logger) {
+// read returns the positions stored in the offsets topic now: what a task
+// starts from, whichever worker of the group wrote them last.
+func (s *offsetStore) read(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, log *slog.Logger) (map[topicPartition]int64, error) {
+	positions := map[topicPartition]int64{}
+	err := topicread.ReadToEnd(ctx, adm, opts, s.topic, func(r *kgo.Record) { s.apply(positions, r, log) })
+	return positions, err
+}
+
+func (s *offsetStore) apply(positions map[topicPartition]int64, r *kgo.Record, log *slog.Logger) {
 	name, p, err := connect.DecodeSourceOffsetKey(r.Key)
 	if errors.Is(err, connect.ErrNotSource) || name != s.connector || p.Cluster != s.source {
 		return
 	}
 	tp := topicPartition{p.Topic, p.Partition}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if r.Value == nil {
-		delete(s.positions, tp)
+		delete(positions, tp)
 		return
 	}
 	off, err := connect.DecodeSourceOffsetValue(r.Value)
@@ -55,7 +68,7 @@ func (s *offsetStore) apply(r *kgo.Record, log *slog.Logger) {
 		log.Warn("skipping malformed record in offsets topic", "topic", s.topic, "partition", r.Partition, "offset", r.Offset, "err", err)
 		return
 	}
-	s.positions[tp] = off
+	positions[tp] = off
 }
 
 // get returns the last replicated upstream offset of tp.

@@ -320,6 +320,19 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 	for n := range topics {
 		names = append(names, n)
 	}
+	// Positions as stored now: the task may have run on another worker of
+	// the group a moment ago. In exactly-once mode its transactional id is
+	// fenced first, so that no transaction of a previous owner commits
+	// after the read.
+	if f.cfg.ExactlyOnce {
+		if err := fenceTask(ctx, f.tgtOpts, f.cfg.GroupID, t.index); err != nil {
+			return nil, fmt.Errorf("%s: %w", t.id, err)
+		}
+	}
+	stored, err := f.offsets.read(ctx, f.tgtAdm, f.tgtOpts, t.log)
+	if err != nil {
+		return nil, fmt.Errorf("%s: read positions: %w", t.id, err)
+	}
 	logStarts, err := f.srcAdm.ListStartOffsets(ctx, names...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: list start offsets on cluster %s: %w", t.id, f.cfg.Source, err)
@@ -337,7 +350,7 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 		if starts[tp.Topic] == nil {
 			starts[tp.Topic] = map[int32]kgo.Offset{}
 		}
-		stored, ok := f.offsets.get(tp)
+		stored, ok := stored[tp]
 		if !ok {
 			if f.consumer.startAtEnd {
 				starts[tp.Topic][tp.Partition] = kgo.NewOffset().AtEnd()

@@ -38,38 +38,45 @@ func transactionOpts(groupID string, task int, interval time.Duration) []kgo.Opt
 // previous run left open (a crashed or cut-off worker) is aborted and its
 // producer can no longer commit, so the positions read next are final.
 func fenceZombies(ctx context.Context, opts []kgo.Opt, groupID string, n int) error {
+	for task := range n {
+		if err := fenceTask(ctx, opts, groupID, task); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fenceTask fences task's transactional id.
+func fenceTask(ctx context.Context, opts []kgo.Opt, groupID string, task int) error {
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	for task := range n {
-		id := transactionalID(groupID, task)
-		for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 2*time.Second) {
-			req := kmsg.NewPtrInitProducerIDRequest()
-			req.TransactionalID = &id
-			req.TransactionTimeoutMillis = int32(time.Minute / time.Millisecond)
-			req.ProducerID, req.ProducerEpoch = -1, -1
-			resp, err := req.RequestWith(ctx, cl)
-			if err == nil {
-				err = kerr.ErrorForCode(resp.ErrorCode)
-			}
-			if err == nil {
-				break
-			}
-			// A transaction being completed answers CONCURRENT_TRANSACTIONS
-			// for a moment.
-			if !errors.Is(err, kerr.ConcurrentTransactions) || ctx.Err() != nil {
-				return fmt.Errorf("fence transactional id %s: %w", id, err)
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(backoff):
-			}
+	id := transactionalID(groupID, task)
+	for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 2*time.Second) {
+		req := kmsg.NewPtrInitProducerIDRequest()
+		req.TransactionalID = &id
+		req.TransactionTimeoutMillis = int32(time.Minute / time.Millisecond)
+		req.ProducerID, req.ProducerEpoch = -1, -1
+		resp, err := req.RequestWith(ctx, cl)
+		if err == nil {
+			err = kerr.ErrorForCode(resp.ErrorCode)
+		}
+		if err == nil {
+			return nil
+		}
+		// A transaction being completed answers CONCURRENT_TRANSACTIONS
+		// for a moment.
+		if !errors.Is(err, kerr.ConcurrentTransactions) || ctx.Err() != nil {
+			return fmt.Errorf("fence transactional id %s: %w", id, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
 		}
 	}
-	return nil
 }
 
 // ErrTransactionAborted wraps the cause of an aborted transaction: its

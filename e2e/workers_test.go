@@ -1,0 +1,160 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// runningTasks asks a worker's REST API which source tasks it runs.
+func runningTasks(addr string) ([]int, error) {
+	resp, err := http.Get("http://" + addr + "/connectors/A.B.MirrorSourceConnector/status")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Tasks []struct {
+			ID    int    `json:"id"`
+			State string `json:"state"`
+		} `json:"tasks"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, t := range st.Tasks {
+		if t.State == "RUNNING" {
+			out = append(out, t.ID)
+		}
+	}
+	return out, nil
+}
+
+// TestWorkersShareTasks runs three workers as processes on one flow of 24
+// partitions (24 tasks) under continuous production: every task runs on
+// exactly one worker; a worker stopped with SIGTERM hands its tasks over at
+// once (it leaves the group), one killed with -9 within about the session
+// timeout; a worker that comes back takes its share and only that moves.
+// Nothing is lost.
+func TestWorkersShareTasks(t *testing.T) {
+	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
+	a.createTopic(t, "orders", 24, nil)
+	bg := produceInBackground(t, a, "orders", 24, 5, 20*time.Millisecond) // 6,000 records/s
+	const tasks = 24
+	const session = 6 * time.Second
+	addrs := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
+	procs := make([]*process, len(addrs))
+	start := func(i int) {
+		cfg := writeFile(t, fmt.Sprintf("worker%d.properties", i), props([]*cluster{a, b}, "A->B.enabled = true",
+			fmt.Sprintf("tasks.max = %d", tasks), "emit.checkpoints.enabled = false", "emit.heartbeats.enabled = false",
+			"listeners = http://"+addrs[i]))
+		procs[i] = startProcess(t, "run", "-c", cfg)
+	}
+	// owners polls the live workers until every task runs on exactly one
+	// of them with the counts balanced, and returns each task's worker.
+	owners := func(live []int, timeout time.Duration) map[int]int {
+		t.Helper()
+		var owner map[int]int
+		waitFor(t, timeout, func() (bool, string) {
+			owner = map[int]int{}
+			counts := map[int]int{}
+			for _, w := range live {
+				ids, err := runningTasks(addrs[w])
+				if err != nil {
+					return false, fmt.Sprintf("worker %d: %v", w, err)
+				}
+				for _, id := range ids {
+					if prev, ok := owner[id]; ok {
+						return false, fmt.Sprintf("task %d runs on workers %d and %d", id, prev, w)
+					}
+					owner[id] = w
+				}
+				counts[w] = len(ids)
+			}
+			if len(owner) != tasks {
+				return false, fmt.Sprintf("%d of %d tasks running: %v", len(owner), tasks, counts)
+			}
+			for _, w := range live {
+				if n := counts[w]; n < tasks/len(live) || n > (tasks+len(live)-1)/len(live) {
+					return false, fmt.Sprintf("unbalanced: %v", counts)
+				}
+			}
+			return true, ""
+		})
+		return owner
+	}
+	moved := func(before, after map[int]int) int {
+		n := 0
+		for id, w := range after {
+			if before[id] != w {
+				n++
+			}
+		}
+		return n
+	}
+
+	for i := range addrs {
+		start(i)
+	}
+	all := owners([]int{0, 1, 2}, 60*time.Second)
+	t.Logf("three workers: each runs %d tasks", tasks/3)
+
+	// SIGTERM: the worker leaves the group; its 8 tasks move to the others,
+	// and only those.
+	stopped := time.Now()
+	procs[2].cmd.Process.Signal(syscall.SIGTERM)
+	two := owners([]int{0, 1}, session)
+	t.Logf("SIGTERM: tasks moved to the other two in %s; %d moved", time.Since(stopped).Round(10*time.Millisecond), moved(all, two))
+	if code := procs[2].wait(t, 10*time.Second); code != 0 {
+		t.Errorf("exit code after SIGTERM = %d, want 0", code)
+	}
+	if n := moved(all, two); n != tasks/3 {
+		t.Errorf("%d tasks moved after a worker left, want %d (only its own)", n, tasks/3)
+	}
+
+	// It comes back: it takes 8 tasks, and no other task moves.
+	start(2)
+	three := owners([]int{0, 1, 2}, 30*time.Second)
+	if n := moved(two, three); n != tasks/3 {
+		t.Errorf("%d tasks moved when a worker came back, want %d", n, tasks/3)
+	}
+	t.Logf("worker back: %d tasks moved to it", moved(two, three))
+
+	// kill -9: the group notices after the session timeout.
+	killed := time.Now()
+	procs[1].cmd.Process.Kill()
+	procs[1].wait(t, 10*time.Second)
+	left := owners([]int{0, 2}, 3*session)
+	t.Logf("kill -9: tasks moved to the other two in %s (session timeout %s); %d moved", time.Since(killed).Round(10*time.Millisecond), session, moved(three, left))
+	if n := moved(three, left); n != tasks/3 {
+		t.Errorf("%d tasks moved after a kill, want %d", n, tasks/3)
+	}
+
+	bg.stop(t)
+	want := a.endOffsets(t, "orders")
+	var an analysis
+	waitFor(t, 60*time.Second, func() (bool, string) {
+		var err error
+		if an, err = analyse(a.read(t, "orders"), b.read(t, "A.orders")); err != nil {
+			t.Fatal(err)
+		}
+		return int64(an.copied) == want, fmt.Sprintf("%d of %d source records copied", an.copied, want)
+	})
+	t.Logf("%d records copied, 0 lost, %d duplicates (at least once; the kill -9)", an.copied, an.dups)
+	// Tasks that move in a rebalance stop (flushing positions) before they
+	// start elsewhere: only the kill -9 duplicates, at most what the killed
+	// worker copied in two flush intervals (500 ms) of 6,000 records/s.
+	if an.dups > 6000 {
+		t.Errorf("%d duplicates, more than the kill -9 can explain (6000)", an.dups)
+	}
+	for _, i := range []int{0, 2} {
+		procs[i].cmd.Process.Signal(syscall.SIGTERM)
+		if code := procs[i].wait(t, 15*time.Second); code != 0 {
+			t.Errorf("worker %d: exit code after SIGTERM = %d, want 0", i, code)
+		}
+	}
+}

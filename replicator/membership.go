@@ -1,0 +1,344 @@
+package replicator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Strait's group protocol: workers of a flow join group.id on the target
+// cluster with this protocol type, so the group is not mistaken for a
+// consumer group (nor for MM2's "connect" workers, whose group a Strait
+// worker refuses to join).
+const (
+	groupProtocolType = "strait"
+	groupProtocol     = "strait-v1"
+)
+
+// taskSpec is a task as the leader assigns it: its id ("source-3",
+// "checkpoint-0", "heartbeat-0") and, for a source task, its partitions.
+type taskSpec struct {
+	ID         string           `json:"id"`
+	Partitions []topicPartition `json:"partitions,omitempty"`
+}
+
+// digest identifies the task's config: a task whose partitions change is
+// stopped everywhere before it runs with the new ones.
+func (s taskSpec) digest() string {
+	var b strings.Builder
+	for _, tp := range s.Partitions {
+		b.WriteString(tp.String())
+		b.WriteByte(',')
+	}
+	return b.String()
+}
+
+// memberMetadata is what a worker tells the group when it joins.
+type memberMetadata struct {
+	Worker string            `json:"worker"`
+	Owned  map[string]string `json:"owned"` // task id -> digest
+}
+
+// groupAssignment is what the leader gives a worker.
+type groupAssignment struct {
+	Generation  int32      `json:"generation"`
+	Leader      string     `json:"leader"` // the leader's worker id
+	SourceTasks int        `json:"source_tasks"`
+	Tasks       []taskSpec `json:"tasks"`
+}
+
+// membership keeps a worker in its flow's group and hands the flow each
+// assignment. Its run loop is the only goroutine it starts; the flow owns
+// and waits for it.
+type membership struct {
+	group    string
+	workerID string
+	cluster  string // the target's alias, for errors
+	session  time.Duration
+	interval time.Duration
+	timeout  time.Duration // rebalance
+	cl       *kgo.Client
+	log      *slog.Logger
+
+	// owned returns the tasks this worker runs or is still stopping.
+	owned func() map[string]string
+	// wanted returns the tasks the flow wants run and the number of source
+	// tasks, as the leader assigns them.
+	wanted func() ([]taskSpec, int)
+
+	assignments chan groupAssignment // capacity 1: the newest replaces one not yet taken
+	rejoin      chan struct{}        // capacity 1
+	leader      atomic.Bool          // whether this worker led the last rebalance
+}
+
+// GroupError is a problem with a flow's worker group that retrying will
+// not fix: the group is used by other clients, or access is denied.
+type GroupError struct {
+	Group   string
+	Cluster string
+	Err     error
+}
+
+func (e *GroupError) Error() string {
+	return fmt.Sprintf("worker group %s on cluster %s: %v", e.Group, e.Cluster, e.Err)
+}
+
+func (e *GroupError) Unwrap() error { return e.Err }
+
+// requestRejoin asks for a rebalance (the leader's task configs changed).
+func (m *membership) requestRejoin() {
+	select {
+	case m.rejoin <- struct{}{}:
+	default:
+	}
+}
+
+// deliver hands an assignment to the flow, replacing one not yet taken.
+func (m *membership) deliver(a groupAssignment) {
+	for {
+		select {
+		case m.assignments <- a:
+			return
+		default:
+		}
+		select {
+		case <-m.assignments:
+		default:
+		}
+	}
+}
+
+// run joins the group and stays in it until ctx is done, then leaves it
+// (so the others take its tasks at once). It returns a *GroupError when
+// the group cannot be used at all.
+func (m *membership) run(ctx context.Context) error {
+	memberID := ""
+	defer func() {
+		if memberID == "" {
+			return
+		}
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		req := kmsg.NewPtrLeaveGroupRequest()
+		req.Group, req.MemberID = m.group, memberID
+		member := kmsg.NewLeaveGroupRequestMember()
+		member.MemberID = memberID
+		req.Members = append(req.Members, member)
+		if _, err := req.RequestWith(lctx, m.cl); err != nil {
+			m.log.Warn("leaving the worker group failed; the others take its tasks after the session timeout", "group", m.group, "err", err)
+		}
+	}()
+	backoff := 100 * time.Millisecond
+	lastHeard := time.Now()
+	for ctx.Err() == nil {
+		a, gen, err := m.join(ctx, &memberID)
+		if err != nil {
+			var ge *GroupError
+			if errors.As(err, &ge) {
+				return err
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			// Out of touch with the group for a session: the others have
+			// taken the tasks; stop them here.
+			if time.Since(lastHeard) > m.session {
+				m.deliver(groupAssignment{Generation: -1})
+			}
+			m.log.Warn("joining the worker group failed; retrying", "group", m.group, "in", backoff, "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		lastHeard = time.Now()
+		ids := make([]string, len(a.Tasks))
+		for i, t := range a.Tasks {
+			ids[i] = t.ID
+		}
+		var revoked []string
+		for id := range m.owned() {
+			if !slices.Contains(ids, id) {
+				revoked = append(revoked, id)
+			}
+		}
+		m.log.Info("worker group assignment", "group", m.group, "generation", gen, "leader", a.Leader, "tasks", ids, "revoked", revoked)
+		m.deliver(a)
+		lastHeard = m.heartbeat(ctx, &memberID, gen, revoked)
+	}
+	return nil
+}
+
+// join joins the group and syncs; the leader assigns.
+func (m *membership) join(ctx context.Context, memberID *string) (groupAssignment, int32, error) {
+	meta, err := json.Marshal(memberMetadata{Worker: m.workerID, Owned: m.owned()})
+	if err != nil {
+		return groupAssignment{}, 0, err
+	}
+	var resp *kmsg.JoinGroupResponse
+	for {
+		req := kmsg.NewPtrJoinGroupRequest()
+		req.Group, req.MemberID, req.ProtocolType = m.group, *memberID, groupProtocolType
+		req.SessionTimeoutMillis = int32(m.session.Milliseconds())
+		req.RebalanceTimeoutMillis = int32(m.timeout.Milliseconds())
+		p := kmsg.NewJoinGroupRequestProtocol()
+		p.Name, p.Metadata = groupProtocol, meta
+		req.Protocols = append(req.Protocols, p)
+		resp, err = req.RequestWith(ctx, m.cl)
+		if err != nil {
+			return groupAssignment{}, 0, fmt.Errorf("join group %s: %w", m.group, err)
+		}
+		err = kerr.ErrorForCode(resp.ErrorCode)
+		switch {
+		case errors.Is(err, kerr.MemberIDRequired):
+			*memberID = resp.MemberID
+			continue
+		case errors.Is(err, kerr.UnknownMemberID):
+			*memberID = ""
+			continue
+		case errors.Is(err, kerr.InconsistentGroupProtocol):
+			return groupAssignment{}, 0, &GroupError{m.group, m.cluster, fmt.Errorf("used by clients of another kind (an MM2 or Connect worker, or consumers): give Strait its own group.id: %w", err)}
+		case errors.Is(err, kerr.InvalidSessionTimeout):
+			return groupAssignment{}, 0, &GroupError{m.group, m.cluster, fmt.Errorf("session.timeout.ms = %d is outside what the brokers allow (group.min.session.timeout.ms, group.max.session.timeout.ms; 6000 to 1800000 by default): %w", m.session.Milliseconds(), err)}
+		case errors.Is(err, kerr.GroupAuthorizationFailed):
+			return groupAssignment{}, 0, &GroupError{m.group, m.cluster, fmt.Errorf("not allowed to join (grant READ on the group): %w", err)}
+		case err != nil:
+			return groupAssignment{}, 0, fmt.Errorf("join group %s: %w", m.group, err)
+		}
+		break
+	}
+	*memberID = resp.MemberID
+	m.leader.Store(resp.LeaderID == resp.MemberID)
+	sreq := kmsg.NewPtrSyncGroupRequest()
+	sreq.Group, sreq.Generation, sreq.MemberID = m.group, resp.Generation, resp.MemberID
+	sreq.ProtocolType, sreq.Protocol = kmsg.StringPtr(groupProtocolType), kmsg.StringPtr(groupProtocol)
+	if resp.LeaderID == resp.MemberID {
+		assignments, err := m.lead(resp)
+		if err != nil {
+			return groupAssignment{}, 0, err
+		}
+		for _, id := range slices.Sorted(maps.Keys(assignments)) {
+			ga := kmsg.NewSyncGroupRequestGroupAssignment()
+			ga.MemberID, ga.MemberAssignment = id, assignments[id]
+			sreq.GroupAssignment = append(sreq.GroupAssignment, ga)
+		}
+	}
+	sresp, err := sreq.RequestWith(ctx, m.cl)
+	if err == nil {
+		err = kerr.ErrorForCode(sresp.ErrorCode)
+	}
+	if err != nil {
+		return groupAssignment{}, 0, fmt.Errorf("sync group %s: %w", m.group, err)
+	}
+	var a groupAssignment
+	if err := json.Unmarshal(sresp.MemberAssignment, &a); err != nil {
+		return groupAssignment{}, 0, fmt.Errorf("sync group %s: bad assignment from the leader: %w", m.group, err)
+	}
+	return a, resp.Generation, nil
+}
+
+// lead assigns the wanted tasks over the members of a join answer and
+// encodes each member's assignment.
+func (m *membership) lead(resp *kmsg.JoinGroupResponse) (map[string][]byte, error) {
+	specs, sourceTasks := m.wanted()
+	byID := map[string]taskSpec{}
+	configs := make([]taskConfig, len(specs))
+	for i, s := range specs {
+		byID[s.ID] = s
+		configs[i] = taskConfig{ID: s.ID, Digest: s.digest()}
+	}
+	members := make([]groupMember, 0, len(resp.Members))
+	for _, gm := range resp.Members {
+		var meta memberMetadata
+		if err := json.Unmarshal(gm.ProtocolMetadata, &meta); err != nil {
+			m.log.Warn("worker group member sent unreadable metadata; assuming it runs nothing", "member", gm.MemberID, "err", err)
+		}
+		members = append(members, groupMember{ID: gm.MemberID, Owned: meta.Owned})
+	}
+	assigned, revoked := assignGroup(members, configs)
+	m.log.Info("assigned the worker group's tasks", "group", m.group, "generation", resp.Generation, "members", len(members), "tasks", len(specs), "revoked", revoked)
+	out := map[string][]byte{}
+	for id, tasks := range assigned {
+		a := groupAssignment{Generation: resp.Generation, Leader: m.workerID, SourceTasks: sourceTasks, Tasks: []taskSpec{}}
+		for _, t := range tasks {
+			a.Tasks = append(a.Tasks, byID[t])
+		}
+		b, err := json.Marshal(a)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = b
+	}
+	return out, nil
+}
+
+// heartbeat keeps the membership alive until a rebalance is due: the
+// coordinator starts one, the flow asks for one, or the tasks revoked
+// from this worker have stopped (so the leader can give them to others).
+// It returns when it last heard from the coordinator.
+func (m *membership) heartbeat(ctx context.Context, memberID *string, gen int32, revoked []string) time.Time {
+	lastHeard := time.Now()
+	tick := time.NewTicker(m.interval)
+	defer tick.Stop()
+	var check <-chan time.Time
+	if len(revoked) > 0 {
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		check = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return lastHeard
+		case <-m.rejoin:
+			return lastHeard
+		case <-check:
+			owned := m.owned()
+			if !slices.ContainsFunc(revoked, func(id string) bool { _, ok := owned[id]; return ok }) {
+				return lastHeard
+			}
+		case <-tick.C:
+			req := kmsg.NewPtrHeartbeatRequest()
+			req.Group, req.Generation, req.MemberID = m.group, gen, *memberID
+			resp, err := req.RequestWith(ctx, m.cl)
+			if err == nil {
+				err = kerr.ErrorForCode(resp.ErrorCode)
+			}
+			switch {
+			case err == nil:
+				lastHeard = time.Now()
+			case errors.Is(err, kerr.RebalanceInProgress), errors.Is(err, kerr.IllegalGeneration):
+				return time.Now()
+			case errors.Is(err, kerr.UnknownMemberID), errors.Is(err, kerr.FencedInstanceID):
+				*memberID = ""
+				return time.Now()
+			default:
+				if ctx.Err() != nil {
+					return lastHeard
+				}
+				m.log.Warn("worker group heartbeat failed", "group", m.group, "err", err)
+				if time.Since(lastHeard) > m.session {
+					// Expelled by now: the others run the tasks.
+					m.deliver(groupAssignment{Generation: -1})
+					*memberID = ""
+					return lastHeard
+				}
+			}
+		}
+	}
+}
