@@ -32,7 +32,9 @@ type cluster struct {
 
 func newCluster(t *testing.T, alias string, brokers int) *cluster {
 	t.Helper()
-	c, err := kafkatest.NewCluster(alias, brokers)
+	// Brokers allow short group sessions (Kafka's default minimum is 6 s),
+	// so that a worker killed with -9 is noticed fast.
+	c, err := kafkatest.NewCluster(alias, brokers, kfake.GroupMinSessionTimeout(500*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,9 +194,10 @@ func props(clusters []*cluster, extra ...string) string {
 	fmt.Fprintf(&b, "clusters = %s\n", strings.Join(aliases, ", "))
 	b.WriteString("refresh.topics.interval.seconds = 1\nsync.topic.configs.interval.seconds = 1\noffset.flush.interval.ms = 500\n")
 	// A worker killed with -9 stays in its group until its session
-	// expires: the restarted one waits for that (6 s is the least
-	// brokers allow by default, group.min.session.timeout.ms).
-	b.WriteString("session.timeout.ms = 6000\nheartbeat.interval.ms = 500\n")
+	// expires: the restarted one waits for that. kfake waits for a dead
+	// member that had not rejoined a rebalance until the rebalance timeout
+	// (Kafka removes it at its session timeout): keep that short too.
+	b.WriteString("session.timeout.ms = 2000\nheartbeat.interval.ms = 300\nrebalance.timeout.ms = 4000\n")
 	for _, e := range extra {
 		b.WriteString(e + "\n")
 	}

@@ -45,7 +45,7 @@ func TestWorkersShareTasks(t *testing.T) {
 	a.createTopic(t, "orders", 24, nil)
 	bg := produceInBackground(t, a, "orders", 24, 5, 20*time.Millisecond) // 6,000 records/s
 	const tasks = 24
-	const session = 6 * time.Second
+	const session = 2 * time.Second // props
 	addrs := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
 	procs := make([]*process, len(addrs))
 	start := func(i int) {

@@ -199,11 +199,6 @@ func (f *flow) prepare(ctx context.Context) error {
 	if err := f.setUp(ctx, srcBrokers, tgtBrokers); err != nil {
 		return err
 	}
-	if f.cfg.ExactlyOnce {
-		if err := fenceZombies(ctx, f.tgtOpts, f.cfg.GroupID, f.cfg.TasksMax); err != nil {
-			return &ClusterError{Alias: f.tgt.Alias, Servers: f.tgt.BootstrapServers, Err: fmt.Errorf("exactly-once: %w", err)}
-		}
-	}
 	if err := f.offsets.load(ctx, f.tgtAdm, f.tgtOpts, f.log); err != nil {
 		return fmt.Errorf("load positions: %w", err)
 	}
@@ -828,7 +823,19 @@ func (f *flow) startTask(ctx context.Context, i int, tps []topicPartition) *runn
 	f.log.Info("starting task", "task", i, "partitions", len(tps))
 	f.wg.Go(func() {
 		defer close(rt.done)
-		if err := t.runRetrying(tctx); err != nil {
+		err := t.runRetrying(tctx)
+		if fenced(err) && tctx.Err() == nil {
+			// Another worker of the group started this task (this worker
+			// was expelled, or the group was split): it is not ours any
+			// more; the group says what is.
+			t.status.set(StateUnassigned, nil)
+			t.log.Warn("task fenced by another worker running it; asking the group for a new assignment", "err", err)
+			if f.member != nil {
+				f.member.requestRejoin()
+			}
+			return
+		}
+		if err != nil {
 			t.status.set(StateFailed, err)
 			t.log.Error("task failed", "err", err)
 			return

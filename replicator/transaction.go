@@ -33,20 +33,10 @@ func transactionOpts(groupID string, task int, interval time.Duration) []kgo.Opt
 	}
 }
 
-// fenceZombies fences the transactional ids of tasks 0 to n-1, as Connect's
-// leader does before exactly-once tasks start (KIP-618): a transaction a
-// previous run left open (a crashed or cut-off worker) is aborted and its
-// producer can no longer commit, so the positions read next are final.
-func fenceZombies(ctx context.Context, opts []kgo.Opt, groupID string, n int) error {
-	for task := range n {
-		if err := fenceTask(ctx, opts, groupID, task); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// fenceTask fences task's transactional id.
+// fenceTask fences task's transactional id, as Connect's leader does before
+// an exactly-once task starts (KIP-618): a transaction a previous owner left
+// open (a crashed or cut-off worker) is aborted and that producer can no
+// longer commit, so the positions read next are final.
 func fenceTask(ctx context.Context, opts []kgo.Opt, groupID string, task int) error {
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -115,14 +105,14 @@ func (t *sourceTask) transact(ctx, taskCtx context.Context, consumer, producer *
 				break
 			}
 		}
-		endCtx := taskCtx
+		// The commit is not cut short by a stop request: what was produced
+		// commits (within stopTimeout), unless a record failed.
 		stopping := taskCtx.Err() != nil
-		if stopping {
-			var cancel context.CancelFunc
-			endCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
-			defer cancel()
-		}
-		if err := t.commitTransaction(endCtx, taskCtx, producer); err != nil {
+		endCtx, cancelEnd := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+		err := t.commitTransaction(endCtx, taskCtx, producer)
+		cancelEnd()
+		if err != nil {
+			stopping = stopping || ctx.Err() != nil
 			abortCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 			defer cancel()
 			aerr := producer.AbortBufferedRecords(abortCtx)
@@ -132,13 +122,13 @@ func (t *sourceTask) transact(ctx, taskCtx context.Context, consumer, producer *
 			if aerr != nil {
 				t.log.Warn("aborting the transaction failed; the next owner of the task fences it", "err", aerr)
 			}
-			if cause := context.Cause(taskCtx); stopping && errors.Is(cause, context.Canceled) {
+			if cause := context.Cause(taskCtx); stopping && (cause == nil || errors.Is(cause, context.Canceled)) {
 				t.log.Info("open transaction aborted at stop; its records are copied again by the next run", "err", err)
 				return nil
 			}
 			return fmt.Errorf("%s: %w: %w", t.id, ErrTransactionAborted, t.culprit(err))
 		}
-		if stopping {
+		if stopping || ctx.Err() != nil {
 			return nil
 		}
 	}
