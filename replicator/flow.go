@@ -99,7 +99,7 @@ type flow struct {
 	wantedVersion, ledVersion int
 	// owned are the tasks this worker runs or is stopping (task id ->
 	// digest), as the group is told; published by the run loop.
-	owned atomic.Pointer[map[string]string]
+	owned atomic.Pointer[ownedTasks]
 }
 
 // atomicString is a string read and written from several goroutines.
@@ -218,8 +218,7 @@ func (f *flow) prepare(ctx context.Context) error {
 		assignments: make(chan groupAssignment, 1),
 		rejoin:      make(chan struct{}, 1),
 	}
-	empty := map[string]string{}
-	f.owned.Store(&empty)
+	f.owned.Store(&ownedTasks{})
 	settings, err := f.loadConnectorStates(ctx)
 	if err != nil {
 		return fmt.Errorf("load connector states: %w", err)
@@ -395,7 +394,7 @@ func (f *flow) ownsSingle(k connKind) bool {
 }
 
 // ownedTasks returns what publishOwned last published.
-func (f *flow) ownedTasks() map[string]string { return *f.owned.Load() }
+func (f *flow) ownedTasks() ownedTasks { return *f.owned.Load() }
 
 // publishOwned tells the group which tasks this worker runs now: those of
 // its assignment (stopped ones are not in it any more).
@@ -414,7 +413,7 @@ func (f *flow) publishOwned() {
 			owned[singleTaskID(connKind(k))] = ""
 		}
 	}
-	f.owned.Store(&owned)
+	f.owned.Store(&ownedTasks{tasks: owned, seq: f.assigned.seq})
 }
 
 // buildSingles creates the checkpoint and heartbeat tasks f.cfg asks for.

@@ -52,6 +52,8 @@ type memberMetadata struct {
 
 // groupAssignment is what the leader gives a worker.
 type groupAssignment struct {
+	// seq numbers the assignments a membership hands its flow (not sent).
+	seq         int
 	Generation  int32      `json:"generation"`
 	Leader      string     `json:"leader"` // the leader's worker id
 	SourceTasks int        `json:"source_tasks"`
@@ -71,8 +73,9 @@ type membership struct {
 	cl       *kgo.Client
 	log      *slog.Logger
 
-	// owned returns the tasks this worker runs or is still stopping.
-	owned func() map[string]string
+	// owned returns the tasks this worker runs or is still stopping, and
+	// the seq of the last assignment the flow applied.
+	owned func() ownedTasks
 	// wanted returns the tasks the flow wants run and the number of source
 	// tasks, as the leader assigns them.
 	wanted func() ([]taskSpec, int)
@@ -80,6 +83,47 @@ type membership struct {
 	assignments chan groupAssignment // capacity 1: the newest replaces one not yet taken
 	rejoin      chan struct{}        // capacity 1
 	leader      atomic.Bool          // whether this worker led the last rebalance
+
+	// handed are the assignments handed to the flow and not known applied
+	// yet (the newest is kept); the run loop only.
+	handed []groupAssignment
+	seq    int
+}
+
+// ownedTasks is what a flow runs: task id -> digest, as of the assignment
+// it applied last.
+type ownedTasks struct {
+	tasks map[string]string
+	seq   int
+}
+
+// claimed is what this worker tells the group it owns: the tasks it runs
+// or is stopping, and those of assignments handed to the flow that it may
+// not have started yet. A task is free for another worker only once it is
+// in neither. applied reports whether the flow applied the newest
+// assignment.
+func (m *membership) claimed() (claim map[string]string, applied bool) {
+	st := m.owned()
+	claim = maps.Clone(st.tasks)
+	if claim == nil {
+		claim = map[string]string{}
+	}
+	kept := m.handed[:0]
+	for i, a := range m.handed {
+		if a.seq <= st.seq && i < len(m.handed)-1 {
+			continue // applied or superseded, and not the newest
+		}
+		kept = append(kept, a)
+		if a.seq > st.seq {
+			for _, t := range a.Tasks {
+				if _, ok := claim[t.ID]; !ok {
+					claim[t.ID] = t.digest()
+				}
+			}
+		}
+	}
+	m.handed = kept
+	return claim, len(m.handed) == 0 || m.handed[len(m.handed)-1].seq <= st.seq
 }
 
 // GroupError is a problem with a flow's worker group that retrying will
@@ -102,6 +146,15 @@ func (m *membership) requestRejoin() {
 	case m.rejoin <- struct{}{}:
 	default:
 	}
+}
+
+// hand numbers an assignment, remembers it until the flow applied it, and
+// delivers it.
+func (m *membership) hand(a groupAssignment) {
+	m.seq++
+	a.seq = m.seq
+	m.handed = append(m.handed, a)
+	m.deliver(a)
 }
 
 // deliver hands an assignment to the flow, replacing one not yet taken.
@@ -154,7 +207,7 @@ func (m *membership) run(ctx context.Context) error {
 			// Out of touch with the group for a session: the others have
 			// taken the tasks; stop them here.
 			if time.Since(lastHeard) > m.session {
-				m.deliver(groupAssignment{Generation: -1})
+				m.hand(groupAssignment{Generation: -1})
 			}
 			m.log.Warn("joining the worker group failed; retrying", "group", m.group, "in", backoff, "err", err)
 			select {
@@ -172,13 +225,14 @@ func (m *membership) run(ctx context.Context) error {
 			ids[i] = t.ID
 		}
 		var revoked []string
-		for id := range m.owned() {
+		claim, _ := m.claimed()
+		for id := range claim {
 			if !slices.Contains(ids, id) {
 				revoked = append(revoked, id)
 			}
 		}
 		m.log.Info("worker group assignment", "group", m.group, "generation", gen, "leader", a.Leader, "tasks", ids, "revoked", revoked)
-		m.deliver(a)
+		m.hand(a)
 		lastHeard = m.heartbeat(ctx, &memberID, gen, revoked)
 	}
 	return nil
@@ -186,7 +240,8 @@ func (m *membership) run(ctx context.Context) error {
 
 // join joins the group and syncs; the leader assigns.
 func (m *membership) join(ctx context.Context, memberID *string) (groupAssignment, int32, error) {
-	meta, err := json.Marshal(memberMetadata{Worker: m.workerID, Owned: m.owned()})
+	claim, _ := m.claimed()
+	meta, err := json.Marshal(memberMetadata{Worker: m.workerID, Owned: claim})
 	if err != nil {
 		return groupAssignment{}, 0, err
 	}
@@ -308,8 +363,10 @@ func (m *membership) heartbeat(ctx context.Context, memberID *string, gen int32,
 		case <-m.rejoin:
 			return lastHeard
 		case <-check:
-			owned := m.owned()
-			if !slices.ContainsFunc(revoked, func(id string) bool { _, ok := owned[id]; return ok }) {
+			// Rejoin once the flow applied the assignment and stopped
+			// every revoked task.
+			claim, applied := m.claimed()
+			if applied && !slices.ContainsFunc(revoked, func(id string) bool { _, ok := claim[id]; return ok }) {
 				return lastHeard
 			}
 		case <-tick.C:
@@ -334,7 +391,7 @@ func (m *membership) heartbeat(ctx context.Context, memberID *string, gen int32,
 				m.log.Warn("worker group heartbeat failed", "group", m.group, "err", err)
 				if time.Since(lastHeard) > m.session {
 					// Expelled by now: the others run the tasks.
-					m.deliver(groupAssignment{Generation: -1})
+					m.hand(groupAssignment{Generation: -1})
 					*memberID = ""
 					return lastHeard
 				}
