@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/strait-replicator/strait/checkpoint"
@@ -168,9 +169,25 @@ func openAdmin(ctx context.Context, c configs.Cluster, opts []kgo.Opt) (*kadm.Cl
 		if ctx.Err() != nil {
 			return nil, 0, ctx.Err()
 		}
-		return nil, 0, &ClusterError{Alias: c.Alias, Servers: c.BootstrapServers, Err: fmt.Errorf("unreachable: %w", err)}
+		return nil, 0, &ClusterError{Alias: c.Alias, Servers: c.BootstrapServers, Err: unreachable(c, err)}
 	}
 	return adm, len(md.Brokers), nil
+}
+
+// unreachable says why a cluster did not answer, naming what to check: with
+// SASL, a refused login (some brokers just close the connection) looks like
+// a cluster that is down.
+func unreachable(c configs.Cluster, err error) error {
+	s := c.Security
+	switch {
+	case errors.Is(err, kerr.SaslAuthenticationFailed):
+		return fmt.Errorf("SASL %s login as %q refused: check sasl.jaas.config: %w", s.Mechanism, s.Username, err)
+	case s.SASL():
+		return fmt.Errorf("unreachable, or SASL %s login as %q refused (check bootstrap.servers, security.protocol = %s and the credentials in sasl.jaas.config): %w", s.Mechanism, s.Username, s.Protocol, err)
+	case s.TLS():
+		return fmt.Errorf("unreachable over TLS (check bootstrap.servers and the ssl.* settings): %w", err)
+	}
+	return fmt.Errorf("unreachable: %w", err)
 }
 
 // connect opens the admin clients of both clusters. It returns the number
