@@ -2,6 +2,7 @@ package replicator
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -55,6 +56,11 @@ func (s *offsetStore) read(ctx context.Context, adm *kadm.Client, opts []kgo.Opt
 
 func (s *offsetStore) apply(positions map[topicPartition]int64, r *kgo.Record, log *slog.Logger) {
 	name, p, err := connect.DecodeSourceOffsetKey(r.Key)
+	if err != nil && !json.Valid(r.Key) {
+		// Other connectors' keys are JSON too; this is no key at all.
+		log.Warn("skipping malformed record in offsets topic", "topic", s.topic, "partition", r.Partition, "offset", r.Offset, "err", "key is not JSON")
+		return
+	}
 	if errors.Is(err, connect.ErrNotSource) || name != s.connector || p.Cluster != s.source {
 		return
 	}
