@@ -45,7 +45,7 @@ func TestBadInternalRecordsSkipped(t *testing.T) {
 	posKey := []byte(`["MirrorSourceConnector",{"cluster":"A","partition":0,"topic":"orders"}]`)
 	write(b, "mm2-offsets.A.internal",
 		&kgo.Record{Key: garbage, Value: garbage},
-		&kgo.Record{Key: posKey, Value: garbage},          // a position that is not one
+		&kgo.Record{Key: posKey, Value: garbage}, // a position that is not one
 		&kgo.Record{Key: posKey, Value: []byte(`{"offset":"x"}`)},
 		&kgo.Record{Key: []byte(`["other-connector",{"x":1}]`), Value: garbage}) // another connector's: not ours
 	write(b, "mm2-configs.A.internal",

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -157,4 +158,63 @@ func TestWorkersShareTasks(t *testing.T) {
 			t.Errorf("worker %d: exit code after SIGTERM = %d, want 0", i, code)
 		}
 	}
+}
+
+// TestWorkersShareConfig runs two workers as processes: a pause, a resume
+// and a new config given to one worker's REST API reach the other through
+// the configs topic, and the group runs the new number of tasks.
+func TestWorkersShareConfig(t *testing.T) {
+	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
+	a.createTopic(t, "orders", 8, nil)
+	addrs := []string{freeAddr(t), freeAddr(t)}
+	for i, addr := range addrs {
+		cfg := writeFile(t, fmt.Sprintf("worker%d.properties", i), props([]*cluster{a, b}, "A->B.enabled = true",
+			"tasks.max = 2", "emit.checkpoints.enabled = false", "emit.heartbeats.enabled = false", "listeners = http://"+addr))
+		p := startProcess(t, "run", "-c", cfg)
+		t.Cleanup(func() { p.cmd.Process.Signal(syscall.SIGTERM); p.wait(t, 15*time.Second) })
+	}
+	// running lists the tasks running on both workers; nil while one does
+	// not answer (yet).
+	running := func() (all []int) {
+		all = []int{}
+		for _, addr := range addrs {
+			ids, err := runningTasks(addr)
+			if err != nil {
+				return nil
+			}
+			all = append(all, ids...)
+		}
+		return all
+	}
+	connectorState := func(addr string) string {
+		var st struct {
+			Connector struct {
+				State string `json:"state"`
+			} `json:"connector"`
+		}
+		rest(t, "GET", "http://"+addr+"/connectors/A.B.MirrorSourceConnector/status", 200, &st)
+		return st.Connector.State
+	}
+	waitFor(t, 60*time.Second, func() (bool, string) {
+		ids := running()
+		return len(ids) == 2, fmt.Sprintf("tasks running: %v, want 2", ids)
+	})
+
+	rest(t, "PUT", "http://"+addrs[0]+"/connectors/A.B.MirrorSourceConnector/pause", 202, nil)
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		st, ids := connectorState(addrs[1]), running()
+		return st == "PAUSED" && ids != nil && len(ids) == 0, fmt.Sprintf("paused on worker 0: worker 1 says %s, tasks running: %v", st, ids)
+	})
+	rest(t, "PUT", "http://"+addrs[1]+"/connectors/A.B.MirrorSourceConnector/resume", 202, nil)
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		st, ids := connectorState(addrs[0]), running()
+		return st == "RUNNING" && len(ids) == 2, fmt.Sprintf("resumed on worker 1: worker 0 says %s, tasks running: %v", st, ids)
+	})
+
+	restBody(t, "PUT", "http://"+addrs[1]+"/connectors/A.B.MirrorSourceConnector/config", `{"tasks.max":"6"}`, 200, nil)
+	waitFor(t, 30*time.Second, func() (bool, string) {
+		ids := running()
+		slices.Sort(ids)
+		return slices.Equal(ids, []int{0, 1, 2, 3, 4, 5}), fmt.Sprintf("tasks running on the two workers: %v, want 0 to 5", ids)
+	})
 }

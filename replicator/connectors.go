@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-multierror"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -359,36 +360,51 @@ type connectorConfig struct {
 // merged (nil for none). The topic is per flow, as in MM2's dedicated
 // mode, so the keys name MM2's connectors and MM2 reads the same states.
 func (f *flow) loadConnectorStates(ctx context.Context) (map[string]string, error) {
-	var stored [connKinds]map[string]string
-	err := topicread.ReadToEnd(ctx, f.tgtAdm, f.tgtOpts, f.cfg.ConfigsTopic, func(r *kgo.Record) {
-		for k := range connKinds {
-			switch string(r.Key) {
-			case targetStateKey(k):
-				var ts targetState
-				if r.Value != nil && json.Unmarshal(r.Value, &ts) != nil {
-					f.log.Warn("skipping malformed record in configs topic", "topic", f.cfg.ConfigsTopic, "offset", r.Offset)
-					return
-				}
-				state := ts.StateV2
-				if state == "" {
-					state = ts.State
-				}
-				f.ctl.setDeleted(k, state == "STOPPED")
-				f.ctl.setPaused(k, state == "PAUSED" || state == "STOPPED")
-			case connectorKey(k):
-				var cc connectorConfig
-				if r.Value == nil {
-					stored[k] = nil
-				} else if err := json.Unmarshal(r.Value, &cc); err == nil {
-					stored[k] = cc.Properties
-				} else {
-					f.log.Warn("skipping malformed record in configs topic", "topic", f.cfg.ConfigsTopic, "offset", r.Offset)
-				}
+	err := topicread.ReadToEnd(ctx, f.tgtAdm, f.tgtOpts, f.cfg.ConfigsTopic, func(r *kgo.Record) { f.applyConfigsRecord(r) })
+	return f.storedSettings(), err
+}
+
+// applyConfigsRecord applies a record of the configs topic: a connector's
+// target state (paused, stopped, started) goes to the control, a connector
+// config is kept. It reports whether it was a connector config.
+func (f *flow) applyConfigsRecord(r *kgo.Record) (config bool) {
+	for k := range connKinds {
+		switch string(r.Key) {
+		case targetStateKey(k):
+			var ts targetState
+			if r.Value != nil && json.Unmarshal(r.Value, &ts) != nil {
+				f.log.Warn("skipping malformed record in configs topic", "topic", f.cfg.ConfigsTopic, "offset", r.Offset)
+				return false
 			}
+			state := ts.StateV2
+			if state == "" {
+				state = ts.State
+			}
+			f.ctl.setDeleted(k, state == "STOPPED")
+			f.ctl.setPaused(k, state == "PAUSED" || state == "STOPPED")
+			return false
+		case connectorKey(k):
+			var cc connectorConfig
+			if r.Value != nil && json.Unmarshal(r.Value, &cc) != nil {
+				f.log.Warn("skipping malformed record in configs topic", "topic", f.cfg.ConfigsTopic, "offset", r.Offset)
+				return false
+			}
+			f.storedMu.Lock()
+			f.stored[k] = cc.Properties // nil for a tombstone
+			f.storedMu.Unlock()
+			return true
 		}
-	})
+	}
+	return false
+}
+
+// storedSettings merges the connector configs read from the configs topic;
+// nil when there is none.
+func (f *flow) storedSettings() map[string]string {
+	f.storedMu.Lock()
+	defer f.storedMu.Unlock()
 	var merged map[string]string
-	for _, m := range stored {
+	for _, m := range f.stored {
 		for k, v := range m {
 			if merged == nil {
 				merged = map[string]string{}
@@ -396,7 +412,60 @@ func (f *flow) loadConnectorStates(ctx context.Context) (map[string]string, erro
 			merged[k] = v
 		}
 	}
-	return merged, err
+	return merged
+}
+
+// instanceHeader marks the records of the configs topic a flow wrote, so
+// that it does not apply them a second time when it follows the topic.
+const instanceHeader = "strait-instance"
+
+// followConfigs applies, until ctx is done, the connector configs and
+// target states other workers of the group write to the configs topic
+// (through their REST API) from offset from on: a pause, a resume or a new
+// config set on any worker reaches every worker.
+func (f *flow) followConfigs(ctx context.Context, from int64) {
+	topic := f.cfg.ConfigsTopic
+	cl, err := kgo.NewClient(append(slices.Clone(f.tgtOpts),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().At(from)}}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+	)...)
+	if err != nil {
+		f.log.Error("cannot follow the configs topic; configs set on other workers will not reach this one", "topic", topic, "err", err)
+		return
+	}
+	defer cl.Close()
+	var pending *configs.Flow // a config not yet taken by the control (one was being applied)
+	for ctx.Err() == nil {
+		// Polls end every second, to hand over a pending config.
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		fs := cl.PollFetches(pctx)
+		cancel()
+		fs.EachError(func(_ string, _ int32, err error) {
+			if ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
+				f.log.Warn("reading the configs topic failed; retrying", "topic", topic, "err", err)
+			}
+		})
+		fs.EachRecord(func(r *kgo.Record) {
+			for _, h := range r.Headers {
+				if h.Key == instanceHeader && string(h.Value) == f.instance {
+					return
+				}
+			}
+			if !f.applyConfigsRecord(r) || f.overlay == nil {
+				return
+			}
+			cfg, err := f.overlay(f.storedSettings())
+			if err != nil {
+				f.log.Error("connector config written by another worker is invalid; ignoring it", "topic", topic, "offset", r.Offset, "err", err)
+				return
+			}
+			f.log.Info("applying the connector config written by another worker", "topic", topic, "offset", r.Offset)
+			pending = &cfg
+		})
+		if pending != nil && f.ctl.setConfig(*pending) == nil {
+			pending = nil
+		}
+	}
 }
 
 // writeConnectorConfig records a connector's config (nil: a tombstone) in
@@ -406,7 +475,13 @@ func (f *flow) writeConnectorConfig(ctx context.Context, k connKind, settings ma
 	if settings != nil {
 		value, _ = json.Marshal(connectorConfig{Properties: settings})
 	}
-	return f.writeConfigsRecord(ctx, k, connectorKey(k), value)
+	if err := f.writeConfigsRecord(ctx, k, connectorKey(k), value); err != nil {
+		return err
+	}
+	f.storedMu.Lock()
+	f.stored[k] = settings
+	f.storedMu.Unlock()
+	return nil
 }
 
 // writeTargetState records a connector's target state (STARTED, PAUSED or
@@ -423,7 +498,8 @@ func (f *flow) writeConfigsRecord(ctx context.Context, k connKind, key string, v
 		return err
 	}
 	defer cl.Close()
-	rec := &kgo.Record{Topic: cfg.ConfigsTopic, Partition: 0, Key: []byte(key), Value: value}
+	rec := &kgo.Record{Topic: cfg.ConfigsTopic, Partition: 0, Key: []byte(key), Value: value,
+		Headers: []kgo.RecordHeader{{Key: instanceHeader, Value: []byte(f.instance)}}}
 	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
 		return fmt.Errorf("write %s of %s to %s on cluster %s: %w", key, connectorName(*cfg, k), cfg.ConfigsTopic, cfg.Target, err)
 	}

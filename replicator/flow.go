@@ -2,6 +2,8 @@ package replicator
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -85,6 +87,15 @@ type flow struct {
 
 	loads loadMeter // bytes copied per partition, for tasks.assignment = load
 
+	// instance tells this flow's records in the configs topic from other
+	// workers'; configsFrom is where following that topic starts (its end
+	// before prepare read it). stored are the connector configs in it, per
+	// connector.
+	instance    string
+	configsFrom int64
+	storedMu    sync.Mutex
+	stored      [connKinds]map[string]string // guarded by storedMu
+
 	// member keeps this worker in the flow's worker group; set by prepare.
 	member *membership
 	// assigned is this worker's share of the tasks, from the group; only
@@ -126,7 +137,7 @@ type runningTask struct {
 // newFlow builds a flow whose tasks each keep their record buffers within
 // budget bytes.
 func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *metrics, budget int64) (*flow, []string, error) {
-	f := &flow{name: cfg.Name(), cfg: cfg, src: src, tgt: tgt, log: log.With("flow", cfg.Name()), metrics: ms, ctl: newControl()}
+	f := &flow{name: cfg.Name(), cfg: cfg, src: src, tgt: tgt, log: log.With("flow", cfg.Name()), metrics: ms, ctl: newControl(), instance: newInstanceID()}
 	f.view.Store(&cfg)
 	var err error
 	if f.srcOpts, err = ClientOpts(src, cfg.Name()+"|replication-consumer"); err != nil {
@@ -147,6 +158,13 @@ func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *m
 	f.producerOpts = append(budgetProducerOpts(budget), f.producerOpts...)
 	f.offsets = newOffsetStore(cfg.OffsetsTopic, cfg.Source)
 	return f, append(cw, pw...), nil
+}
+
+// newInstanceID is a random id for a flow of this process.
+func newInstanceID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
 }
 
 // connectTimeout bounds the first contact with each cluster.
@@ -236,6 +254,11 @@ func (f *flow) prepare(ctx context.Context) error {
 		rejoin:      make(chan struct{}, 1),
 	}
 	f.owned.Store(&ownedTasks{})
+	ends, err := topicread.Ends(ctx, f.tgtAdm, f.cfg.ConfigsTopic)
+	if err != nil {
+		return fmt.Errorf("read configs topic: %w", err)
+	}
+	f.configsFrom = ends[0]
 	settings, err := f.loadConnectorStates(ctx)
 	if err != nil {
 		return fmt.Errorf("load connector states: %w", err)
@@ -274,6 +297,12 @@ func (f *flow) run(ctx context.Context) error {
 	defer func() { <-memberDone }()
 	defer stopMember()
 	defer f.stopTasks()
+	// Configs, pauses and resumes set through other workers.
+	var follow sync.WaitGroup
+	defer follow.Wait()
+	fctx, stopFollow := context.WithCancel(ctx)
+	defer stopFollow()
+	follow.Go(func() { f.followConfigs(fctx, f.configsFrom) })
 	f.buildSingles()
 	paused, _ := f.ctl.take()
 	for k := range connKinds {

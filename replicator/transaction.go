@@ -210,7 +210,10 @@ func (t *sourceTask) runRetrying(ctx context.Context) error {
 	for {
 		began := time.Now()
 		err := t.run(ctx)
-		if err == nil || ctx.Err() != nil || !retriable(err) {
+		if ctx.Err() != nil && !fenced(err) {
+			return nil // stopped, whatever the interrupted step said
+		}
+		if err == nil || !retriable(err) {
 			return err
 		}
 		if time.Since(began) > time.Minute {
