@@ -133,6 +133,10 @@ type Flow struct {
 	CheckpointsTopicRF int16
 	// HeartbeatsTopicRF is heartbeats.topic.replication.factor (3).
 	HeartbeatsTopicRF int16
+	// SyncTopicACLsInterval is sync.topic.acls.interval.seconds (600 s):
+	// how often topic ACLs are copied to the target; zero when
+	// sync.topic.acls.enabled is false.
+	SyncTopicACLsInterval time.Duration
 	// TasksMax is tasks.max (1).
 	TasksMax int
 	// LoadAware is tasks.assignment = load (Strait's own): partitions are

@@ -519,6 +519,7 @@ func (b *builder) flow(s, t string) Flow {
 		ReplicationFactor:        rf(KeyReplicationFactor),
 		RefreshTopicsInterval:    interval(KeyRefreshTopicsEnabled, KeyRefreshTopicsInterval),
 		SyncTopicConfigsInterval: interval(KeySyncTopicConfigsEnabled, KeySyncTopicConfigsInterval),
+		SyncTopicACLsInterval:    interval(KeySyncTopicACLsEnabled, KeySyncTopicACLsInterval),
 		EmitCheckpointsInterval:  interval(KeyEmitCheckpointsEnabled, KeyEmitCheckpointsInterval),
 		SyncGroupOffsetsInterval: interval(KeySyncGroupOffsetsEnabled, KeySyncGroupOffsetsInterval),
 		EmitHeartbeatsInterval:   interval(KeyEmitHeartbeatsEnabled, KeyEmitHeartbeatsInterval),

@@ -86,6 +86,7 @@ type flow struct {
 	workerID     string // what the status topic names this worker by
 
 	loads loadMeter // bytes copied per partition, for tasks.assignment = load
+	acls  aclSync   // the ACL sync's state; the run loop only
 
 	// instance tells this flow's records in the configs topic from other
 	// workers'; configsFrom is where following that topic starts (its end
@@ -319,6 +320,8 @@ func (f *flow) run(ctx context.Context) error {
 	defer refresh.Stop()
 	configSync := newTicker(f.cfg.SyncTopicConfigsInterval)
 	defer configSync.Stop()
+	aclSync := newTicker(f.cfg.SyncTopicACLsInterval)
+	defer aclSync.Stop()
 	f.reconcile(ctx)
 	for {
 		select {
@@ -343,12 +346,19 @@ func (f *flow) run(ctx context.Context) error {
 				if first && f.cfg.SyncTopicConfigsInterval > 0 {
 					f.syncConfigs(ctx)
 				}
+				if first && f.cfg.SyncTopicACLsInterval > 0 {
+					f.syncACLs(ctx)
+				}
 			}
 		case <-refresh.C:
 			f.reconcile(ctx)
 		case <-configSync.C:
 			if f.member.leader.Load() {
 				f.syncConfigs(ctx)
+			}
+		case <-aclSync.C:
+			if f.member.leader.Load() {
+				f.syncACLs(ctx)
 			}
 		case <-f.ctl.wake:
 			if cfg := f.ctl.takeConfig(); cfg != nil {
