@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -215,11 +216,18 @@ type worker struct {
 // stop is called.
 func startWorker(t *testing.T, text string, opts ...replicator.Option) *worker {
 	t.Helper()
+	return startWorkerLogging(t, text, io.Discard, opts...)
+}
+
+// startWorkerLogging is startWorker with the worker's log also written to
+// logs.
+func startWorkerLogging(t *testing.T, text string, logs io.Writer, opts ...replicator.Option) *worker {
+	t.Helper()
 	cfg, _, err := configs.Parse([]byte(text), configs.Properties, nil)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, logs), &slog.HandlerOptions{Level: slog.LevelInfo}))
 	w, _, err := replicator.New(cfg, log, opts...)
 	if err != nil {
 		t.Fatal(err)

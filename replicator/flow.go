@@ -86,6 +86,16 @@ type flow struct {
 	workerID     string // what the status topic names this worker by
 
 	loads loadMeter // bytes copied per partition, for tasks.assignment = load
+
+	// topicIDs are the source topics' ids at the last refresh, and
+	// recreated the topics whose id changed since (deleted and created
+	// again) and whose positions, the old topic's, are not reset yet.
+	idsMu     sync.Mutex
+	topicIDs  map[string]kadm.TopicID // guarded by idsMu
+	recreated map[string]bool         // guarded by idsMu
+	// fullListing asks the next refresh to list every remote topic (one
+	// was found missing while copying).
+	fullListing atomic.Bool
 	acls  aclSync   // the ACL sync's state; the run loop only
 
 	// instance tells this flow's records in the configs topic from other
@@ -744,6 +754,7 @@ func (f *flow) reconcile(ctx context.Context) {
 		}
 		return
 	}
+	f.resetRecreated(ctx)
 	if f.setWanted(f.assign(tps)) && f.member.leader.Load() {
 		f.member.requestRejoin()
 	}

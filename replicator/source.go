@@ -96,6 +96,12 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 	}
 	ps.mu.Unlock()
 	if err != nil {
+		if errors.Is(err, kerr.UnknownTopicOrPartition) {
+			// The remote topic is gone (deleted on the target): have the
+			// flow look for it and create it again now.
+			t.flow.fullListing.Store(true)
+			t.flow.ctl.signal()
+		}
 		if !errors.Is(err, context.Canceled) && !errors.Is(err, kgo.ErrClientClosed) {
 			t.failure(&PartitionError{Flow: t.flow.name, Topic: ps.tp.Topic, Partition: ps.tp.Partition, Offset: up,
 				Err: fmt.Errorf("produce to %s/%d on cluster %s: %w", ps.remote, ps.tp.Partition, t.flow.cfg.Target, err)})
@@ -405,6 +411,13 @@ func (t *sourceTask) fetchError(ctx context.Context, consumer *kgo.Client, tp to
 			return
 		}
 		if lo.Offset <= ps.next {
+			if td, err := f.srcAdm.ListTopics(ctx, tp.Topic); err == nil && td.Has(tp.Topic) && f.idChanged(tp.Topic, td[tp.Topic].ID) {
+				// Deleted and created again: the next refresh starts the
+				// copy of the new topic over.
+				t.log.Warn("source topic was recreated under the task; waiting for the refresh to start it over", "topic", tp.Topic, "partition", tp.Partition)
+				f.ctl.signal()
+				return
+			}
 			t.failure(&PartitionError{Flow: f.name, Topic: tp.Topic, Partition: tp.Partition, Offset: ps.next, Err: fmt.Errorf("offset out of range although the log starts at %d: the source log was truncated", lo.Offset)})
 			return
 		}

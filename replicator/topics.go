@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // syncTopics lists the source's topics, creates the missing remote topics
@@ -28,6 +29,7 @@ func (f *flow) syncTopics(ctx context.Context) ([]topicPartition, error) {
 			remotes = append(remotes, f.remote(d.Topic))
 		}
 	}
+	f.noteTopicIDs(srcTopics)
 	if len(names) == 0 {
 		f.replicated = nil
 		return nil, nil
@@ -35,7 +37,7 @@ func (f *flow) syncTopics(ctx context.Context) ([]topicPartition, error) {
 	// Only remote topics not known to be complete are listed: a refresh
 	// of an unchanged source asks the target nothing, except every
 	// fullListingEvery refreshes (to see remote topics deleted meanwhile).
-	full := f.refreshes%fullListingEvery == 0
+	full := f.refreshes%fullListingEvery == 0 || f.fullListing.Swap(false)
 	f.refreshes++
 	have := map[string]int{}
 	var toList []string
@@ -110,6 +112,81 @@ func (f *flow) syncTopics(ctx context.Context) ([]topicPartition, error) {
 		}
 	}
 	return tps, nil
+}
+
+// noteTopicIDs records the source topics' ids and which changed: a topic
+// deleted and created again between two refreshes.
+func (f *flow) noteTopicIDs(topics kadm.TopicDetails) {
+	f.idsMu.Lock()
+	defer f.idsMu.Unlock()
+	ids := make(map[string]kadm.TopicID, len(topics))
+	for name, d := range topics {
+		if d.Err != nil {
+			continue
+		}
+		ids[name] = d.ID
+		if old, ok := f.topicIDs[name]; ok && old != d.ID && d.ID != (kadm.TopicID{}) {
+			if f.recreated == nil {
+				f.recreated = map[string]bool{}
+			}
+			f.recreated[name] = true
+			f.log.Warn("source topic was deleted and created again; copying the new topic from its start", "topic", name)
+		}
+	}
+	f.topicIDs = ids
+}
+
+// idChanged reports whether topic's id is no longer the one the last
+// refresh saw.
+func (f *flow) idChanged(topic string, id kadm.TopicID) bool {
+	f.idsMu.Lock()
+	defer f.idsMu.Unlock()
+	old, ok := f.topicIDs[topic]
+	return ok && old != id && id != (kadm.TopicID{})
+}
+
+// resetRecreated starts the copy of each recreated source topic over: the
+// tasks of this worker that copy it stop, its positions (the old topic's)
+// are replaced by "nothing copied yet", and reconcileTasks starts the tasks
+// again from the new topic's start.
+func (f *flow) resetRecreated(ctx context.Context) {
+	f.idsMu.Lock()
+	topics := f.recreated
+	f.recreated = nil
+	f.idsMu.Unlock()
+	if len(topics) == 0 {
+		return
+	}
+	positions := map[topicPartition]int64{}
+	f.mu.Lock()
+	for _, rt := range f.tasks {
+		if rt.elsewhere {
+			continue
+		}
+		hit := false
+		for _, tp := range rt.task.tps {
+			if topics[tp.Topic] {
+				hit = true
+				positions[tp] = -1
+			}
+		}
+		if hit {
+			f.stopTask(rt)
+			rt.task.status.set(StateUnassigned, nil) // started again below, failed or not
+		}
+	}
+	f.mu.Unlock()
+	if len(positions) == 0 {
+		return
+	}
+	cl, err := kgo.NewClient(append(slices.Clone(f.tgtOpts), kgo.RecordPartitioner(partitioner(f.offsets.topic)))...)
+	if err == nil {
+		defer cl.Close()
+		err = f.offsets.write(ctx, cl, positions)
+	}
+	if err != nil {
+		f.log.Error("resetting the positions of a recreated source topic failed; its copy may skip the new topic's first records", "err", err)
+	}
 }
 
 // fullListingEvery is how often (in refreshes) syncTopics lists every
