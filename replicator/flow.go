@@ -96,7 +96,7 @@ type flow struct {
 	// fullListing asks the next refresh to list every remote topic (one
 	// was found missing while copying).
 	fullListing atomic.Bool
-	acls  aclSync   // the ACL sync's state; the run loop only
+	acls        aclSync // the ACL sync's state; the run loop only
 
 	// instance tells this flow's records in the configs topic from other
 	// workers'; configsFrom is where following that topic starts (its end
