@@ -158,15 +158,7 @@ func TestChaos(t *testing.T) {
 				progress(60 * time.Second)
 			}
 			bg.stop(t)
-			want := a.endOffsets(t, "orders")
-			var an analysis
-			waitFor(t, 90*time.Second, func() (bool, string) {
-				var err error
-				if an, err = analyse(a.read(t, "orders"), b.read(t, "A.orders")); err != nil {
-					t.Fatal(err) // a record lost or out of order
-				}
-				return int64(an.copied) == want, fmt.Sprintf("%d of %d source records copied", an.copied, want)
-			})
+			an := waitAllCopied(t, a, "orders", b, "A.orders", 90*time.Second)
 			t.Logf("%s after %d cycles: %d records, 0 lost, order kept, %d duplicates seen by a read_committed reader", mode.name, cycles, an.copied, an.dups)
 			if mode.extra != "" && an.dups != 0 {
 				t.Errorf("exactly-once: %d duplicates, want 0", an.dups)

@@ -63,15 +63,7 @@ func TestExactlyOnceAcrossCrashes(t *testing.T) {
 	p := startProcess(t, "run", "-c", cfg)
 	copiedAtLeast(b.endOffsets(t, "A.orders") + 1000)
 	bg.stop(t)
-	want := a.endOffsets(t, "orders")
-	var an analysis
-	waitFor(t, 60*time.Second, func() (bool, string) {
-		var err error
-		if an, err = analyse(a.read(t, "orders"), b.read(t, "A.orders")); err != nil {
-			t.Fatal(err)
-		}
-		return int64(an.copied) == want, fmt.Sprintf("%d of %d source records copied", an.copied, want)
-	})
+	an := waitAllCopied(t, a, "orders", b, "A.orders", 60*time.Second)
 	t.Logf("exactly-once after %d kill -9: %d records copied, %d duplicates seen by a read_committed reader", kills, an.copied, an.dups)
 	if an.dups != 0 {
 		t.Errorf("%d duplicates under read_committed, want 0", an.dups)

@@ -57,6 +57,23 @@ func analyse(src, dst map[int32][]kafkatest.Digest) (analysis, error) {
 	return a, nil
 }
 
+// waitAllCopied waits until every record of topic on src is on dst's
+// remote topic and returns how they compare; a record lost or out of order
+// fails the test at once.
+func waitAllCopied(t *testing.T, src *cluster, topic string, dst *cluster, remote string, timeout time.Duration) analysis {
+	t.Helper()
+	want := src.endOffsets(t, topic)
+	var an analysis
+	waitFor(t, timeout, func() (bool, string) {
+		var err error
+		if an, err = analyse(src.read(t, topic), dst.read(t, remote)); err != nil {
+			t.Fatal(err)
+		}
+		return int64(an.copied) == want, fmt.Sprintf("%d of %d source records copied", an.copied, want)
+	})
+	return an
+}
+
 // background produces to topic on c until stopped, rate records per
 // second over partitions, each record unique.
 type background struct {
@@ -181,12 +198,7 @@ func TestRestartNoLoss(t *testing.T) {
 	p3 := startProcess(t, "run", "-c", cfg3)
 	copiedAtLeast(b.endOffsets(t, "A.orders") + 2000)
 	bg.stop(t)
-	want := a.endOffsets(t, "orders")
-	var final analysis
-	waitFor(t, 60*time.Second, func() (bool, string) {
-		final = check()
-		return int64(final.copied) == want, fmt.Sprintf("%d of %d source records copied", final.copied, want)
-	})
+	final := waitAllCopied(t, a, "orders", b, "A.orders", 60*time.Second)
 	killDups := final.dups - afterTerm.dups
 	// Bound after kill -9: the records copied since the last position
 	// flush, at most two flush intervals of production plus the lag

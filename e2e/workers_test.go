@@ -136,15 +136,7 @@ func TestWorkersShareTasks(t *testing.T) {
 	}
 
 	bg.stop(t)
-	want := a.endOffsets(t, "orders")
-	var an analysis
-	waitFor(t, 60*time.Second, func() (bool, string) {
-		var err error
-		if an, err = analyse(a.read(t, "orders"), b.read(t, "A.orders")); err != nil {
-			t.Fatal(err)
-		}
-		return int64(an.copied) == want, fmt.Sprintf("%d of %d source records copied", an.copied, want)
-	})
+	an := waitAllCopied(t, a, "orders", b, "A.orders", 60*time.Second)
 	t.Logf("%d records copied, 0 lost, %d duplicates (at least once; the kill -9)", an.copied, an.dups)
 	// Tasks that move in a rebalance stop (flushing positions) before they
 	// start elsewhere: only the kill -9 duplicates, at most what the killed

@@ -128,47 +128,22 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	b := &bench{exe: exe, dir: dir, out: progress, partitions: *partitions, tasks: *tasks, compression: *compression, latencyFor: *latencyFor, latencyLoad: *latencyLoad, rounds: max(*rounds, 1), exactlyOnce: *exactlyOnce}
 	if *skew {
 		res, err := b.skewed(benchCase{*skewRecords, 1024}, *skewMBps)
-		if err != nil {
-			fmt.Fprintln(stderr, "strait bench:", err)
-			return exitFailed
-		}
-		if *asJSON {
-			_ = json.NewEncoder(stdout).Encode(res)
-		} else {
-			printSkew(stdout, res)
-		}
-		return exitOK
+		return report(stdout, stderr, *asJSON, res, err, func() { printSkew(stdout, res) })
 	}
 	if *scaleTopics > 0 {
 		res, err := b.scale(*scaleTopics, *scalePartitions)
-		if err != nil {
-			fmt.Fprintln(stderr, "strait bench:", err)
-			return exitFailed
-		}
-		if *asJSON {
-			_ = json.NewEncoder(stdout).Encode(res)
-		} else {
-			printScale(stdout, res)
-		}
-		return exitOK
+		return report(stdout, stderr, *asJSON, res, err, func() { printScale(stdout, res) })
 	}
 	if *memory {
 		res, err := b.memory(benchCase{*memoryRecords, 1024}, *memoryCap)
-		if err != nil {
-			fmt.Fprintln(stderr, "strait bench:", err)
-			return exitFailed
-		}
-		if *asJSON {
-			_ = json.NewEncoder(stdout).Encode(res)
-		} else {
+		return report(stdout, stderr, *asJSON, res, err, func() {
 			verdict := "under the cap"
 			if res.PeakRSS > res.Cap {
 				verdict = "OVER the cap"
 			}
 			fmt.Fprintf(stdout, "memory: %s backlog, target throttled to %.0f MB/s (source loaded at %.0f MB/s): copied in %.1f s, Strait's peak RSS %.0f MiB, cap %.0f MiB: %s\n",
 				res.Case, res.TargetMBps, res.SourceMBps, res.Seconds, float64(res.PeakRSS)/(1<<20), float64(res.Cap)/(1<<20), verdict)
-		}
-		return exitOK
+		})
 	}
 	var cases []benchCase
 	if *size > 0 {
@@ -201,6 +176,21 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	printBench(stdout, results, latencies)
 	if *exactlyOnce {
 		fmt.Fprintln(stdout, "Strait ran in exactly-once mode (a transaction per poll, records and positions together); the pipe is at-least-once.")
+	}
+	return exitOK
+}
+
+// report prints the result of a bench run, as JSON or with print, and
+// returns the exit code.
+func report(stdout, stderr io.Writer, asJSON bool, res any, err error, print func()) int {
+	if err != nil {
+		fmt.Fprintln(stderr, "strait bench:", err)
+		return exitFailed
+	}
+	if asJSON {
+		_ = json.NewEncoder(stdout).Encode(res)
+	} else {
+		print()
 	}
 	return exitOK
 }
