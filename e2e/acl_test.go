@@ -28,6 +28,7 @@ func TestTopicACLsAndDenial(t *testing.T) {
 	}
 	lit := kmsg.ACLResourcePatternTypeLiteral
 	a, err := kafkatest.NewCluster("A", 1, kfake.EnableSASL(), kfake.EnableACLs(), kfake.Superuser("SCRAM-SHA-256", "strait", pass),
+		kfake.GroupMinSessionTimeout(500*time.Millisecond),
 		kfake.User("SCRAM-SHA-256", "alice", pass,
 			topicACL("orders", lit, kmsg.ACLOperationRead, true),
 			topicACL("orders", lit, kmsg.ACLOperationWrite, true),
@@ -106,7 +107,7 @@ func TestTopicACLsAndDenial(t *testing.T) {
 			return false, fmt.Sprintf("list offsets of A.orders: %v", err)
 		}
 		end := resp.Topics[0].Partitions[0].Offset
-		return end == 10, fmt.Sprintf("A.orders has %d of 10 records", end)
+		return end == 10, fmt.Sprintf("A.orders has %d of 10 records; strait's output:\n%s", end, p.output)
 	})
 
 	// The task of A.restricted failed, naming the topic and the refusal.

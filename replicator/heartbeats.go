@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -27,14 +29,22 @@ func newHeartbeatTask(cfg configs.Flow, tgtOpts []kgo.Opt, log *slog.Logger, ms 
 // heartbeatFlow is a pair that only emits heartbeats (its replication is
 // not enabled), as MM2 runs a heartbeat connector for every pair.
 type heartbeatFlow struct {
-	metrics *metrics
-	cfg     configs.Flow
-	tgt     configs.Cluster
-	log     *slog.Logger
-	opts    []kgo.Opt
-	ctl     *control
-	task    *single // set by run
-	wg      sync.WaitGroup
+	metrics  *metrics
+	workerID string
+	cfg      configs.Flow
+	tgt      configs.Cluster
+	log      *slog.Logger
+	opts     []kgo.Opt
+	ctl      *control
+	task     *single // set by run
+	wg       sync.WaitGroup
+
+	// member shares the heartbeat task among the workers of the pair's
+	// group (group.id on the pair's target), as a flow shares its tasks:
+	// one worker emits the pair's heartbeats. Set by prepare.
+	member   *membership
+	assigned groupAssignment // the run loop only
+	owned    atomic.Pointer[ownedTasks]
 }
 
 // prepare creates the target's heartbeats topic.
@@ -48,6 +58,20 @@ func (h *heartbeatFlow) prepare(ctx context.Context) error {
 		return err
 	}
 	defer adm.Close()
+	cl, err := kgo.NewClient(h.opts...)
+	if err != nil {
+		return err
+	}
+	h.owned.Store(&ownedTasks{})
+	h.member = &membership{
+		group: h.cfg.GroupID, workerID: h.workerID, cluster: h.tgt.Alias,
+		session: h.cfg.SessionTimeout, interval: h.cfg.HeartbeatInterval, timeout: h.cfg.RebalanceTimeout,
+		cl: cl, log: h.log,
+		owned:       func() ownedTasks { return *h.owned.Load() },
+		wanted:      func() ([]taskSpec, int) { return []taskSpec{{ID: singleTaskID(heartbeatConnector)}}, 0 },
+		assignments: make(chan groupAssignment, 1),
+		rejoin:      make(chan struct{}, 1),
+	}
 	t := heartbeatsTopic(h.cfg)
 	if int(t.rf) > brokers {
 		return fmt.Errorf("cluster %s has %d broker(s), fewer than %s = %d (%s): lower %s", h.tgt.Alias, brokers, t.rfKey, t.rf, t.name, t.rfKey)
@@ -55,19 +79,39 @@ func (h *heartbeatFlow) prepare(ctx context.Context) error {
 	return ensureInternalTopics(ctx, adm, h.tgt.Alias, t)
 }
 
-// run emits heartbeats until ctx is done, applying pause, resume and
-// restart requests.
+// run emits heartbeats, when the group gives this worker the pair's
+// heartbeat task, until ctx is done, applying pause, resume and restart
+// requests.
 func (h *heartbeatFlow) run(ctx context.Context) error {
-	defer h.wg.Wait()
-	paused, _ := h.ctl.take()
-	h.task.apply(ctx, &h.wg, paused[heartbeatConnector], restartRequest{})
+	mctx, stopMember := context.WithCancel(context.WithoutCancel(ctx))
+	memberDone := make(chan struct{})
+	var memberErr error
+	go func() { // waited for below
+		defer close(memberDone)
+		memberErr = h.member.run(mctx)
+	}()
+	defer func() { <-memberDone; h.member.cl.Close() }()
+	defer stopMember()
+	defer h.wg.Wait() // the task ends with ctx, before the group is left
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-memberDone:
+			return memberErr
+		case a := <-h.member.assignments:
+			h.assigned = a
 		case <-h.ctl.wake:
-			paused, restarts := h.ctl.take()
-			h.task.apply(ctx, &h.wg, paused[heartbeatConnector], restarts[heartbeatConnector])
 		}
+		paused, restarts := h.ctl.take()
+		id := singleTaskID(heartbeatConnector)
+		owned := map[string]string{}
+		if slices.ContainsFunc(h.assigned.Tasks, func(t taskSpec) bool { return t.ID == id }) {
+			h.task.apply(ctx, &h.wg, paused[heartbeatConnector], restarts[heartbeatConnector])
+			owned[id] = ""
+		} else if h.task.running() {
+			h.task.stop()
+		}
+		h.owned.Store(&ownedTasks{tasks: owned, seq: h.assigned.seq})
 	}
 }

@@ -123,7 +123,7 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 	}
 	for _, fc := range cfg.HeartbeatFlows {
 		tgt, _ := cfg.Cluster(fc.Target)
-		h := &heartbeatFlow{cfg: fc, tgt: tgt, log: log.With("flow", fc.Name()), ctl: newControl(), metrics: ms}
+		h := &heartbeatFlow{cfg: fc, tgt: tgt, log: log.With("flow", fc.Name()), ctl: newControl(), metrics: ms, workerID: o.workerID}
 		h.task = newSingle(fc.Name()+" heartbeat 0", func(ctx context.Context) error {
 			return newHeartbeatTask(h.cfg, h.opts, h.log, h.metrics).Run(ctx)
 		}, h.log)
