@@ -97,6 +97,10 @@ func TestStateTopicsMM2Format(t *testing.T) {
 			}
 			if _, ok := first[s.Partition]; !ok {
 				first[s.Partition] = s
+			} else if prev := last[s.Partition]; s.Upstream < prev.Upstream {
+				// A sync going back makes readers start the partition's
+				// history anew (the task did not restart here).
+				t.Fatalf("partition %d: sync %v written after %v", s.Partition, s, prev)
 			}
 			last[s.Partition] = s
 		}
@@ -110,4 +114,37 @@ func TestStateTopicsMM2Format(t *testing.T) {
 		}
 		return true, ""
 	})
+}
+
+// TestOffsetSyncsInOrder copies under continuous production, with position
+// flushes (and their delayed syncs) racing the syncs the acknowledgements
+// make due: the offset syncs of each partition reach the topic in upstream
+// order, as the checkpoint flow's exact translation needs.
+func TestOffsetSyncsInOrder(t *testing.T) {
+	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
+	a.createTopic(t, "orders", 4, nil)
+	startWorker(t, props([]*cluster{a, b}, "A->B.enabled = true", "offset.flush.interval.ms = 50", "offset.lag.max = 10"))
+	bg := produceInBackground(t, a, "orders", 4, 5, 10*time.Millisecond) // 2,000 records/s
+	waitFor(t, 60*time.Second, func() (bool, string) {
+		n := b.endOffsets(t, "A.orders")
+		return n >= 6000, fmt.Sprintf("A.orders has %d records, want 6000", n)
+	})
+	bg.stop(t)
+	last := map[int32]int64{}
+	n := 0
+	for _, r := range a.rawRecords(t, "mm2-offset-syncs.B.internal") {
+		s, err := checkpoint.DecodeOffsetSync(r.Key, r.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Topic != "orders" {
+			continue
+		}
+		n++
+		if prev, ok := last[s.Partition]; ok && s.Upstream < prev {
+			t.Fatalf("orders/%d: sync at upstream %d written after one at %d", s.Partition, s.Upstream, prev)
+		}
+		last[s.Partition] = s.Upstream
+	}
+	t.Logf("%d offset syncs, each partition's in upstream order", n)
 }

@@ -85,14 +85,16 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 			ps.largest.offset, ps.largest.size, ps.largest.err = up, size, err
 		}
 	}
-	var sync checkpoint.OffsetSync
-	due := false
 	var counts acks
 	dup := up <= ps.copiedBefore
 	if err == nil && !ps.pos.failed {
-		sync = checkpoint.OffsetSync{Topic: ps.tp.Topic, Partition: ps.tp.Partition, Upstream: up, Downstream: r.Offset}
-		due = ps.sync.Update(sync)
+		sync := checkpoint.OffsetSync{Topic: ps.tp.Topic, Partition: ps.tp.Partition, Upstream: up, Downstream: r.Offset}
+		due := ps.sync.Update(sync)
 		counts = ps.meter.add(len(r.Value), dup)
+		if due {
+			// Under the lock, as the delayed syncs: in upstream order.
+			t.flow.sendSync(sync)
+		}
 	}
 	ps.mu.Unlock()
 	if err != nil {
@@ -116,9 +118,6 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 	ps.metrics.count(context.Background(), counts)
 	if ms, ok := ps.metrics.acked(context.Background(), up, r.Timestamp); ok {
 		ps.lastLatency.Store(ms)
-	}
-	if due {
-		t.flow.sendSync(sync)
 	}
 }
 
@@ -441,7 +440,7 @@ func (t *sourceTask) fetchError(ctx context.Context, consumer *kgo.Client, tp to
 // commit writes the positions acknowledged since the last commit to the
 // offsets topic and sends the delayed offset syncs.
 func (t *sourceTask) commit(ctx context.Context, producer *kgo.Client) error {
-	positions, syncs := t.acknowledged(ctx)
+	positions := t.acknowledged(ctx)
 	// Every offset sync of a record at or below a position must be written
 	// before the position is: a restart then never leaves a hole in the
 	// chain of syncs that exact translation relies on.
@@ -452,16 +451,18 @@ func (t *sourceTask) commit(ctx context.Context, producer *kgo.Client) error {
 		t.flow.metrics.writeErrors.Add(ctx, 1)
 		return err
 	}
-	t.written(positions, syncs)
+	t.written(positions)
 	return nil
 }
 
-// acknowledged returns the positions acknowledged since the last write and
-// the delayed offset syncs due, and moves the batched counts to the status
-// and the metrics.
-func (t *sourceTask) acknowledged(ctx context.Context) (map[topicPartition]int64, []checkpoint.OffsetSync) {
+// acknowledged returns the positions acknowledged since the last write,
+// sends the delayed offset syncs, and moves the batched counts to the
+// status and the metrics. A delayed sync is sent under the partition's
+// lock: a sync the acknowledgements make due next is sent after it, so
+// syncs reach the topic in upstream order (a sync going back would make a
+// reader start the partition's history anew).
+func (t *sourceTask) acknowledged(ctx context.Context) map[topicPartition]int64 {
 	positions := map[topicPartition]int64{}
-	var syncs []checkpoint.OffsetSync
 	for tp, ps := range t.parts {
 		ps.mu.Lock()
 		if ps.pos.acked > ps.written {
@@ -473,23 +474,19 @@ func (t *sourceTask) acknowledged(ctx context.Context) (map[topicPartition]int64
 		t.status.duplicates.Add(counts.dups)
 		ps.metrics.count(ctx, counts)
 		if s, ok := ps.sync.TakeDelayed(); ok {
-			syncs = append(syncs, s)
+			t.flow.sendSync(s)
 		}
 		ps.mu.Unlock()
 	}
-	return positions, syncs
+	return positions
 }
 
-// written records that positions are stored and sends the delayed syncs
-// that go with them.
-func (t *sourceTask) written(positions map[topicPartition]int64, syncs []checkpoint.OffsetSync) {
+// written records that positions are stored.
+func (t *sourceTask) written(positions map[topicPartition]int64) {
 	for tp, off := range positions {
 		ps := t.parts[tp]
 		ps.mu.Lock()
 		ps.written = off
 		ps.mu.Unlock()
-	}
-	for _, s := range syncs {
-		t.flow.sendSync(s)
 	}
 }

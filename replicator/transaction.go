@@ -143,7 +143,7 @@ func (t *sourceTask) commitTransaction(ctx, taskCtx context.Context, producer *k
 	if cause := context.Cause(taskCtx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return cause
 	}
-	positions, syncs := t.acknowledged(ctx)
+	positions := t.acknowledged(ctx)
 	for tp, ps := range t.parts {
 		ps.mu.Lock()
 		failed, pending := ps.pos.failed, ps.pos.pending()
@@ -163,7 +163,7 @@ func (t *sourceTask) commitTransaction(ctx, taskCtx context.Context, producer *k
 		return fmt.Errorf("commit transaction: %w", err)
 	}
 	t.flow.offsets.remember(positions)
-	t.written(positions, syncs)
+	t.written(positions)
 	return nil
 }
 
