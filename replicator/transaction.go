@@ -174,6 +174,18 @@ func fenced(err error) bool {
 		errors.Is(err, kerr.TransactionalIDAuthorizationFailed)
 }
 
+// refused reports whether err says the target refuses the records
+// themselves or Strait's access: running again would fail the same way.
+func refused(err error) bool {
+	for _, e := range []error{kerr.MessageTooLarge, kerr.RecordListTooLarge, kerr.InvalidRecord, kerr.CorruptMessage,
+		kerr.TopicAuthorizationFailed, kerr.ClusterAuthorizationFailed, kerr.GroupAuthorizationFailed} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // retriable reports whether a task that failed with err may run again: the
 // failure was passing (a broker, a connection, a transaction aborted for
 // such a reason), not about the data, permissions or ownership.
@@ -182,8 +194,15 @@ func retriable(err error) bool {
 		return false
 	}
 	var loss *DataLossError
-	if errors.As(err, &loss) {
+	if errors.As(err, &loss) || refused(err) {
 		return false
+	}
+	if errors.Is(err, ErrTransactionAborted) {
+		// Whatever went wrong with the transaction (a coordinator that
+		// moved or lost its state, a timeout), a new run starts from the
+		// committed positions with a new producer: nothing is lost or
+		// written twice.
+		return true
 	}
 	var ke *kerr.Error
 	if errors.As(err, &ke) {

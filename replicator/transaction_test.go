@@ -2,6 +2,7 @@ package replicator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"testing"
@@ -30,6 +31,9 @@ func TestRetriable(t *testing.T) {
 		{wrap(kerr.TransactionalIDAuthorizationFailed), false},
 		{wrap(kerr.MessageTooLarge), false},
 		{wrap(kerr.TopicAuthorizationFailed), false},
+		{wrap(kerr.InvalidTxnState), true}, // a coordinator that lost the transaction
+		{fmt.Errorf("A->B source 0: %w: %w", ErrTransactionAborted, errors.New("commit transaction: timed out")), true},
+		{fmt.Errorf("replicate: %w", kerr.InvalidTxnState), false}, // outside a transaction: not known passing
 		{&DataLossError{Flow: "A->B", Topic: "t", From: 1, To: 2}, false},
 	}
 	for _, tt := range tests {
