@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -80,7 +81,8 @@ var chaosFaults = []chaosFault{
 // per partition; at-least-once reports its duplicates, exactly-once has
 // none for a read_committed reader. The long run:
 // go test -race -count=1 -run TestChaos ./e2e (20 cycles; STRAIT_CHAOS_CYCLES=N;
-// STRAIT_CHAOS_SEED replays a run's choices).
+// STRAIT_CHAOS_SEED replays a run's choices; STRAIT_CHAOS_FAULTS=text keeps
+// the faults whose name has text).
 func TestChaos(t *testing.T) {
 	for _, mode := range []struct {
 		name  string
@@ -97,6 +99,26 @@ func TestChaos(t *testing.T) {
 			}
 			t.Logf("seed %d, %d cycles", seed, cycles)
 			rnd := rand.New(rand.NewPCG(seed, 1))
+			only := os.Getenv("STRAIT_CHAOS_FAULTS") // only the faults whose name has it
+			var faults []chaosFault
+			for _, f := range chaosFaults {
+				// kfake, unlike Kafka, splits a group when its coordinator
+				// moves (a member keeps an old generation, with its tasks)
+				// and accepts an InitProducerID with a stale epoch (the
+				// fenced producer of that member fences the new owner back),
+				// so two workers commit the same task's transactions in
+				// turn. Exactly-once cannot hold against that; at least
+				// once is still checked under coordinator moves.
+				if mode.extra != "" && strings.Contains(f.name, "coordinators") {
+					continue
+				}
+				if strings.Contains(f.name, only) {
+					faults = append(faults, f)
+				}
+			}
+			if len(faults) == 0 {
+				t.Fatalf("STRAIT_CHAOS_FAULTS=%q names no fault of this mode", only)
+			}
 			a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
 			a.createTopic(t, "orders", 8, nil)
 			bg := produceInBackground(t, a, "orders", 8, 5, 20*time.Millisecond) // 2,000 records/s
@@ -151,7 +173,7 @@ func TestChaos(t *testing.T) {
 					t.Fatal(err)
 				}
 				workers[w].wait(t, 10*time.Second)
-				f := chaosFaults[rnd.IntN(len(chaosFaults))]
+				f := faults[rnd.IntN(len(faults))]
 				f.inject(t, a, b, rnd)
 				start(w)
 				t.Logf("cycle %d: killed worker %d, %s", c+1, w, f.name)
