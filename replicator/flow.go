@@ -245,9 +245,6 @@ func (f *flow) prepare(ctx context.Context) error {
 	if err := f.setUp(ctx, srcBrokers, tgtBrokers); err != nil {
 		return err
 	}
-	if err := f.offsets.load(ctx, f.tgtAdm, f.tgtOpts, f.log); err != nil {
-		return fmt.Errorf("load positions: %w", err)
-	}
 	if err := f.loadCopiedBefore(ctx); err != nil {
 		return fmt.Errorf("read offset syncs: %w", err)
 	}

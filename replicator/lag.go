@@ -52,8 +52,8 @@ func Lag(ctx context.Context, f configs.Flow, src, tgt configs.Cluster) ([]Parti
 		return nil, err
 	}
 	defer tgtAdm.Close()
-	store := newOffsetStore(f.OffsetsTopic, f.Source)
-	if err := store.load(ctx, tgtAdm, tgtOpts, slog.New(slog.DiscardHandler)); err != nil {
+	positions, err := newOffsetStore(f.OffsetsTopic, f.Source).read(ctx, tgtAdm, tgtOpts, slog.New(slog.DiscardHandler))
+	if err != nil {
 		return nil, fmt.Errorf("read positions of %s: %w", f.Name(), err)
 	}
 	topics, err := srcAdm.ListTopics(ctx)
@@ -83,7 +83,7 @@ func Lag(ctx context.Context, f configs.Flow, src, tgt configs.Cluster) ([]Parti
 			return
 		}
 		l := PartitionLag{Flow: f.Name(), Topic: o.Topic, Remote: f.Policy.FormatRemoteTopic(f.Source, o.Topic), Partition: o.Partition, End: o.Offset}
-		if pos, ok := store.get(topicPartition{o.Topic, o.Partition}); ok {
+		if pos, ok := positions[topicPartition{o.Topic, o.Partition}]; ok {
 			l.Next = pos + 1
 		} else if s, ok := starts.Lookup(o.Topic, o.Partition); ok {
 			l.Next = s.Offset

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -15,39 +14,24 @@ import (
 	"github.com/strait-replicator/strait/internal/topicread"
 )
 
-// offsetStore holds the flow's source positions: the last replicated
-// upstream offset of each partition, as kept in the Connect offsets topic
-// on the target. Tasks read their start positions from it and write their
-// acknowledged positions through it. Safe for concurrent use.
+// offsetStore is the flow's source positions as kept in the Connect offsets
+// topic on the target: the last replicated upstream offset of each
+// partition. It keeps nothing in memory: a task reads its start positions
+// from the topic (another worker of the group may have written them last)
+// and writes its acknowledged positions to it.
 type offsetStore struct {
 	topic     string
 	source    string // source cluster alias, the "cluster" of each key
 	connector string
-
-	mu        sync.Mutex
-	positions map[topicPartition]int64 // guarded by mu
 }
 
 func newOffsetStore(topic, source string) *offsetStore {
-	return &offsetStore{topic: topic, source: source, connector: connect.SourceConnector, positions: map[topicPartition]int64{}}
+	return &offsetStore{topic: topic, source: source, connector: connect.SourceConnector}
 }
 
-// load reads the offsets topic from its start to its end offsets as of the
-// call. Records of other connectors or clusters are skipped; malformed ones
-// are logged and skipped.
-func (s *offsetStore) load(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, log *slog.Logger) error {
-	positions, err := s.read(ctx, adm, opts, log)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.positions = positions
-	return nil
-}
-
-// read returns the positions stored in the offsets topic now: what a task
-// starts from, whichever worker of the group wrote them last.
+// read returns the positions stored in the offsets topic now. Records of
+// other connectors or clusters are skipped; malformed ones are logged and
+// skipped.
 func (s *offsetStore) read(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, log *slog.Logger) (map[topicPartition]int64, error) {
 	positions := map[topicPartition]int64{}
 	err := topicread.ReadToEnd(ctx, adm, opts, s.topic, func(r *kgo.Record) { s.apply(positions, r, log) })
@@ -77,33 +61,15 @@ func (s *offsetStore) apply(positions map[topicPartition]int64, r *kgo.Record, l
 	positions[tp] = off
 }
 
-// get returns the last replicated upstream offset of tp.
-func (s *offsetStore) get(tp topicPartition) (int64, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	off, ok := s.positions[tp]
-	return off, ok
-}
-
 // record builds the offsets-topic record for tp at offset.
 func (s *offsetStore) record(tp topicPartition, offset int64) *kgo.Record {
 	key := connect.SourceOffsetKey(s.connector, connect.SourcePartition{Cluster: s.source, Topic: tp.Topic, Partition: tp.Partition})
 	return &kgo.Record{Topic: s.topic, Key: key, Value: connect.SourceOffsetValue(offset)}
 }
 
-// write produces positions to the offsets topic, waits for them to be
-// acknowledged and then remembers them.
-func (s *offsetStore) write(ctx context.Context, cl *kgo.Client, positions map[topicPartition]int64) error {
-	if err := s.produce(ctx, cl, positions); err != nil {
-		return err
-	}
-	s.remember(positions)
-	return nil
-}
-
-// produce produces positions to the offsets topic and waits for them to be
+// write produces positions to the offsets topic and waits for them to be
 // acknowledged; in a transaction, they are stored once it commits.
-func (s *offsetStore) produce(ctx context.Context, cl *kgo.Client, positions map[topicPartition]int64) error {
+func (s *offsetStore) write(ctx context.Context, cl *kgo.Client, positions map[topicPartition]int64) error {
 	if len(positions) == 0 {
 		return nil
 	}
@@ -115,13 +81,4 @@ func (s *offsetStore) produce(ctx context.Context, cl *kgo.Client, positions map
 		return fmt.Errorf("write positions to %s: %w", s.topic, err)
 	}
 	return nil
-}
-
-// remember records positions as stored, for tasks that start later.
-func (s *offsetStore) remember(positions map[topicPartition]int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for tp, off := range positions {
-		s.positions[tp] = off
-	}
 }

@@ -156,13 +156,12 @@ func (t *sourceTask) commitTransaction(ctx, taskCtx context.Context, producer *k
 	if err := t.flow.flushSyncs(ctx); err != nil {
 		return err
 	}
-	if err := t.flow.offsets.produce(ctx, producer, positions); err != nil {
+	if err := t.flow.offsets.write(ctx, producer, positions); err != nil {
 		return err
 	}
 	if err := producer.EndTransaction(ctx, kgo.TryCommit); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
 	}
-	t.flow.offsets.remember(positions)
 	t.written(positions)
 	return nil
 }
