@@ -295,15 +295,8 @@ func (f *flow) run(ctx context.Context) error {
 	defer f.close()
 	// The group is left only after every task stopped, so that no other
 	// worker starts one of them while it still runs here.
-	mctx, stopMember := context.WithCancel(context.WithoutCancel(ctx))
-	memberDone := make(chan struct{})
-	var memberErr error
-	go func() { // waited for below
-		defer close(memberDone)
-		memberErr = f.member.run(mctx)
-	}()
-	defer func() { <-memberDone }()
-	defer stopMember()
+	member := f.member.start(ctx)
+	defer member.leave()
 	defer f.stopTasks()
 	// Configs, pauses and resumes set through other workers.
 	var follow sync.WaitGroup
@@ -334,11 +327,8 @@ func (f *flow) run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-memberDone:
-			if memberErr != nil {
-				return memberErr
-			}
-			return nil
+		case <-member.done:
+			return member.err
 		case a := <-f.member.assignments:
 			first := f.assigned.Tasks == nil && a.Generation >= 0
 			f.assigned = a
@@ -725,6 +715,9 @@ func (f *flow) flushSyncs(ctx context.Context) error {
 }
 
 func (f *flow) close() {
+	if f.member != nil {
+		f.member.cl.Close()
+	}
 	if f.syncs != nil {
 		f.syncs.Close()
 	}

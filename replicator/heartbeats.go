@@ -83,22 +83,16 @@ func (h *heartbeatFlow) prepare(ctx context.Context) error {
 // heartbeat task, until ctx is done, applying pause, resume and restart
 // requests.
 func (h *heartbeatFlow) run(ctx context.Context) error {
-	mctx, stopMember := context.WithCancel(context.WithoutCancel(ctx))
-	memberDone := make(chan struct{})
-	var memberErr error
-	go func() { // waited for below
-		defer close(memberDone)
-		memberErr = h.member.run(mctx)
-	}()
-	defer func() { <-memberDone; h.member.cl.Close() }()
-	defer stopMember()
+	defer h.member.cl.Close()
+	member := h.member.start(ctx)
+	defer member.leave()
 	defer h.wg.Wait() // the task ends with ctx, before the group is left
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-memberDone:
-			return memberErr
+		case <-member.done:
+			return member.err
 		case a := <-h.member.assignments:
 			h.assigned = a
 		case <-h.ctl.wake:

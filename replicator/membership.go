@@ -140,6 +140,31 @@ func (e *GroupError) Error() string {
 
 func (e *GroupError) Unwrap() error { return e.Err }
 
+// membershipRun is a membership running in its own goroutine.
+type membershipRun struct {
+	done chan struct{} // closed when run returned
+	err  error         // run's error; read after done
+	stop context.CancelFunc
+}
+
+// start runs m until leave is called: not with ctx, so that the worker
+// stays in the group while its tasks stop.
+func (m *membership) start(ctx context.Context) *membershipRun {
+	mctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	r := &membershipRun{done: make(chan struct{}), stop: cancel}
+	go func() { // waited for by leave
+		defer close(r.done)
+		r.err = m.run(mctx)
+	}()
+	return r
+}
+
+// leave leaves the group and waits for the membership to end.
+func (r *membershipRun) leave() {
+	r.stop()
+	<-r.done
+}
+
 // requestRejoin asks for a rebalance (the leader's task configs changed).
 func (m *membership) requestRejoin() {
 	select {
