@@ -163,7 +163,13 @@ func TestWorkersShareConfig(t *testing.T) {
 		cfg := writeFile(t, fmt.Sprintf("worker%d.properties", i), props([]*cluster{a, b}, "A->B.enabled = true",
 			"tasks.max = 2", "emit.checkpoints.enabled = false", "emit.heartbeats.enabled = false", "listeners = http://"+addr))
 		p := startProcess(t, "run", "-c", cfg)
-		t.Cleanup(func() { p.cmd.Process.Signal(syscall.SIGTERM); p.wait(t, 15*time.Second) })
+		t.Cleanup(func() {
+			p.cmd.Process.Signal(syscall.SIGTERM)
+			p.wait(t, 15*time.Second)
+			if t.Failed() {
+				t.Logf("worker %d output:\n%s", i, p.output)
+			}
+		})
 	}
 	// running lists the tasks running on both workers; nil while one does
 	// not answer (yet).

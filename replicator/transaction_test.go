@@ -48,3 +48,22 @@ func TestTransactionalIDAsConnect(t *testing.T) {
 		t.Errorf("transactionalID = %q, want %q", got, want)
 	}
 }
+
+func TestLasting(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{&PartitionError{Err: kerr.ProducerFenced}, true},
+		{&PartitionError{Err: kerr.MessageTooLarge}, true},
+		{&PartitionError{Err: kerr.TopicAuthorizationFailed}, true},
+		{&DataLossError{Flow: "A->B", Topic: "t", From: 1, To: 2}, true},
+		{&PartitionError{Err: kerr.NotLeaderForPartition}, false},
+		{errors.New("list start offsets: request ListOffsets has 3 separate shard errors"), false},
+	}
+	for _, tt := range tests {
+		if got := lasting(tt.err); got != tt.want {
+			t.Errorf("lasting(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
