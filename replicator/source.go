@@ -162,19 +162,6 @@ const stopTimeout = 6 * time.Second
 // otherwise.
 func (t *sourceTask) run(ctx context.Context) error {
 	f := t.flow
-	starts, err := t.startOffsets(ctx)
-	if err != nil {
-		return err
-	}
-	consumer, err := kgo.NewClient(append(append([]kgo.Opt{}, f.srcOpts...), append(f.consumer.opts,
-		kgo.ConsumePartitions(starts),
-		kgo.ConsumeResetOffset(kgo.NoResetOffset()),
-		kgo.FetchIsolationLevel(isolation(f.consumer.readCommitted)),
-	)...)...)
-	if err != nil {
-		return fmt.Errorf("%s: source consumer: %w", t.id, err)
-	}
-	defer consumer.Close()
 	popts := append(append([]kgo.Opt{}, f.tgtOpts...), append(f.producerOpts,
 		kgo.RecordPartitioner(partitioner(f.offsets.topic)),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
@@ -190,6 +177,31 @@ func (t *sourceTask) run(ctx context.Context) error {
 		return fmt.Errorf("%s: target producer: %w", t.id, err)
 	}
 	defer producer.Close()
+	if f.cfg.ExactlyOnce {
+		// The producer that commits the task's transactions fences its
+		// transactional id before the positions are read (KIP-618): a
+		// previous owner's open transaction is aborted, and a worker
+		// that still believes it runs the task can no longer commit, so
+		// the positions read next are final for as long as this producer
+		// commits. (Fencing with another client first would leave a
+		// window in which that worker fences back after the read.)
+		if _, _, err := producer.ProducerID(ctx); err != nil {
+			return fmt.Errorf("%s: fence transactional id %s: %w", t.id, transactionalID(f.cfg.GroupID, t.index), err)
+		}
+	}
+	starts, err := t.startOffsets(ctx)
+	if err != nil {
+		return err
+	}
+	consumer, err := kgo.NewClient(append(append([]kgo.Opt{}, f.srcOpts...), append(f.consumer.opts,
+		kgo.ConsumePartitions(starts),
+		kgo.ConsumeResetOffset(kgo.NoResetOffset()),
+		kgo.FetchIsolationLevel(isolation(f.consumer.readCommitted)),
+	)...)...)
+	if err != nil {
+		return fmt.Errorf("%s: source consumer: %w", t.id, err)
+	}
+	defer consumer.Close()
 
 	taskCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -326,14 +338,9 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 		names = append(names, n)
 	}
 	// Positions as stored now: the task may have run on another worker of
-	// the group a moment ago. In exactly-once mode its transactional id is
-	// fenced first, so that no transaction of a previous owner commits
+	// the group a moment ago. In exactly-once mode run has fenced its
+	// transactional id, so that no transaction of a previous owner commits
 	// after the read.
-	if f.cfg.ExactlyOnce {
-		if err := fenceTask(ctx, f.tgtOpts, f.cfg.GroupID, t.index); err != nil {
-			return nil, fmt.Errorf("%s: %w", t.id, err)
-		}
-	}
 	stored, err := f.offsets.read(ctx, f.tgtAdm, f.tgtOpts, t.log)
 	if err != nil {
 		return nil, fmt.Errorf("%s: read positions: %w", t.id, err)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-replicator/strait/internal/connect"
 )
@@ -27,42 +26,6 @@ func transactionOpts(groupID string, task int, interval time.Duration) []kgo.Opt
 		// A transaction stays open an interval (or one poll) and its
 		// flush; Kafka's default cap (transaction.max.timeout.ms) is 15 min.
 		kgo.TransactionTimeout(max(time.Minute, interval+30*time.Second)),
-	}
-}
-
-// fenceTask fences task's transactional id, as Connect's leader does before
-// an exactly-once task starts (KIP-618): a transaction a previous owner left
-// open (a crashed or cut-off worker) is aborted and that producer can no
-// longer commit, so the positions read next are final.
-func fenceTask(ctx context.Context, opts []kgo.Opt, groupID string, task int) error {
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	id := transactionalID(groupID, task)
-	for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 2*time.Second) {
-		req := kmsg.NewPtrInitProducerIDRequest()
-		req.TransactionalID = &id
-		req.TransactionTimeoutMillis = int32(time.Minute / time.Millisecond)
-		req.ProducerID, req.ProducerEpoch = -1, -1
-		resp, err := req.RequestWith(ctx, cl)
-		if err == nil {
-			err = kerr.ErrorForCode(resp.ErrorCode)
-		}
-		if err == nil {
-			return nil
-		}
-		// A transaction being completed answers CONCURRENT_TRANSACTIONS
-		// for a moment.
-		if !errors.Is(err, kerr.ConcurrentTransactions) || ctx.Err() != nil {
-			return fmt.Errorf("fence transactional id %s: %w", id, err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
-		}
 	}
 }
 
@@ -113,7 +76,11 @@ func (t *sourceTask) transact(ctx, taskCtx context.Context, consumer, producer *
 			abortCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 			defer cancel()
 			aerr := producer.AbortBufferedRecords(abortCtx)
-			if aerr == nil {
+			// A fenced producer's transaction was aborted by the fencer;
+			// asking to abort it again could only re-initialise this
+			// producer's id (KIP-360), which Kafka refuses to a fenced
+			// epoch.
+			if aerr == nil && !fenced(err) {
 				aerr = producer.EndTransaction(abortCtx, kgo.TryAbort)
 			}
 			if aerr != nil {

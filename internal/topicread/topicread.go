@@ -11,11 +11,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// Ends returns, for each partition of topic that holds records, its last
-// stable offset (its end offset but for transactions still open): the
-// offset a read_committed read must reach.
+// Ends returns, for each partition of topic that holds records, its end
+// offset (high watermark): the offset a read must reach to have seen every
+// record committed before the call. Not the last stable offset: a
+// transaction open on a partition holds that back before records that
+// other producers committed after it began (in exactly-once mode tasks
+// share the offsets topic's partitions), and a read that stopped there
+// would miss them.
 func Ends(ctx context.Context, adm *kadm.Client, topic string) (map[int32]int64, error) {
-	ends, err := adm.ListCommittedOffsets(ctx, topic)
+	ends, err := adm.ListEndOffsets(ctx, topic)
 	if err == nil {
 		err = ends.Error()
 	}
@@ -41,13 +45,14 @@ func Ends(ctx context.Context, adm *kadm.Client, topic string) (map[int32]int64,
 }
 
 // ReadToEnd calls fn for every committed record of topic from the start to
-// the last stable offsets it had when the call began. opts are the
-// cluster's client options. Records are read read_committed: in
-// exactly-once mode positions are written in the transactions of the
-// records they cover, and a position of a transaction that never committed
-// is not state. (An open transaction that ends right after an aborted one
-// keeps the read waiting until it resolves or ctx ends: fence the
-// transactional ids that write topic first.)
+// the end offsets it had when the call began. opts are the cluster's
+// client options. Records are read read_committed: in exactly-once mode
+// positions are written in the transactions of the records they cover, and
+// a position of a transaction that never committed is not state. A
+// transaction open when the call began keeps the read waiting until it
+// commits or aborts (or ctx ends): fence the transactional ids whose state
+// is read first, so that only live producers' transactions remain, which
+// end within a commit interval.
 func ReadToEnd(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, topic string, fn func(*kgo.Record)) error {
 	want, err := Ends(ctx, adm, topic)
 	if err != nil || len(want) == 0 {
