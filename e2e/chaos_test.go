@@ -102,22 +102,12 @@ func TestChaos(t *testing.T) {
 			only := os.Getenv("STRAIT_CHAOS_FAULTS") // only the faults whose name has it
 			var faults []chaosFault
 			for _, f := range chaosFaults {
-				// kfake, unlike Kafka, splits a group when its coordinator
-				// moves (a member keeps an old generation, with its tasks)
-				// and accepts an InitProducerID with a stale epoch (the
-				// fenced producer of that member fences the new owner back),
-				// so two workers commit the same task's transactions in
-				// turn. Exactly-once cannot hold against that; at least
-				// once is still checked under coordinator moves.
-				if mode.extra != "" && strings.Contains(f.name, "coordinators") {
-					continue
-				}
 				if strings.Contains(f.name, only) {
 					faults = append(faults, f)
 				}
 			}
 			if len(faults) == 0 {
-				t.Fatalf("STRAIT_CHAOS_FAULTS=%q names no fault of this mode", only)
+				t.Fatalf("STRAIT_CHAOS_FAULTS=%q names no fault", only)
 			}
 			a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
 			a.createTopic(t, "orders", 8, nil)
