@@ -10,8 +10,9 @@ import (
 	"time"
 )
 
-// runningTasks asks a worker's REST API which source tasks it runs.
-func runningTasks(addr string) ([]int, error) {
+// taskWorkers asks a worker's REST API which worker runs each RUNNING
+// source task (Connect's worker_id: the worker's listener).
+func taskWorkers(addr string) (map[int]string, error) {
 	resp, err := http.Get("http://" + addr + "/connectors/A.B.MirrorSourceConnector/status")
 	if err != nil {
 		return nil, err
@@ -19,19 +20,36 @@ func runningTasks(addr string) ([]int, error) {
 	defer resp.Body.Close()
 	var st struct {
 		Tasks []struct {
-			ID    int    `json:"id"`
-			State string `json:"state"`
+			ID       int    `json:"id"`
+			State    string `json:"state"`
+			WorkerID string `json:"worker_id"`
 		} `json:"tasks"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		return nil, err
 	}
-	var out []int
+	out := map[int]string{}
 	for _, t := range st.Tasks {
 		if t.State == "RUNNING" {
-			out = append(out, t.ID)
+			out[t.ID] = t.WorkerID
 		}
 	}
+	return out, nil
+}
+
+// runningTasks asks a worker's REST API which source tasks it runs itself.
+func runningTasks(addr string) ([]int, error) {
+	workers, err := taskWorkers(addr)
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for id, w := range workers {
+		if w == addr {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
 	return out, nil
 }
 
@@ -82,6 +100,19 @@ func TestWorkersShareTasks(t *testing.T) {
 			for _, w := range live {
 				if n := counts[w]; n < tasks/len(live) || n > (tasks+len(live)-1)/len(live) {
 					return false, fmt.Sprintf("unbalanced: %v", counts)
+				}
+			}
+			// Each worker shows every task, those of the others as the
+			// status topic has them (as Connect does).
+			for _, w := range live {
+				shown, err := taskWorkers(addrs[w])
+				if err != nil {
+					return false, fmt.Sprintf("worker %d: %v", w, err)
+				}
+				for id, o := range owner {
+					if shown[id] != addrs[o] {
+						return false, fmt.Sprintf("worker %d shows task %d RUNNING on %q, want %q", w, id, shown[id], addrs[o])
+					}
 				}
 			}
 			return true, ""

@@ -109,7 +109,13 @@ func (r connectorRef) status() ConnectorStatus {
 		s := r.flow.singles[r.kind]
 		r.flow.mu.Unlock()
 		if s != nil {
-			cs.Tasks = []TaskStatus{s.taskStatus(r.cfg.Name())}
+			ts := s.taskStatus(r.cfg.Name())
+			if ts.State == StateUnassigned { // not run here
+				if st, err, worker, ok := r.flow.statusElsewhere(r.kind, 0); ok {
+					ts.State, ts.Err, ts.WorkerID = st, err, worker
+				}
+			}
+			cs.Tasks = []TaskStatus{ts}
 		}
 	}
 	return cs

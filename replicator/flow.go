@@ -46,6 +46,7 @@ type flow struct {
 	srcAdm, tgtAdm *kadm.Client
 	offsets        *offsetStore
 	status         *statusWriter
+	statusView     statusView  // the status topic, for tasks other workers run
 	syncs          *kgo.Client // nil when offset syncs are off
 	syncTopic      string
 	syncsOnTarget  bool
@@ -304,6 +305,7 @@ func (f *flow) run(ctx context.Context) error {
 	fctx, stopFollow := context.WithCancel(ctx)
 	defer stopFollow()
 	follow.Go(func() { f.followConfigs(fctx, f.configsFrom) })
+	follow.Go(func() { f.followStatus(fctx) })
 	f.buildSingles()
 	paused, _ := f.ctl.take()
 	for k := range connKinds {
@@ -925,8 +927,14 @@ func (f *flow) statuses() []TaskStatus {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := make([]TaskStatus, 0, len(f.tasks))
-	for _, rt := range f.tasks {
+	for i, rt := range f.tasks {
 		state, err := rt.task.status.get()
+		if rt.elsewhere {
+			if st, serr, worker, ok := f.statusElsewhere(sourceConnector, i); ok {
+				out = append(out, TaskStatus{ID: rt.task.id, Flow: f.name, State: st, Err: serr, WorkerID: worker})
+				continue
+			}
+		}
 		assigned := make([]string, len(rt.task.tps))
 		for i, tp := range rt.task.tps {
 			assigned[i] = tp.Topic + "-" + itoa(int64(tp.Partition))

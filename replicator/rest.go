@@ -119,6 +119,9 @@ func (h *restHandler) toInfo(c ConnectorStatus) connectorInfo {
 func (h *restHandler) taskState(i int, t TaskStatus) stateInfo {
 	id := i
 	s := stateInfo{ID: &id, State: t.State, WorkerID: h.cfg.WorkerID}
+	if t.WorkerID != "" {
+		s.WorkerID = t.WorkerID
+	}
 	if t.Err != nil {
 		s.Trace = t.Err.Error()
 	}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -47,9 +50,94 @@ func (w *statusWriter) write(key string, state string, err error) {
 }
 
 func (w *statusWriter) task(k connKind, id int, state string, err error) {
-	w.write("status-task-"+connClasses[k]+"-"+strconv.Itoa(id), state, err)
+	w.write(taskStatusKey(k, id), state, err)
+}
+
+// taskStatusKey is Connect's status-topic key of task id of connector k.
+func taskStatusKey(k connKind, id int) string {
+	return "status-task-" + connClasses[k] + "-" + strconv.Itoa(id)
 }
 
 func (w *statusWriter) connector(k connKind, state string) {
 	w.write("status-connector-"+connClasses[k], state, nil)
+}
+
+// statusView is what the status topic says of each connector and task, by
+// key, as Connect's status store keeps it: how a worker shows the tasks
+// other workers of its group run.
+type statusView struct {
+	mu sync.Mutex
+	m  map[string]statusRecord
+}
+
+// apply takes a record of the status topic; it reports false for one that
+// is not a status.
+func (v *statusView) apply(r *kgo.Record) bool {
+	var rec statusRecord
+	if r.Value != nil && (json.Unmarshal(r.Value, &rec) != nil || rec.State == "") {
+		return false
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if r.Value == nil {
+		delete(v.m, string(r.Key))
+		return true
+	}
+	if v.m == nil {
+		v.m = map[string]statusRecord{}
+	}
+	v.m[string(r.Key)] = rec
+	return true
+}
+
+// task returns the last status written for task id of connector k.
+func (v *statusView) task(k connKind, id int) (statusRecord, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	rec, ok := v.m[taskStatusKey(k, id)]
+	return rec, ok
+}
+
+// followStatus reads the flow's status topic from its start into
+// f.statusView until ctx is done.
+func (f *flow) followStatus(ctx context.Context) {
+	topic := f.cfg.StatusTopic
+	cl, err := kgo.NewClient(append(slices.Clone(f.tgtOpts),
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	)...)
+	if err != nil {
+		f.log.Error("cannot follow the status topic; tasks other workers run show UNASSIGNED here", "topic", topic, "err", err)
+		return
+	}
+	defer cl.Close()
+	warned := time.Time{}
+	for ctx.Err() == nil {
+		fs := cl.PollFetches(ctx)
+		fs.EachError(func(_ string, _ int32, err error) {
+			if ctx.Err() == nil && time.Since(warned) > time.Minute {
+				warned = time.Now()
+				f.log.Warn("reading the status topic failed; retrying", "topic", topic, "err", err)
+			}
+		})
+		fs.EachRecord(func(r *kgo.Record) {
+			if !f.statusView.apply(r) {
+				f.log.Warn("skipping malformed record in status topic", "topic", topic, "partition", r.Partition, "offset", r.Offset)
+			}
+		})
+	}
+}
+
+// statusElsewhere returns how the status topic shows task id of connector k,
+// run by another worker: its state, failure and worker; ok is false when
+// the topic names no other worker for it.
+func (f *flow) statusElsewhere(k connKind, id int) (state string, err error, worker string, ok bool) {
+	rec, found := f.statusView.task(k, id)
+	if !found || rec.WorkerID == f.workerID {
+		return "", nil, "", false
+	}
+	if rec.Trace != nil {
+		err = errors.New(*rec.Trace)
+	}
+	return rec.State, err, rec.WorkerID, true
 }

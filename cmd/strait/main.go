@@ -190,7 +190,7 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 	defer mp.Shutdown(context.Background())
 	workerID := "strait"
 	if len(cfg.Listeners) > 0 {
-		workerID = cfg.Listeners[0]
+		workerID = advertisedAddr(cfg.Listeners[0])
 	}
 	w, warnings, err := replicator.New(cfg, log, replicator.WithMeterProvider(mp), replicator.WithWorkerID(workerID))
 	for _, wn := range warnings {
@@ -206,7 +206,7 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if len(cfg.Listeners) > 0 {
-		serve, err := serveREST(cfg.Listeners[0], w, metrics, log)
+		serve, err := serveREST(cfg.Listeners[0], workerID, w, metrics, log)
 		if err != nil {
 			fmt.Fprintln(stderr, "strait:", err)
 			return exitFailed

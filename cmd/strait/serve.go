@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,16 +31,33 @@ func newMetrics() (*sdkmetric.MeterProvider, http.Handler, error) {
 	return sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp)), promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), nil
 }
 
-// serveREST listens on addr and serves the worker's REST API until ctx is
-// done, then shuts the server down. The listener is opened before serve
-// returns its run function, so a busy port fails at start.
-func serveREST(addr string, w *replicator.Worker, metrics http.Handler, log *slog.Logger) (func(ctx context.Context) error, error) {
+// advertisedAddr is how other workers and the status topic name the
+// worker listening on listener (host:port), as Connect's worker_id: the
+// listener, or this machine's name for an unspecified host.
+func advertisedAddr(listener string) string {
+	host, port, err := net.SplitHostPort(listener)
+	if err != nil {
+		return listener
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		if name, err := os.Hostname(); err == nil {
+			host = name
+		}
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// serveREST listens on addr and serves the worker's REST API, naming the
+// worker workerID, until ctx is done, then shuts the server down. The
+// listener is opened before serve returns its run function, so a busy port
+// fails at start.
+func serveREST(addr, workerID string, w *replicator.Worker, metrics http.Handler, log *slog.Logger) (func(ctx context.Context) error, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listeners: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           replicator.NewHandler(w, replicator.RESTConfig{Version: buildVersion(), WorkerID: ln.Addr().String(), Metrics: metrics}),
+		Handler:           replicator.NewHandler(w, replicator.RESTConfig{Version: buildVersion(), WorkerID: workerID, Metrics: metrics}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	log.Info("REST API listening", "addr", ln.Addr().String())
