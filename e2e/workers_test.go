@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -190,10 +191,12 @@ func TestWorkersShareConfig(t *testing.T) {
 	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
 	a.createTopic(t, "orders", 8, nil)
 	addrs := []string{freeAddr(t), freeAddr(t)}
+	procs := make([]*process, len(addrs))
 	for i, addr := range addrs {
 		cfg := writeFile(t, fmt.Sprintf("worker%d.properties", i), props([]*cluster{a, b}, "A->B.enabled = true",
 			"tasks.max = 2", "emit.checkpoints.enabled = false", "emit.heartbeats.enabled = false", "listeners = http://"+addr))
 		p := startProcess(t, "run", "-c", cfg)
+		procs[i] = p
 		t.Cleanup(func() {
 			p.cmd.Process.Signal(syscall.SIGTERM)
 			p.wait(t, 15*time.Second)
@@ -245,5 +248,42 @@ func TestWorkersShareConfig(t *testing.T) {
 		ids := running()
 		slices.Sort(ids)
 		return slices.Equal(ids, []int{0, 1, 2, 3, 4, 5}), fmt.Sprintf("tasks running on the two workers: %v, want 0 to 5", ids)
+	})
+
+	// A task restart sent to a worker that does not run the task is
+	// forwarded to the one that does (its worker_id); a connector restart
+	// reaches every worker through the configs topic (KIP-745's record).
+	starts := func(w, task int) int {
+		return strings.Count(procs[w].output.String(), fmt.Sprintf(`msg="starting task" flow=A->B task=%d `, task))
+	}
+	onOne, err := runningTasks(addrs[1])
+	if err != nil || len(onOne) == 0 {
+		t.Fatalf("tasks on worker 1: %v, %v", onOne, err)
+	}
+	task := onOne[0]
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		shown, err := taskWorkers(addrs[0])
+		return err == nil && shown[task] == addrs[1], fmt.Sprintf("worker 0 shows task %d on %q, want %q (%v)", task, shown[task], addrs[1], err)
+	})
+	before := starts(1, task)
+	rest(t, "POST", fmt.Sprintf("http://%s/connectors/A.B.MirrorSourceConnector/tasks/%d/restart", addrs[0], task), 204, nil)
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		n := starts(1, task)
+		return n > before, fmt.Sprintf("worker 1 started task %d %d times, want more than %d (restart sent to worker 0)", task, n, before)
+	})
+	rest(t, "POST", fmt.Sprintf("http://%s/connectors/A.B.MirrorSourceConnector/tasks/%d/restart?forward=false", addrs[0], task), 409, nil)
+
+	counts := map[int]int{}
+	for _, id := range onOne {
+		counts[id] = starts(1, id)
+	}
+	rest(t, "POST", "http://"+addrs[0]+"/connectors/A.B.MirrorSourceConnector/restart?includeTasks=true", 202, nil)
+	waitFor(t, 10*time.Second, func() (bool, string) {
+		for _, id := range onOne {
+			if n := starts(1, id); n <= counts[id] {
+				return false, fmt.Sprintf("worker 1 started task %d %d times, want more than %d (connector restart sent to worker 0)", id, n, counts[id])
+			}
+		}
+		return true, ""
 	})
 }

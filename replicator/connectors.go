@@ -112,7 +112,7 @@ func (r connectorRef) status() ConnectorStatus {
 			ts := s.taskStatus(r.cfg.Name())
 			if ts.State == StateUnassigned { // not run here
 				if st, err, worker, ok := r.flow.statusElsewhere(r.kind, 0); ok {
-					ts.State, ts.Err, ts.WorkerID = st, err, worker
+					ts.State, ts.Err, ts.WorkerID, ts.Elsewhere = st, err, worker, true
 				}
 			}
 			cs.Tasks = []TaskStatus{ts}
@@ -192,7 +192,10 @@ func (w *Worker) setPaused(ctx context.Context, name string, paused bool) error 
 // with onlyFailed, the failed ones); without it only the connector itself,
 // which in Strait has no state to restart. It returns the status with the
 // tasks to restart shown RESTARTING.
-func (w *Worker) Restart(name string, includeTasks, onlyFailed bool) (ConnectorStatus, error) {
+//
+// The request is written to the flow's configs topic as Connect writes it
+// (KIP-745), so that every worker of the group restarts the tasks it runs.
+func (w *Worker) Restart(ctx context.Context, name string, includeTasks, onlyFailed bool) (ConnectorStatus, error) {
 	r, err := w.ref(name)
 	if err != nil {
 		return ConnectorStatus{}, err
@@ -207,19 +210,35 @@ func (w *Worker) Restart(name string, includeTasks, onlyFailed bool) (ConnectorS
 			st.Tasks[i].State = StateRestarting
 		}
 	}
+	if r.flow != nil {
+		value, _ := json.Marshal(restartRecord{IncludeTasks: true, OnlyFailed: onlyFailed})
+		if err := r.flow.writeConfigsRecord(ctx, r.kind, restartKey(r.kind), value); err != nil {
+			return ConnectorStatus{}, err
+		}
+	}
 	r.control().requestRestart(r.kind, req)
 	return st, nil
 }
 
 // RestartTask restarts task id of the connector; the error wraps
-// ErrUnknownConnector or ErrUnknownTask.
+// ErrUnknownConnector, ErrUnknownTask or ErrConflict (another worker runs
+// it, not known which yet), or is a *NotAssignedError naming the worker
+// that runs the task.
 func (w *Worker) RestartTask(name string, id int) error {
 	r, err := w.ref(name)
 	if err != nil {
 		return err
 	}
-	if n := len(r.status().Tasks); id < 0 || id >= n {
+	tasks := r.status().Tasks
+	if id < 0 || id >= len(tasks) {
 		return fmt.Errorf("%w %s-%d", ErrUnknownTask, name, id)
+	}
+	if tasks[id].Elsewhere {
+		if worker := tasks[id].WorkerID; worker != "" {
+			return &NotAssignedError{Task: fmt.Sprintf("%s-%d", name, id), Worker: worker}
+		}
+		// Another worker runs it and has not said so yet: a rebalance.
+		return fmt.Errorf("task %s-%d: %w", name, id, ErrConflict)
 	}
 	r.control().requestRestart(r.kind, restartRequest{tasks: []int{id}})
 	return nil
@@ -353,6 +372,38 @@ type targetState struct {
 
 func targetStateKey(k connKind) string { return "target-state-" + connClasses[k] }
 
+// restartKey is the configs-topic key of a restart request (KIP-745).
+func restartKey(k connKind) string { return "restart-connector-" + connClasses[k] }
+
+// restartRecord is the value of a restart request in the configs topic.
+type restartRecord struct {
+	IncludeTasks bool `json:"include-tasks"`
+	OnlyFailed   bool `json:"only-failed"`
+}
+
+// applyRestartRecord takes a restart request another worker wrote to the
+// configs topic: this worker restarts the tasks it runs. Requests are
+// acted on only as they arrive, never when the topic is loaded at start
+// (as Connect). It reports whether r was one.
+func (f *flow) applyRestartRecord(r *kgo.Record) bool {
+	for k := range connKinds {
+		if string(r.Key) != restartKey(connKind(k)) {
+			continue
+		}
+		var rr restartRecord
+		if r.Value == nil || json.Unmarshal(r.Value, &rr) != nil {
+			f.log.Warn("skipping malformed record in configs topic", "topic", f.cfg.ConfigsTopic, "offset", r.Offset)
+			return true
+		}
+		if rr.IncludeTasks {
+			f.log.Info("restarting tasks as another worker was asked", "connector", connClasses[k], "only_failed", rr.OnlyFailed)
+			f.ctl.requestRestart(connKind(k), restartRequest{all: true, onlyFailed: rr.OnlyFailed})
+		}
+		return true
+	}
+	return false
+}
+
 func connectorKey(k connKind) string { return "connector-" + connClasses[k] }
 
 // connectorConfig is Connect's configs-topic record of a connector's
@@ -457,7 +508,7 @@ func (f *flow) followConfigs(ctx context.Context, from int64) {
 					return
 				}
 			}
-			if !f.applyConfigsRecord(r) || f.overlay == nil {
+			if f.applyRestartRecord(r) || !f.applyConfigsRecord(r) || f.overlay == nil {
 				return
 			}
 			cfg, err := f.overlay(f.storedSettings())

@@ -3,6 +3,7 @@ package replicator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 
@@ -32,6 +33,19 @@ var (
 	ErrUnknownConnector = errors.New("unknown connector")
 	ErrUnknownTask      = errors.New("unknown task")
 )
+
+// NotAssignedError is returned for a request about a task that another
+// worker of the group runs: Worker names it (its worker_id, the host:port
+// of its REST listener), to which the REST API forwards the request, as
+// Connect does.
+type NotAssignedError struct {
+	Task   string // "<connector>-<id>"
+	Worker string
+}
+
+func (e *NotAssignedError) Error() string {
+	return fmt.Sprintf("task %s is not run by this worker but by %s", e.Task, e.Worker)
+}
 
 // single is the one task of a checkpoint or heartbeat connector: it can be
 // stopped (pause) and started again (resume, restart).

@@ -930,10 +930,12 @@ func (f *flow) statuses() []TaskStatus {
 	for i, rt := range f.tasks {
 		state, err := rt.task.status.get()
 		if rt.elsewhere {
+			ts := TaskStatus{ID: rt.task.id, Flow: f.name, State: state, Elsewhere: true}
 			if st, serr, worker, ok := f.statusElsewhere(sourceConnector, i); ok {
-				out = append(out, TaskStatus{ID: rt.task.id, Flow: f.name, State: st, Err: serr, WorkerID: worker})
-				continue
+				ts.State, ts.Err, ts.WorkerID = st, serr, worker
 			}
+			out = append(out, ts)
+			continue
 		}
 		assigned := make([]string, len(rt.task.tps))
 		for i, tp := range rt.task.tps {

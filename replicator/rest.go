@@ -1,12 +1,15 @@
 package replicator
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // RESTConfig is what the REST API says about the worker.
@@ -278,7 +281,7 @@ func boolParam(r *http.Request, name string) bool {
 func (h *restHandler) restart(rw http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	includeTasks, onlyFailed := boolParam(r, "includeTasks"), boolParam(r, "onlyFailed")
-	plan, err := h.w.Restart(name, includeTasks, onlyFailed)
+	plan, err := h.w.Restart(r.Context(), name, includeTasks, onlyFailed)
 	switch {
 	case errors.Is(err, ErrUnknownConnector):
 		writeError(rw, http.StatusNotFound, "Unknown connector: "+name)
@@ -302,12 +305,54 @@ func (h *restHandler) restartTask(rw http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := h.w.RestartTask(name, i); err != nil {
+	err = h.w.RestartTask(name, i)
+	var na *NotAssignedError
+	switch {
+	case errors.As(err, &na) && r.URL.Query().Get("forward") != "false":
+		h.forward(rw, r, na.Worker)
+	case na != nil || errors.Is(err, ErrConflict):
+		// Forwarded here and this worker does not run it either, or its
+		// worker is not known yet: the group is rebalancing.
+		writeError(rw, http.StatusConflict, "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)")
+	case err != nil:
+		writeError(rw, http.StatusInternalServerError, err.Error())
+	default:
+		rw.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// forward sends r to the worker at worker (host:port) with forward=false,
+// as Connect forwards a request to the worker that must serve it, and
+// relays its answer.
+func (h *restHandler) forward(rw http.ResponseWriter, r *http.Request, worker string) {
+	u := *r.URL
+	u.Scheme, u.Host = "http", worker
+	q := u.Query()
+	q.Set("forward", "false")
+	u.RawQuery = q.Encode()
+	ctx, cancel := context.WithTimeout(r.Context(), forwardTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, r.Method, u.String(), r.Body)
+	if err != nil {
 		writeError(rw, http.StatusInternalServerError, err.Error())
 		return
 	}
-	rw.WriteHeader(http.StatusNoContent)
+	req.Header.Set("Content-Type", r.Header.Get("Content-Type"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		writeError(rw, http.StatusConflict, fmt.Sprintf("Cannot forward the request to worker %s, which runs the task: %v", worker, err))
+		return
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		rw.Header().Set("Content-Type", ct)
+	}
+	rw.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(rw, resp.Body) // the client went away if this fails
 }
+
+// forwardTimeout bounds a request forwarded to another worker.
+const forwardTimeout = 30 * time.Second
 
 // readConfig reads a flat JSON config map; numbers and booleans become
 // strings, as Connect coerces them.

@@ -55,9 +55,10 @@ type TaskStatus struct {
 	// Duplicates are records copied again after a restart: at least those
 	// a previous run had copied past its last stored position.
 	Duplicates int64
-	// WorkerID names the worker that runs the task, as the status topic
-	// does, when another worker of the group runs it ("" for this one).
-	WorkerID string
+	// Elsewhere says another worker of the group runs the task; WorkerID
+	// names it, as the status topic does, once that worker wrote there.
+	Elsewhere bool
+	WorkerID  string
 }
 
 // Option configures a Worker.
