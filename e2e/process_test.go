@@ -84,6 +84,17 @@ type background struct {
 
 func produceInBackground(t *testing.T, c *cluster, topic string, partitions int32, perTick int, tick time.Duration) *background {
 	t.Helper()
+	all := make([]int32, partitions)
+	for p := range partitions {
+		all[p] = p
+	}
+	return produceToInBackground(t, c, topic, all, perTick, tick)
+}
+
+// produceToInBackground produces perTick records every tick to each of
+// the partitions parts of topic until stopped.
+func produceToInBackground(t *testing.T, c *cluster, topic string, parts []int32, perTick int, tick time.Duration) *background {
+	t.Helper()
 	cl := c.client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.DefaultProduceTopic(topic))
 	b := &background{stopCh: make(chan struct{}), done: make(chan error, 1)}
 	go func() { // joined by stop
@@ -97,7 +108,7 @@ func produceInBackground(t *testing.T, c *cluster, topic string, partitions int3
 			case <-ticker.C:
 			}
 			var recs []*kgo.Record
-			for p := range partitions {
+			for _, p := range parts {
 				for k := range perTick {
 					recs = append(recs, record("bg", p, i*perTick+k))
 				}

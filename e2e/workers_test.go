@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -285,5 +286,99 @@ func TestWorkersShareConfig(t *testing.T) {
 			}
 		}
 		return true, ""
+	})
+}
+
+// taskPartitions asks a worker's REST API which partitions of orders each
+// source task it runs copies (task.assigned.partitions).
+func taskPartitions(t *testing.T, addr string) map[int][]int32 {
+	t.Helper()
+	var tasks []struct {
+		ID struct {
+			Task int `json:"task"`
+		} `json:"id"`
+		Config map[string]string `json:"config"`
+	}
+	rest(t, "GET", "http://"+addr+"/connectors/A.B.MirrorSourceConnector/tasks", 200, &tasks)
+	out := map[int][]int32{}
+	for _, task := range tasks {
+		for _, tp := range strings.Split(task.Config["task.assigned.partitions"], ",") {
+			if p, ok := strings.CutPrefix(tp, "orders-"); ok {
+				n, err := strconv.Atoi(p)
+				if err != nil {
+					t.Fatalf("task.assigned.partitions %q", task.Config["task.assigned.partitions"])
+				}
+				out[task.ID.Task] = append(out[task.ID.Task], int32(n))
+			}
+		}
+	}
+	return out
+}
+
+// TestLoadAwareAcrossWorkers: with tasks.assignment = load and two
+// workers, the leader (the first worker) splits two hot partitions that
+// share a task running on the other worker: it assigns by the loads every
+// worker reports, not only by those it measures itself.
+func TestLoadAwareAcrossWorkers(t *testing.T) {
+	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
+	a.createTopic(t, "orders", 8, nil)
+	addrs := []string{freeAddr(t), freeAddr(t)}
+	start := func(i int) {
+		cfg := writeFile(t, fmt.Sprintf("worker%d.properties", i), props([]*cluster{a, b}, "A->B.enabled = true",
+			"tasks.max = 4", "tasks.assignment = load", "emit.checkpoints.enabled = false", "emit.heartbeats.enabled = false",
+			"listeners = http://"+addrs[i]))
+		p := startProcess(t, "run", "-c", cfg)
+		t.Cleanup(func() {
+			p.cmd.Process.Signal(syscall.SIGTERM)
+			p.wait(t, 15*time.Second)
+			if t.Failed() {
+				t.Logf("worker %d output:\n%s", i, p.output)
+			}
+		})
+	}
+	running := func(want ...int) {
+		waitFor(t, 60*time.Second, func() (bool, string) {
+			var got []int
+			for i := range want {
+				ids, err := runningTasks(addrs[i])
+				if err != nil {
+					return false, err.Error()
+				}
+				got = append(got, len(ids))
+			}
+			return slices.Equal(got, want), fmt.Sprintf("tasks running per worker %v, want %v", got, want)
+		})
+	}
+	start(0) // the leader
+	running(4)
+	start(1)
+	running(2, 2)
+
+	// Both partitions of a task the second worker runs turn hot.
+	var hot []int32
+	for _, parts := range taskPartitions(t, addrs[1]) {
+		if len(parts) == 2 {
+			hot = parts
+			break
+		}
+	}
+	if hot == nil {
+		t.Fatalf("no task with 2 partitions on worker 1: %v", taskPartitions(t, addrs[1]))
+	}
+	t.Logf("hot partitions %v, on one task of worker 1", hot)
+	produceToInBackground(t, a, "orders", hot, 50, 10*time.Millisecond) // 5,000 records/s each
+
+	waitFor(t, 60*time.Second, func() (bool, string) {
+		owner := map[int32]int{}
+		for _, addr := range addrs {
+			for task, parts := range taskPartitions(t, addr) {
+				for _, p := range parts {
+					owner[p] = task
+				}
+			}
+		}
+		o0, ok0 := owner[hot[0]]
+		o1, ok1 := owner[hot[1]]
+		return ok0 && ok1 && o0 != o1, fmt.Sprintf("hot partitions %v on tasks %v", hot, owner)
 	})
 }

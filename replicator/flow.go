@@ -263,6 +263,9 @@ func (f *flow) prepare(ctx context.Context) error {
 		rejoin:      make(chan struct{}, 1),
 	}
 	f.owned.Store(&ownedTasks{})
+	if f.cfg.LoadAware {
+		f.member.loads, f.member.gotLoads = f.loads.measured, f.loads.setPeers
+	}
 	ends, err := topicread.Ends(ctx, f.tgtAdm, f.cfg.ConfigsTopic)
 	if err != nil {
 		return fmt.Errorf("read configs topic: %w", err)
@@ -747,7 +750,11 @@ func (f *flow) reconcile(ctx context.Context) {
 		return
 	}
 	f.resetRecreated(ctx)
-	if f.setWanted(f.assign(tps)) && f.member.leader.Load() {
+	changed := f.setWanted(f.assign(tps))
+	// With load-aware assignment the leader hears the other workers'
+	// loads at each rebalance: ask for one every refresh (cooperative:
+	// nothing stops unless it moves).
+	if f.member.leader.Load() && (changed || f.cfg.LoadAware && f.member.members.Load() > 1) {
 		f.member.requestRejoin()
 	}
 	f.reconcileTasks(ctx)
@@ -769,7 +776,7 @@ func (f *flow) assign(tps []topicPartition) [][]topicPartition {
 			current[i] = s.Partitions
 		}
 	}
-	desired := assignByLoad(tps, f.cfg.TasksMax, f.loads.take(time.Now()), current)
+	desired := assignByLoad(tps, f.cfg.TasksMax, f.loads.withPeers(f.loads.take(time.Now())), current)
 	if len(desired) == len(current) {
 		moved := 0
 		for i := range desired {

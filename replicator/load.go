@@ -17,6 +17,38 @@ type loadMeter struct {
 	last   map[topicPartition]int64
 	lastAt time.Time
 	rates  map[topicPartition]float64
+
+	latest atomic.Pointer[map[topicPartition]float64] // rates, for other goroutines
+	peers  atomic.Pointer[map[topicPartition]float64] // the group's, as the leader last heard them
+}
+
+// measured returns the rates of the last take; safe for any goroutine.
+func (m *loadMeter) measured() map[topicPartition]float64 {
+	if r := m.latest.Load(); r != nil {
+		return *r
+	}
+	return nil
+}
+
+// setPeers keeps the loads every worker of the group reported.
+func (m *loadMeter) setPeers(loads map[topicPartition]float64) { m.peers.Store(&loads) }
+
+// withPeers returns rates completed by the group's reports: a partition
+// another worker copies is measured there. The larger of two figures is
+// the one of the worker copying it now.
+func (m *loadMeter) withPeers(rates map[topicPartition]float64) map[topicPartition]float64 {
+	p := m.peers.Load()
+	if p == nil {
+		return rates
+	}
+	out := make(map[topicPartition]float64, len(rates)+len(*p))
+	for tp, r := range *p {
+		out[tp] = r
+	}
+	for tp, r := range rates {
+		out[tp] = max(out[tp], r)
+	}
+	return out
 }
 
 // minLoadWindow is the shortest window a rate is measured over; a rate
@@ -58,5 +90,6 @@ func (m *loadMeter) take(now time.Time) map[topicPartition]float64 {
 		}
 	}
 	m.last, m.lastAt, m.rates = totals, now, rates
+	m.latest.Store(&rates)
 	return rates
 }

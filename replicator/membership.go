@@ -48,6 +48,16 @@ func (s taskSpec) digest() string {
 type memberMetadata struct {
 	Worker string            `json:"worker"`
 	Owned  map[string]string `json:"owned"` // task id -> digest
+	// Loads are the bytes/s the worker copies per partition, for the
+	// leader's load-aware assignment (tasks.assignment = load).
+	Loads []partitionLoad `json:"loads,omitempty"`
+}
+
+// partitionLoad is one partition's measured load.
+type partitionLoad struct {
+	Topic     string  `json:"topic"`
+	Partition int32   `json:"partition"`
+	Rate      float64 `json:"bytes_per_second"`
 }
 
 // groupAssignment is what the leader gives a worker.
@@ -79,10 +89,15 @@ type membership struct {
 	// wanted returns the tasks the flow wants run and the number of source
 	// tasks, as the leader assigns them.
 	wanted func() ([]taskSpec, int)
+	// loads returns this worker's measured loads (nil: load-aware
+	// assignment is off); gotLoads takes, on the leader, every member's.
+	loads    func() map[topicPartition]float64
+	gotLoads func(map[topicPartition]float64)
 
 	assignments chan groupAssignment // capacity 1: the newest replaces one not yet taken
 	rejoin      chan struct{}        // capacity 1
 	leader      atomic.Bool          // whether this worker led the last rebalance
+	members     atomic.Int32         // the group's size at the last rebalance this worker led
 
 	// handed are the assignments handed to the flow and not known applied
 	// yet (the newest is kept); the run loop only.
@@ -266,7 +281,13 @@ func (m *membership) run(ctx context.Context) error {
 // join joins the group and syncs; the leader assigns.
 func (m *membership) join(ctx context.Context, memberID *string) (groupAssignment, int32, error) {
 	claim, _ := m.claimed()
-	meta, err := json.Marshal(memberMetadata{Worker: m.workerID, Owned: claim})
+	md := memberMetadata{Worker: m.workerID, Owned: claim}
+	if m.loads != nil {
+		for tp, rate := range m.loads() {
+			md.Loads = append(md.Loads, partitionLoad{Topic: tp.Topic, Partition: tp.Partition, Rate: rate})
+		}
+	}
+	meta, err := json.Marshal(md)
 	if err != nil {
 		return groupAssignment{}, 0, err
 	}
@@ -335,6 +356,23 @@ func (m *membership) join(ctx context.Context, memberID *string) (groupAssignmen
 // lead assigns the wanted tasks over the members of a join answer and
 // encodes each member's assignment.
 func (m *membership) lead(resp *kmsg.JoinGroupResponse) (map[string][]byte, error) {
+	m.members.Store(int32(len(resp.Members)))
+	if m.gotLoads != nil {
+		// A partition that moved between workers since they measured is
+		// in two reports: the larger is the one of the worker copying it.
+		loads := map[topicPartition]float64{}
+		for _, gm := range resp.Members {
+			var meta memberMetadata
+			if json.Unmarshal(gm.ProtocolMetadata, &meta) != nil {
+				continue // reported below
+			}
+			for _, l := range meta.Loads {
+				tp := topicPartition{l.Topic, l.Partition}
+				loads[tp] = max(loads[tp], l.Rate)
+			}
+		}
+		m.gotLoads(loads)
+	}
 	specs, sourceTasks := m.wanted()
 	byID := map[string]taskSpec{}
 	configs := make([]taskConfig, len(specs))
