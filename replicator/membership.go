@@ -103,6 +103,8 @@ type membership struct {
 	// yet (the newest is kept); the run loop only.
 	handed []groupAssignment
 	seq    int
+	// joinClaim is the claim the last JoinGroup sent; the run loop only.
+	joinClaim map[string]string
 }
 
 // ownedTasks is what a flow runs: task id -> digest, as of the assignment
@@ -264,11 +266,17 @@ func (m *membership) run(ctx context.Context) error {
 		for i, t := range a.Tasks {
 			ids[i] = t.ID
 		}
+		// Revoked: what this worker claimed when it joined (what the
+		// leader saw) or claims now, that it was not given. A task that
+		// stopped between the join and the assignment counts: the leader
+		// held it back, and only a rejoin frees it.
 		var revoked []string
 		claim, _ := m.claimed()
-		for id := range claim {
-			if !slices.Contains(ids, id) {
-				revoked = append(revoked, id)
+		for _, c := range []map[string]string{m.joinClaim, claim} {
+			for id := range c {
+				if !slices.Contains(ids, id) && !slices.Contains(revoked, id) {
+					revoked = append(revoked, id)
+				}
 			}
 		}
 		m.log.Info("worker group assignment", "group", m.group, "generation", gen, "leader", a.Leader, "tasks", ids, "revoked", revoked)
@@ -281,6 +289,7 @@ func (m *membership) run(ctx context.Context) error {
 // join joins the group and syncs; the leader assigns.
 func (m *membership) join(ctx context.Context, memberID *string) (groupAssignment, int32, error) {
 	claim, _ := m.claimed()
+	m.joinClaim = claim
 	md := memberMetadata{Worker: m.workerID, Owned: claim}
 	if m.loads != nil {
 		for tp, rate := range m.loads() {
