@@ -168,7 +168,7 @@ func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *m
 	// The memory budget comes first, so that settings of the file win.
 	f.consumer.opts = append(budgetConsumerOpts(budget), f.consumer.opts...)
 	f.producerOpts = append(budgetProducerOpts(budget), f.producerOpts...)
-	f.offsets = newOffsetStore(cfg.OffsetsTopic, cfg.Source)
+	f.offsets = newOffsetStore(cfg.OffsetsTopic, cfg.Source, f.log)
 	return f, append(cw, pw...), nil
 }
 
@@ -309,6 +309,7 @@ func (f *flow) run(ctx context.Context) error {
 	defer stopFollow()
 	follow.Go(func() { f.followConfigs(fctx, f.configsFrom) })
 	follow.Go(func() { f.followStatus(fctx) })
+	follow.Go(func() { f.offsets.follow(fctx, f.tgtOpts, f.log) })
 	f.buildSingles()
 	paused, _ := f.ctl.take()
 	for k := range connKinds {

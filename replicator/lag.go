@@ -52,7 +52,7 @@ func Lag(ctx context.Context, f configs.Flow, src, tgt configs.Cluster) ([]Parti
 		return nil, err
 	}
 	defer tgtAdm.Close()
-	positions, err := newOffsetStore(f.OffsetsTopic, f.Source).read(ctx, tgtAdm, tgtOpts, slog.New(slog.DiscardHandler))
+	positions, err := newOffsetStore(f.OffsetsTopic, f.Source, slog.New(slog.DiscardHandler)).read(ctx, tgtAdm, tgtOpts, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, fmt.Errorf("read positions of %s: %w", f.Name(), err)
 	}

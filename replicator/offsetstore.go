@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -16,22 +19,57 @@ import (
 
 // offsetStore is the flow's source positions as kept in the Connect offsets
 // topic on the target: the last replicated upstream offset of each
-// partition. It keeps nothing in memory: a task reads its start positions
-// from the topic (another worker of the group may have written them last)
-// and writes its acknowledged positions to it.
+// partition. Tasks write their acknowledged positions to the topic; one
+// follower per flow reads it (as Connect's offset store does), and a
+// starting task takes its positions once the follower has read what the
+// topic held when the task asked (another worker of the group may have
+// written them a moment ago).
 type offsetStore struct {
 	topic     string
 	source    string // source cluster alias, the "cluster" of each key
 	connector string
+	follower  *topicread.Follower
+
+	mu        sync.Mutex
+	positions map[topicPartition]int64 // guarded by mu; as the follower read them
 }
 
-func newOffsetStore(topic, source string) *offsetStore {
-	return &offsetStore{topic: topic, source: source, connector: connect.SourceConnector}
+func newOffsetStore(topic, source string, log *slog.Logger) *offsetStore {
+	s := &offsetStore{topic: topic, source: source, connector: connect.SourceConnector, positions: map[topicPartition]int64{}}
+	s.follower = topicread.NewFollower(topic, func(r *kgo.Record) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.apply(s.positions, r, log)
+	})
+	return s
 }
 
-// read returns the positions stored in the offsets topic now. Records of
-// other connectors or clusters are skipped; malformed ones are logged and
-// skipped.
+// follow keeps the positions up to date with the topic until ctx is done.
+func (s *offsetStore) follow(ctx context.Context, opts []kgo.Opt, log *slog.Logger) {
+	var warned time.Time
+	s.follower.Run(ctx, opts, func(err error) {
+		if time.Since(warned) > time.Minute {
+			warned = time.Now()
+			log.Warn("reading the offsets topic failed; retrying", "topic", s.topic, "err", err)
+		}
+	})
+}
+
+// current returns the positions stored now: the follower has read every
+// record the topic held when current was called. In exactly-once mode a
+// record of a transaction open then is waited for (committed or aborted).
+func (s *offsetStore) current(ctx context.Context, adm *kadm.Client) (map[topicPartition]int64, error) {
+	if err := s.follower.WaitEnd(ctx, adm); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.positions), nil
+}
+
+// read returns the positions stored in the offsets topic now, read once
+// (strait lag). Records of other connectors or clusters are skipped;
+// malformed ones are logged and skipped.
 func (s *offsetStore) read(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, log *slog.Logger) (map[topicPartition]int64, error) {
 	positions := map[topicPartition]int64{}
 	err := topicread.ReadToEnd(ctx, adm, opts, s.topic, func(r *kgo.Record) { s.apply(positions, r, log) })

@@ -341,7 +341,7 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 	// the group a moment ago. In exactly-once mode run has fenced its
 	// transactional id, so that no transaction of a previous owner commits
 	// after the read.
-	stored, err := f.offsets.read(ctx, f.tgtAdm, f.tgtOpts, t.log)
+	stored, err := f.offsets.current(ctx, f.tgtAdm)
 	if err != nil {
 		return nil, fmt.Errorf("%s: read positions: %w", t.id, err)
 	}

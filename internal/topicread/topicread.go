@@ -5,9 +5,12 @@ package topicread
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -94,4 +97,132 @@ func ReadToEnd(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, topic stri
 		})
 	}
 	return nil
+}
+
+// Follower reads a topic from its start and keeps reading, read_committed,
+// handing each record to a function: one reader of a state topic shared by
+// everything that needs it up to date (as Connect's KafkaBasedLog). WaitEnd
+// waits until it has read what the topic held when WaitEnd was called.
+type Follower struct {
+	topic string
+	fn    func(*kgo.Record) // called by Run only
+
+	mu       sync.Mutex
+	next     map[int32]int64 // per partition, the offset after the last record read
+	failed   map[int32]error // per partition, a fetch error retrying does not fix, until it reads again
+	progress chan struct{}   // closed and replaced whenever next, failed or err change
+	err      error           // why Run stopped
+}
+
+// ErrStopped is what WaitEnd returns once its Follower's Run has returned.
+var ErrStopped = errors.New("topic follower stopped")
+
+// NewFollower returns a Follower of topic calling fn for every committed
+// record; fn must not block.
+func NewFollower(topic string, fn func(*kgo.Record)) *Follower {
+	return &Follower{topic: topic, fn: fn, next: map[int32]int64{}, failed: map[int32]error{}, progress: make(chan struct{})}
+}
+
+// Run reads until ctx is done. opts are the cluster's client options;
+// onError hears the fetch errors that retrying will not fix (they also end
+// the WaitEnd calls).
+func (f *Follower) Run(ctx context.Context, opts []kgo.Opt, onError func(error)) {
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, opts...),
+		kgo.ConsumeTopics(f.topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(), // markers take offsets up to the end
+	)...)
+	if err != nil {
+		f.fail(err)
+		return
+	}
+	defer cl.Close()
+	defer f.fail(ErrStopped)
+	for {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		failed := map[int32]error{}
+		fs.EachError(func(t string, p int32, err error) {
+			err = fmt.Errorf("read %s/%d: %w", t, p, err)
+			if onError != nil {
+				onError(err)
+			}
+			if ke := (*kerr.Error)(nil); errors.As(err, &ke) && !ke.Retriable {
+				failed[p] = err // kgo goes on trying; a wait for p fails meanwhile
+			}
+		})
+		moved := map[int32]int64{}
+		fs.EachRecord(func(r *kgo.Record) {
+			if !r.Attrs.IsControl() {
+				f.fn(r)
+			}
+			moved[r.Partition] = r.Offset + 1
+		})
+		if len(moved) == 0 && len(failed) == 0 {
+			continue
+		}
+		f.mu.Lock()
+		for p, o := range moved {
+			f.next[p] = max(f.next[p], o)
+			delete(f.failed, p)
+		}
+		for p, err := range failed {
+			f.failed[p] = err
+		}
+		f.signal()
+		f.mu.Unlock()
+	}
+}
+
+// signal wakes the waits; f.mu is held.
+func (f *Follower) signal() {
+	close(f.progress)
+	f.progress = make(chan struct{})
+}
+
+func (f *Follower) fail(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.err = err
+	f.signal()
+}
+
+// WaitEnd returns once the follower has handed on every record the topic
+// held when it was called (for a read_committed reader: once transactions
+// open then have ended), or why it cannot.
+func (f *Follower) WaitEnd(ctx context.Context, adm *kadm.Client) error {
+	want, err := Ends(ctx, adm, f.topic)
+	if err != nil {
+		return err
+	}
+	for {
+		f.mu.Lock()
+		var behind []int32
+		for p, end := range want {
+			if f.next[p] < end {
+				behind = append(behind, p)
+			}
+		}
+		progress, ferr := f.progress, f.err
+		for _, p := range behind {
+			if ferr == nil {
+				ferr = f.failed[p]
+			}
+		}
+		f.mu.Unlock()
+		if len(behind) == 0 {
+			return nil
+		}
+		if ferr != nil {
+			return fmt.Errorf("read %s: %w", f.topic, ferr)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("read %s: %w", f.topic, ctx.Err())
+		case <-progress:
+		}
+	}
 }

@@ -2,6 +2,9 @@ package topicread_test
 
 import (
 	"context"
+	"errors"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,42 +20,7 @@ import (
 // and a read that stopped at the last stable offset (held back by the open
 // transaction) would start a task from older positions.
 func TestReadToEndSeesCommitsBehindOpenTransaction(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "state"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	opts := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
-	txn := func(id string) *kgo.Client {
-		cl, err := kgo.NewClient(append(opts, kgo.TransactionalID(id), kgo.DefaultProduceTopic("state"))...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(cl.Close)
-		if err := cl.BeginTransaction(); err != nil {
-			t.Fatal(err)
-		}
-		return cl
-	}
-	open, other := txn("open"), txn("other")
-	if err := open.ProduceSync(ctx, kgo.StringRecord("pending")).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	if err := other.ProduceSync(ctx, kgo.StringRecord("committed")).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	if err := other.EndTransaction(ctx, kgo.TryCommit); err != nil {
-		t.Fatal(err)
-	}
-
-	admCl, err := kgo.NewClient(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admCl.Close()
-	adm := kadm.NewClient(admCl)
+	ctx, opts, adm, open := openAndCommitted(t)
 	ends, err := topicread.Ends(ctx, adm, "state")
 	if err != nil {
 		t.Fatal(err)
@@ -81,4 +49,105 @@ func TestReadToEndSeesCommitsBehindOpenTransaction(t *testing.T) {
 	if len(r.values) != 1 || r.values[0] != "committed" {
 		t.Fatalf("read %q, want [committed]: the record committed behind the open transaction", r.values)
 	}
+}
+
+// The follower's WaitEnd waits for a transaction open when it is called,
+// and then has handed on the record committed behind it (and not the
+// aborted one); records written later reach it too.
+func TestFollowerWaitEnd(t *testing.T) {
+	ctx, opts, adm, open := openAndCommitted(t)
+	var mu sync.Mutex
+	var values []string
+	f := topicread.NewFollower("state", func(r *kgo.Record) {
+		mu.Lock()
+		defer mu.Unlock()
+		values = append(values, string(r.Value))
+	})
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() { f.Run(runCtx, opts, nil); close(ran) }()
+	defer func() { stop(); <-ran }()
+
+	waited := make(chan error, 1)
+	go func() { waited <- f.WaitEnd(ctx, adm) }()
+	if err := open.EndTransaction(ctx, kgo.TryAbort); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-waited; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	got := slices.Clone(values)
+	mu.Unlock()
+	if !slices.Equal(got, []string{"committed"}) {
+		t.Fatalf("after WaitEnd the follower read %q, want [committed]", got)
+	}
+
+	plain, err := kgo.NewClient(append(opts, kgo.DefaultProduceTopic("state"))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if err := plain.ProduceSync(ctx, kgo.StringRecord("later")).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.WaitEnd(ctx, adm); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	got = slices.Clone(values)
+	mu.Unlock()
+	if !slices.Equal(got, []string{"committed", "later"}) {
+		t.Fatalf("after a second WaitEnd the follower read %q, want [committed later]", got)
+	}
+	stop()
+	<-ran
+	if err := plain.ProduceSync(ctx, kgo.StringRecord("unread")).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.WaitEnd(ctx, adm); !errors.Is(err, topicread.ErrStopped) {
+		t.Fatalf("WaitEnd for a record written after Run returned: %v, want ErrStopped", err)
+	}
+}
+
+// openAndCommitted starts a cluster with topic "state" (one partition)
+// holding a record of a transaction left open (offset 0) and a record
+// another producer committed behind it (offset 1, marker at 2).
+func openAndCommitted(t *testing.T) (context.Context, []kgo.Opt, *kadm.Client, *kgo.Client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	opts := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
+	txn := func(id string) *kgo.Client {
+		cl, err := kgo.NewClient(append(opts, kgo.TransactionalID(id), kgo.DefaultProduceTopic("state"))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(cl.Close)
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		return cl
+	}
+	open, other := txn("open"), txn("other")
+	if err := open.ProduceSync(ctx, kgo.StringRecord("pending")).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.ProduceSync(ctx, kgo.StringRecord("committed")).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	admCl, err := kgo.NewClient(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(admCl.Close)
+	return ctx, opts, kadm.NewClient(admCl), open
 }
