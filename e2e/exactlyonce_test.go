@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"syscall"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -71,5 +73,37 @@ func TestExactlyOnceAcrossCrashes(t *testing.T) {
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.wait(t, 10*time.Second); code != 0 {
 		t.Fatalf("exit code after SIGTERM = %d, want 0; output:\n%s", code, p.output)
+	}
+}
+
+// TestRemovedTaskTransactionFenced: a source task that crashed with a
+// transaction open on the offsets topic and no longer exists (tasks.max
+// went down) would hold every read_committed read of that topic until its
+// transaction timed out (5 min here); the leader fences it, and the copy
+// goes on at once.
+func TestRemovedTaskTransactionFenced(t *testing.T) {
+	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
+	a.createTopic(t, "orders", 4, nil)
+	a.produce(t, "orders", 4, 0, 100, "zombie")
+	b.createTopic(t, "mm2-offsets.A.internal", 25, map[string]string{"cleanup.policy": "compact"})
+	zombie := b.client(t, kgo.TransactionalID("A-mm2-MirrorSourceConnector-7"), kgo.TransactionTimeout(5*time.Minute))
+	if err := zombie.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	rec := &kgo.Record{Topic: "mm2-offsets.A.internal", Key: []byte(`["MirrorSourceConnector",{"cluster":"A","partition":0,"topic":"orders"}]`), Value: []byte(`{"offset":0}`)}
+	if err := zombie.ProduceSync(context.Background(), rec).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+
+	w := startWorker(t, props([]*cluster{a, b}, "A->B.enabled = true", "tasks.max = 2", "B.exactly.once.source.support = enabled"))
+	an := waitAllCopied(t, a, "orders", b, "A.orders", 60*time.Second)
+	if an.dups != 0 {
+		t.Errorf("%d duplicates", an.dups)
+	}
+	w.stop(t)
+	// The zombie's position never counted: partition 0 was copied from
+	// its start.
+	if err := zombie.EndTransaction(context.Background(), kgo.TryCommit); err == nil {
+		t.Error("the removed task's transaction committed after the fencing")
 	}
 }

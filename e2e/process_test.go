@@ -65,6 +65,9 @@ func waitAllCopied(t *testing.T, src *cluster, topic string, dst *cluster, remot
 	want := src.endOffsets(t, topic)
 	var an analysis
 	waitFor(t, timeout, func() (bool, string) {
+		if !slices.Contains(dst.topics(t), remote) {
+			return false, fmt.Sprintf("%s not on %s yet", remote, dst.alias)
+		}
 		var err error
 		if an, err = analyse(src.read(t, topic), dst.read(t, remote)); err != nil {
 			t.Fatal(err)

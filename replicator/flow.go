@@ -47,6 +47,7 @@ type flow struct {
 	offsets        *offsetStore
 	status         *statusWriter
 	statusView     statusView  // the status topic, for tasks other workers run
+	listTxnsFailed bool        // the run loop only: ListTransactions failed once (said once)
 	syncs          *kgo.Client // nil when offset syncs are off
 	syncTopic      string
 	syncsOnTarget  bool
@@ -752,6 +753,12 @@ func (f *flow) reconcile(ctx context.Context) {
 	}
 	f.resetRecreated(ctx)
 	changed := f.setWanted(f.assign(tps))
+	if f.cfg.ExactlyOnce && f.member.leader.Load() {
+		f.wantedMu.Lock()
+		tasks := f.wantedTasks
+		f.wantedMu.Unlock()
+		f.fenceRemovedTasks(ctx, tasks)
+	}
 	// With load-aware assignment the leader hears the other workers'
 	// loads at each rebalance: ask for one every refresh (cooperative:
 	// nothing stops unless it moves).

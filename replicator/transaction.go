@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -135,4 +138,55 @@ func (t *sourceTask) commitTransaction(ctx, taskCtx context.Context, producer *k
 func fenced(err error) bool {
 	return errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) ||
 		errors.Is(err, kerr.TransactionalIDAuthorizationFailed)
+}
+
+// removedTaskID reports whether txnID is the transactional id of a source
+// task of groupID that no longer exists when the flow has tasks tasks: a
+// transaction such a task left open (it crashed, then tasks.max went down)
+// is aborted by nobody else until it times out, and holds back every
+// read_committed reader of the offsets topic until then.
+func removedTaskID(groupID, txnID string, tasks int) bool {
+	rest, ok := strings.CutPrefix(txnID, groupID+"-"+connect.SourceConnector+"-")
+	if !ok {
+		return false
+	}
+	i, err := strconv.Atoi(rest)
+	return err == nil && i >= tasks && strconv.Itoa(i) == rest
+}
+
+// fenceRemovedTasks fences the transactional ids of removed source tasks
+// (removedTaskID) that have a transaction open, as Connect fences the
+// previous task generation's ids. It needs brokers with ListTransactions
+// (Kafka 3.0+) and DESCRIBE on the ids; without them it says so once.
+func (f *flow) fenceRemovedTasks(ctx context.Context, tasks int) {
+	listed, err := f.tgtAdm.ListTransactions(ctx, nil, []string{"Ongoing"})
+	if err != nil {
+		if !f.listTxnsFailed {
+			f.listTxnsFailed = true
+			f.log.Info("cannot list open transactions; a crashed task removed by a tasks.max decrease keeps its transaction open until it times out", "cluster", f.cfg.Target, "err", err)
+		}
+		return
+	}
+	for _, id := range listed.TransactionalIDs() {
+		if !removedTaskID(f.cfg.GroupID, id, tasks) || listed[id].State != "Ongoing" {
+			continue
+		}
+		if err := fenceTransactionalID(ctx, f.tgtOpts, id); err != nil {
+			f.log.Warn("fencing the open transaction of a removed task failed", "transactional_id", id, "err", err)
+			continue
+		}
+		f.log.Info("fenced the open transaction of a removed task", "transactional_id", id)
+	}
+}
+
+// fenceTransactionalID initialises a producer id for id, which aborts its
+// open transaction and fences the producer that had it.
+func fenceTransactionalID(ctx context.Context, opts []kgo.Opt, id string) error {
+	cl, err := kgo.NewClient(append(slices.Clone(opts), kgo.TransactionalID(id))...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	_, _, err = cl.ProducerID(ctx)
+	return err
 }

@@ -67,3 +67,25 @@ func TestLasting(t *testing.T) {
 		}
 	}
 }
+
+func TestRemovedTaskID(t *testing.T) {
+	for _, tt := range []struct {
+		id    string
+		tasks int
+		want  bool
+	}{
+		{"A-mm2-MirrorSourceConnector-5", 2, true},
+		{"A-mm2-MirrorSourceConnector-2", 2, true},
+		{"A-mm2-MirrorSourceConnector-1", 2, false}, // a live task
+		{"B-mm2-MirrorSourceConnector-5", 2, false}, // another group
+		{"A-mm2-x-MirrorSourceConnector-5", 2, false},
+		{"A-mm2-MirrorSourceConnector-05", 2, false}, // not an id Strait or Connect writes
+		{"A-mm2-MirrorSourceConnector-", 2, false},
+		{"A-mm2-MirrorSourceConnector--1", 2, false},
+		{"A-mm2-MirrorCheckpointConnector-5", 2, false},
+	} {
+		if got := removedTaskID("A-mm2", tt.id, tt.tasks); got != tt.want {
+			t.Errorf("removedTaskID(A-mm2, %q, %d) = %v, want %v", tt.id, tt.tasks, got, tt.want)
+		}
+	}
+}
