@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"maps"
 	"sync"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -46,13 +45,7 @@ func newOffsetStore(topic, source string, log *slog.Logger) *offsetStore {
 
 // follow keeps the positions up to date with the topic until ctx is done.
 func (s *offsetStore) follow(ctx context.Context, opts []kgo.Opt, log *slog.Logger) {
-	var warned time.Time
-	s.follower.Run(ctx, opts, func(err error) {
-		if time.Since(warned) > time.Minute {
-			warned = time.Now()
-			log.Warn("reading the offsets topic failed; retrying", "topic", s.topic, "err", err)
-		}
-	})
+	followTopic(ctx, s.follower, s.topic, opts, log)
 }
 
 // current returns the positions stored now: the follower has read every

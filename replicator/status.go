@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/strait-replicator/strait/internal/topicread"
 )
 
 // statusRecord is Connect's status-topic value for a connector or task
@@ -102,30 +104,24 @@ func (v *statusView) task(k connKind, id int) (statusRecord, bool) {
 // f.statusView until ctx is done.
 func (f *flow) followStatus(ctx context.Context) {
 	topic := f.cfg.StatusTopic
-	cl, err := kgo.NewClient(append(slices.Clone(f.tgtOpts),
-		kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-	)...)
-	if err != nil {
-		f.log.Error("cannot follow the status topic; tasks other workers run show UNASSIGNED here", "topic", topic, "err", err)
-		return
-	}
-	defer cl.Close()
-	warned := time.Time{}
-	for ctx.Err() == nil {
-		fs := cl.PollFetches(ctx)
-		fs.EachError(func(_ string, _ int32, err error) {
-			if ctx.Err() == nil && time.Since(warned) > time.Minute {
-				warned = time.Now()
-				f.log.Warn("reading the status topic failed; retrying", "topic", topic, "err", err)
-			}
-		})
-		fs.EachRecord(func(r *kgo.Record) {
-			if !f.statusView.apply(r) {
-				f.log.Warn("skipping malformed record in status topic", "topic", topic, "partition", r.Partition, "offset", r.Offset)
-			}
-		})
-	}
+	fl := topicread.NewFollower(topic, func(r *kgo.Record) {
+		if !f.statusView.apply(r) {
+			f.log.Warn("skipping malformed record in status topic", "topic", topic, "partition", r.Partition, "offset", r.Offset)
+		}
+	})
+	followTopic(ctx, fl, topic, f.tgtOpts, f.log)
+}
+
+// followTopic runs fl on topic until ctx is done, warning about fetch
+// errors at most once a minute (the client retries them).
+func followTopic(ctx context.Context, fl *topicread.Follower, topic string, opts []kgo.Opt, log *slog.Logger) {
+	var warned time.Time
+	fl.Run(ctx, opts, func(err error) {
+		if time.Since(warned) > time.Minute {
+			warned = time.Now()
+			log.Warn("reading an internal topic failed; retrying", "topic", topic, "err", err)
+		}
+	})
 }
 
 // statusElsewhere returns how the status topic shows task id of connector k,
