@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"crypto/tls"
 	"fmt"
 	"time"
 
@@ -54,19 +55,13 @@ type Security struct {
 	// Protocol is security.protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or
 	// SASL_SSL.
 	Protocol string
-	// Mechanism is sasl.mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
-	Mechanism string
-	// Username and Password come from sasl.jaas.config.
-	Username string
-	Password Secret
-	// CAFile is ssl.truststore.location (PEM); empty uses the system pool.
-	CAFile string
-	// KeystoreFile is ssl.keystore.location: a PEM file with the client
-	// certificate and its key; empty for no client certificate.
-	KeystoreFile string
-	// VerifyHostname is false when ssl.endpoint.identification.algorithm is
-	// empty.
-	VerifyHostname bool
+	// SASLConfig is built from sasl.mechanism and sasl.jaas.config when the
+	// protocol uses SASL.
+	SASLConfig SASL
+	// TLSConfig is built from the ssl.* keys, with the stores they name
+	// already read and checked, when the protocol uses TLS; nil otherwise.
+	// Clone it before use.
+	TLSConfig *tls.Config
 }
 
 // TLS reports whether the connection uses TLS.

@@ -1,7 +1,6 @@
 package configs
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -647,7 +646,7 @@ func (b *builder) clientProps(prefix string, scopes ...map[string]string) map[st
 }
 
 func (b *builder) cluster(a string, used bool) Cluster {
-	get := func(k string) (string, string) {
+	var get lookupFunc = func(k string) (string, string) {
 		if v, ok := b.sc.clusters[a][k]; ok {
 			return v, a + "." + k
 		}
@@ -666,35 +665,18 @@ func (b *builder) cluster(a string, used bool) Cluster {
 	proto, _ := get(KeySecurityProtocol)
 	c.Security.Protocol = strings.ToUpper(proto)
 	if c.Security.SASL() {
-		mech, where := get(KeySASLMechanism)
-		c.Security.Mechanism = strings.ToUpper(mech)
-		switch c.Security.Mechanism {
-		case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
-		default:
-			b.fail(where, "SASL mechanism %q is not supported: use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", mech)
-		}
-		jaas, where := get(KeySASLJAASConfig)
-		user, pass, err := ParseJAAS(jaas)
-		if err != nil {
-			b.fail(where, "%v", err)
-		}
-		c.Security.Username, c.Security.Password = user, Secret(pass)
+		c.Security.SASLConfig = b.saslSettings(get)
 	}
 	if c.Security.TLS() {
-		for _, pair := range [][2]string{{KeySSLTruststoreLoc, KeySSLTruststoreType}, {KeySSLKeystoreLoc, KeySSLKeystoreType}} {
-			loc, _ := get(pair[0])
-			typ, where := get(pair[1])
-			if loc != "" && !strings.EqualFold(typ, "PEM") {
-				b.fail(where, "%q stores are not supported: convert %s to PEM and set %s = PEM", typ, loc, where)
-			}
-		}
-		c.Security.CAFile, _ = get(KeySSLTruststoreLoc)
-		c.Security.KeystoreFile, _ = get(KeySSLKeystoreLoc)
-		ident, _ := get(KeySSLEndpointIdent)
-		c.Security.VerifyHostname = ident != ""
+		c.Security.TLSConfig = b.tlsSettings(get)
 	}
 	return c
 }
+
+// lookupFunc resolves a client key of one cluster: its value (the cluster's
+// own, else the top level's, else the default) and the key as written, for
+// errors.
+type lookupFunc func(key string) (value, where string)
 
 // listeners parses listeners: a list of http://host:port.
 func (b *builder) listeners() []string {
@@ -708,36 +690,4 @@ func (b *builder) listeners() []string {
 		out = append(out, u.Host)
 	}
 	return out
-}
-
-var jaasPair = regexp.MustCompile(`([A-Za-z_.]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s;]+))`)
-
-// ParseJAAS reads username and password from a sasl.jaas.config value such
-// as `org.apache.kafka.common.security.plain.PlainLoginModule required
-// username="alice" password="secret";`.
-func ParseJAAS(v string) (user, pass string, err error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return "", "", errors.New("missing: give the login module with username and password")
-	}
-	fields := strings.Fields(v)
-	if len(fields) < 2 || !strings.HasSuffix(strings.TrimSpace(v), ";") {
-		return "", "", errors.New(`expected "<LoginModule> required username=\"...\" password=\"...\";"`)
-	}
-	for _, m := range jaasPair.FindAllStringSubmatch(v, -1) {
-		val := m[3]
-		if m[3] == "" {
-			val = strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(m[2])
-		}
-		switch m[1] {
-		case "username":
-			user = val
-		case "password":
-			pass = val
-		}
-	}
-	if user == "" || pass == "" {
-		return "", "", errors.New("username and password are both required")
-	}
-	return user, pass, nil
 }

@@ -246,8 +246,6 @@ A->B.enabled = true
 A.security.protocol = SASL_SSL
 A.sasl.mechanism = SCRAM-SHA-512
 A.sasl.jaas.config = org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="pa;ss w";
-A.ssl.truststore.type = PEM
-A.ssl.truststore.location = /ca.pem
 `
 	cfg, _, err := Parse([]byte(props), Properties, nil)
 	if err != nil {
@@ -255,7 +253,7 @@ A.ssl.truststore.location = /ca.pem
 	}
 	a, _ := cfg.Cluster("A")
 	s := a.Security
-	if !s.SASL() || !s.TLS() || s.Mechanism != "SCRAM-SHA-512" || s.Username != "alice" || string(s.Password) != "pa;ss w" || s.CAFile != "/ca.pem" || !s.VerifyHostname {
+	if !s.SASL() || !s.TLS() || s.SASLConfig.Mechanism != "SCRAM-SHA-512" || s.SASLConfig.Username != "alice" || string(s.SASLConfig.Password) != "pa;ss w" || s.TLSConfig == nil {
 		t.Errorf("security: %#v", s)
 	}
 	if strings.Contains(fmtAll(s), "pa;ss") {

@@ -1,25 +1,20 @@
 package replicator
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl/plain"
-	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/strait-replicator/strait/configs"
 )
 
 // ClientOpts are the options every client of cluster c shares: seeds,
 // client id (role, after the cluster's own client.id), TLS and SASL.
-// Reading the PEM files is the only I/O.
+// The TLS stores were read when the configuration was parsed.
 func ClientOpts(c configs.Cluster, role string) ([]kgo.Opt, error) {
 	id := role
 	if c.ClientID != "" {
@@ -28,68 +23,16 @@ func ClientOpts(c configs.Cluster, role string) ([]kgo.Opt, error) {
 	opts := []kgo.Opt{kgo.SeedBrokers(c.BootstrapServers...), kgo.ClientID(id)}
 	s := c.Security
 	if s.TLS() {
-		cfg, err := tlsConfig(s)
+		opts = append(opts, kgo.DialTLSConfig(s.TLSConfig.Clone()))
+	}
+	if s.SASL() {
+		m, err := saslMechanism(s.SASLConfig)
 		if err != nil {
 			return nil, fmt.Errorf("cluster %s: %w", c.Alias, err)
 		}
-		opts = append(opts, kgo.DialTLSConfig(cfg))
-	}
-	if s.SASL() {
-		switch s.Mechanism {
-		case "PLAIN":
-			opts = append(opts, kgo.SASL(plain.Auth{User: s.Username, Pass: string(s.Password)}.AsMechanism()))
-		case "SCRAM-SHA-256":
-			opts = append(opts, kgo.SASL(scram.Auth{User: s.Username, Pass: string(s.Password)}.AsSha256Mechanism()))
-		case "SCRAM-SHA-512":
-			opts = append(opts, kgo.SASL(scram.Auth{User: s.Username, Pass: string(s.Password)}.AsSha512Mechanism()))
-		default:
-			return nil, fmt.Errorf("cluster %s: SASL mechanism %q is not supported", c.Alias, s.Mechanism)
-		}
+		opts = append(opts, kgo.SASL(m))
 	}
 	return opts, nil
-}
-
-func tlsConfig(s configs.Security) (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if s.CAFile != "" {
-		pem, err := os.ReadFile(s.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("read ssl.truststore.location: %w", err)
-		}
-		cfg.RootCAs = x509.NewCertPool()
-		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ssl.truststore.location %s: no PEM certificate in it", s.CAFile)
-		}
-	}
-	if s.KeystoreFile != "" {
-		pem, err := os.ReadFile(s.KeystoreFile)
-		if err != nil {
-			return nil, fmt.Errorf("read ssl.keystore.location: %w", err)
-		}
-		cert, err := tls.X509KeyPair(pem, pem)
-		if err != nil {
-			return nil, fmt.Errorf("ssl.keystore.location %s: %w", s.KeystoreFile, err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	if !s.VerifyHostname {
-		// ssl.endpoint.identification.algorithm="": verify the chain, not
-		// the host name, as Java clients do.
-		roots := cfg.RootCAs
-		cfg.InsecureSkipVerify = true
-		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				return fmt.Errorf("no server certificate")
-			}
-			inter := x509.NewCertPool()
-			for _, c := range cs.PeerCertificates[1:] {
-				inter.AddCert(c)
-			}
-			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter})
-			return err
-		}
-	}
-	return cfg, nil
 }
 
 // consumerSettings is what the Java consumer properties of a flow say.

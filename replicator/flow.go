@@ -212,9 +212,9 @@ func unreachable(c configs.Cluster, err error) error {
 	s := c.Security
 	switch {
 	case errors.Is(err, kerr.SaslAuthenticationFailed):
-		return fmt.Errorf("SASL %s login as %q refused: check sasl.jaas.config: %w", s.Mechanism, s.Username, err)
+		return fmt.Errorf("SASL %s login as %q refused: check sasl.jaas.config: %w", s.SASLConfig.Mechanism, s.SASLConfig.Username, err)
 	case s.SASL():
-		return fmt.Errorf("unreachable, or SASL %s login as %q refused (check bootstrap.servers, security.protocol = %s and the credentials in sasl.jaas.config): %w", s.Mechanism, s.Username, s.Protocol, err)
+		return fmt.Errorf("unreachable, or SASL %s login as %q refused (check bootstrap.servers, security.protocol = %s and the credentials in sasl.jaas.config): %w", s.SASLConfig.Mechanism, s.SASLConfig.Username, s.Protocol, err)
 	case s.TLS():
 		return fmt.Errorf("unreachable over TLS (check bootstrap.servers and the ssl.* settings): %w", err)
 	}
