@@ -20,7 +20,8 @@ type Config struct {
 	// Listeners is listeners: the addresses ("host:port") the REST API
 	// listens on; empty for none.
 	Listeners []string
-	raw       map[string]string // the keys as parsed, for WithFlowSettings
+	raw       map[string]string // the keys as written, for WithFlowSettings
+	environ   []string          // the environment config providers read
 
 	// HeartbeatFlows are the other pairs that emit heartbeats, as MM2
 	// runs a heartbeat connector for every pair unless

@@ -62,7 +62,7 @@ func Parse(data []byte, format Format, environ []string) (*Config, []string, err
 		return nil, nil, err
 	}
 	applyEnv(raw, environ)
-	return build(raw)
+	return build(raw, environ)
 }
 
 func parseRaw(data []byte, format Format) (map[string]string, error) {
@@ -173,7 +173,10 @@ type scopes struct {
 }
 
 type builder struct {
-	raw      map[string]string
+	raw map[string]string
+	// written holds, for each key whose value held config-provider
+	// references, the value as written: shown instead of what it resolved to.
+	written  map[string]string
 	aliases  []string
 	sc       scopes
 	errs     *multierror.Error
@@ -182,6 +185,10 @@ type builder struct {
 
 func (b *builder) fail(key, format string, args ...any) {
 	e := &KeyError{Key: key, Problem: fmt.Sprintf(format, args...)}
+	if w, ok := b.written[key]; ok && b.raw[key] != "" {
+		// Never show what a provider resolved: it is usually a secret.
+		e.Problem = strings.ReplaceAll(e.Problem, b.raw[key], w)
+	}
 	if b.errs != nil {
 		for _, prev := range b.errs.Errors {
 			if prev.Error() == e.Error() {
@@ -192,16 +199,26 @@ func (b *builder) fail(key, format string, args ...any) {
 	b.errs = multierror.Append(b.errs, e)
 }
 
-func build(raw map[string]string) (*Config, []string, error) {
-	b := &builder{raw: raw}
+// build validates the keys as written (after environment overrides) and
+// resolves their config-provider references with environ.
+func build(written map[string]string, environ []string) (*Config, []string, error) {
+	raw := make(map[string]string, len(written))
+	for k, v := range written {
+		raw[k] = v
+	}
+	refs, perrs := resolveProviders(raw, environ)
+	b := &builder{raw: raw, written: refs}
+	for _, e := range perrs {
+		b.errs = multierror.Append(b.errs, e)
+	}
 	b.aliases = splitList(raw[KeyClusters])
 	if len(b.aliases) == 0 {
 		b.fail(KeyClusters, "missing: list the cluster aliases, e.g. clusters = A, B")
 	}
 	seen := map[string]bool{}
 	for _, a := range b.aliases {
-		if strings.ContainsAny(a, ". \t") || strings.Contains(a, "->") {
-			b.fail(KeyClusters, "alias %q must not contain '.', '->' or white space", a)
+		if strings.ContainsAny(a, " \t") || strings.Contains(a, "->") || strings.HasPrefix(a, ".") || strings.HasSuffix(a, ".") {
+			b.fail(KeyClusters, "alias %q must not contain '->' or white space, nor start or end with '.'", a)
 		}
 		if seen[a] {
 			b.fail(KeyClusters, "alias %q listed twice", a)
@@ -258,7 +275,7 @@ func build(raw map[string]string) (*Config, []string, error) {
 		b.errs.ErrorFormat = listErrors
 		return nil, b.warnings, b.errs
 	}
-	cfg.raw = raw
+	cfg.raw, cfg.environ = written, environ
 	return cfg, b.warnings, nil
 }
 
@@ -286,7 +303,7 @@ func (c *Config) WithFlowSettings(source, target string, settings map[string]str
 		}
 	}
 	raw[prefix+KeyEnabled] = "true"
-	cfg, _, err := build(raw)
+	cfg, _, err := build(raw, c.environ)
 	return cfg, err
 }
 
@@ -328,7 +345,10 @@ func (b *builder) split() {
 		}
 		if i := strings.Index(k, "->"); i >= 0 {
 			src, rest := k[:i], k[i+2:]
-			tgt, sub, ok := strings.Cut(rest, ".")
+			tgt, sub, ok := b.cutAlias(rest)
+			if !ok { // an unknown target: name the part before the first dot
+				tgt, sub, ok = strings.Cut(rest, ".")
+			}
 			switch {
 			case !ok || src == "" || tgt == "" || sub == "":
 				b.fail(k, "expected <source>-><target>.<key>")
@@ -347,7 +367,7 @@ func (b *builder) split() {
 			}
 			continue
 		}
-		if a, sub, ok := strings.Cut(k, "."); ok && known[a] {
+		if a, sub, ok := b.cutAlias(k); ok {
 			if b.sc.clusters[a] == nil {
 				b.sc.clusters[a] = map[string]string{}
 			}
@@ -356,6 +376,17 @@ func (b *builder) split() {
 		}
 		b.sc.top[k] = v
 	}
+}
+
+// cutAlias splits "<alias>.<key>" at the longest configured alias that
+// starts k, so that aliases may hold dots ("us.east.bootstrap.servers").
+func (b *builder) cutAlias(k string) (alias, rest string, ok bool) {
+	for _, a := range b.aliases {
+		if len(a) > len(alias) && strings.HasPrefix(k, a+".") && len(k) > len(a)+1 {
+			alias, rest, ok = a, k[len(a)+1:], true
+		}
+	}
+	return alias, rest, ok
 }
 
 func hasPrefix(k string, prefixes ...string) bool {
@@ -503,11 +534,13 @@ func (b *builder) flow(s, t string) Flow {
 		}
 		return time.Duration(positive(secondsKey)) * time.Second
 	}
+	// rf reads a replication factor: 1 to 32767, or -1 for the broker's
+	// default.replication.factor (KIP-464), as Kafka's admin client takes.
 	rf := func(k string) int16 {
-		n := positive(k)
-		if n > 32767 {
-			_, where := b.lookup(s, t, k)
-			b.fail(where, "replication factor %d is out of range", n)
+		v, where := b.lookup(s, t, k)
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err == nil && (n == 0 || n < -1 || n > 32767) { // a non-number was reported by checkValues
+			b.fail(where, "must be between 1 and 32767, or -1 for the broker's default, got %q", v)
 		}
 		return int16(n)
 	}
@@ -575,16 +608,16 @@ func (b *builder) flow(s, t string) Flow {
 	workerRF := func(k string) int16 {
 		v, where := b.lookupWorker(t, k)
 		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err == nil && (n < 1 || n > 32767) {
-			b.fail(where, "must be between 1 and 32767, got %q", v)
+		if err == nil && (n == 0 || n < -1 || n > 32767) {
+			b.fail(where, "must be between 1 and 32767, or -1 for the broker's default, got %q", v)
 		}
 		return int16(n)
 	}
 	workerParts := func(k string) int32 {
 		v, where := b.lookupWorker(t, k)
 		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err == nil && n < 1 {
-			b.fail(where, "must be at least 1, got %q", v)
+		if err == nil && (n == 0 || n < -1) {
+			b.fail(where, "must be at least 1, or -1 for the broker's default, got %q", v)
 		}
 		return int32(n)
 	}
@@ -621,7 +654,11 @@ func (b *builder) flow(s, t string) Flow {
 
 	f.settings = map[string]string{}
 	for k := range flowKeys {
-		if v := get(k); v != "" {
+		v, where := b.lookup(s, t, k)
+		if w, ok := b.written[where]; ok {
+			v = w // as written, never what a config provider resolved
+		}
+		if v != "" {
 			f.settings[k] = v
 		}
 	}

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
+
+	"github.com/dlclark/regexp2"
 )
 
 // Filter is MM2's include/exclude regex pair: a name passes when it matches
@@ -11,9 +14,27 @@ import (
 // and must match the whole name (Java's Matcher.matches). An empty include
 // list matches nothing; an empty exclude list excludes nothing.
 type Filter struct {
-	include *regexp.Regexp
-	exclude *regexp.Regexp
+	include Pattern
+	exclude Pattern
 }
+
+// Pattern is a compiled regular expression that must match a whole name.
+type Pattern interface {
+	MatchString(name string) bool
+}
+
+// backtracking is a Java-syntax pattern that RE2 does not take: look-around,
+// back references, atomic groups.
+type backtracking struct{ re *regexp2.Regexp }
+
+func (b backtracking) MatchString(name string) bool {
+	ok, err := b.re.MatchString(name)
+	return ok && err == nil // a pattern that times out matches nothing
+}
+
+// matchTimeout bounds one match of a backtracking pattern, so that a
+// catastrophic pattern cannot stall a topic refresh.
+const matchTimeout = 100 * time.Millisecond
 
 // NewFilter compiles include and exclude lists. The error names which list
 // failed; callers add the config key.
@@ -30,9 +51,14 @@ func NewFilter(include, exclude []string) (Filter, error) {
 }
 
 // CompileList joins patterns into one anchored regular expression, or nil
-// for an empty list. Patterns are Go RE2 syntax, which accepts the Java
-// patterns MM2 users write in practice (no look-around, no backreferences).
-func CompileList(patterns []string) (*regexp.Regexp, error) {
+// for an empty list, with Java's semantics: MM2 joins the list with "|" and
+// matches the whole name (Matcher.matches). Patterns RE2 takes (almost all
+// that operators write, and where both take a pattern they agree on what
+// matches) run on Go's linear-time engine; the rest of Java's syntax
+// (look-ahead and look-behind, back references, atomic groups) runs on a
+// backtracking engine with a timeout per match. Possessive quantifiers
+// ("a++") are refused: write them as atomic groups ("(?>a+)").
+func CompileList(patterns []string) (Pattern, error) {
 	var kept []string
 	for _, p := range patterns {
 		if p = strings.TrimSpace(p); p != "" {
@@ -42,7 +68,18 @@ func CompileList(patterns []string) (*regexp.Regexp, error) {
 	if len(kept) == 0 {
 		return nil, nil
 	}
-	return regexp.Compile(`^(?:` + strings.Join(kept, "|") + `)$`)
+	joined := `^(?:` + strings.Join(kept, "|") + `)$`
+	if re, err := regexp.Compile(joined); err == nil {
+		return re, nil
+	}
+	// \z, not $: Java's matches() needs the whole input, while $ also
+	// matches before a final line break.
+	re, err := regexp2.Compile(`\A(?:`+strings.Join(kept, "|")+`)\z`, regexp2.None)
+	if err != nil {
+		return nil, err
+	}
+	re.MatchTimeout = matchTimeout
+	return backtracking{re}, nil
 }
 
 // Match reports whether name passes the filter.

@@ -64,7 +64,14 @@ func IsInternalTopic(p Policy, topic string) bool {
 // of it, has target as its source. It is what stops "A.B.orders" in an
 // active/active pair.
 func IsCycle(p Policy, target, topic string) bool {
+	// An alias may hold the separator ("us.east"): TopicSource then sees
+	// only its first part, so the topic's own prefix is checked too, at
+	// every level, or active/active between such aliases would loop.
+	prefix := p.FormatRemoteTopic(target, "")
 	for {
+		if prefix != "" && strings.HasPrefix(topic, prefix) {
+			return true
+		}
 		src, ok := p.TopicSource(topic)
 		if !ok {
 			return false

@@ -1,0 +1,75 @@
+package configs
+
+import "testing"
+
+// MM2 accepts aliases with dots; the longest alias that starts a key owns it.
+func TestDottedAliases(t *testing.T) {
+	props := `clusters = us, us.east, eu.west
+us.bootstrap.servers = us:9092
+us.east.bootstrap.servers = use:9092
+eu.west.bootstrap.servers = euw:9092
+us.east->eu.west.enabled = true
+us.east->eu.west.topics = orders
+eu.west.security.protocol = PLAINTEXT
+`
+	cfg, _, err := Parse([]byte(props), Properties, []string{"STRAIT_US_EAST_EU_WEST_TASKS_MAX=3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for alias, want := range map[string]string{"us": "us:9092", "us.east": "use:9092", "eu.west": "euw:9092"} {
+		c, ok := cfg.Cluster(alias)
+		if !ok || len(c.BootstrapServers) != 1 || c.BootstrapServers[0] != want {
+			t.Errorf("cluster %s: %+v", alias, c.BootstrapServers)
+		}
+	}
+	f, ok := cfg.Flow("us.east", "eu.west")
+	if !ok || len(cfg.Flows) != 1 {
+		t.Fatalf("flows: %+v", cfg.Flows)
+	}
+	if !f.Topics.Filter.Match("orders") || f.Topics.Filter.Match("payments") || f.TasksMax != 3 {
+		t.Errorf("flow settings: tasks.max %d", f.TasksMax)
+	}
+	if f.OffsetsTopic != "mm2-offsets.us.east.internal" || f.GroupID != "us.east-mm2" {
+		t.Errorf("worker names: %s %s", f.OffsetsTopic, f.GroupID)
+	}
+}
+
+// -1 asks for the broker's default for every replication factor and
+// partition count, as Strimzi's examples write it.
+func TestBrokerDefaultReplication(t *testing.T) {
+	props := compatBase + `replication.factor = -1
+checkpoints.topic.replication.factor = -1
+heartbeats.topic.replication.factor = -1
+offset-syncs.topic.replication.factor = -1
+offset.storage.replication.factor = -1
+offset.storage.partitions = -1
+status.storage.replication.factor = -1
+status.storage.partitions = -1
+config.storage.replication.factor = -1
+`
+	cfg, _, err := Parse([]byte(props), Properties, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := cfg.Flows[0]
+	for name, got := range map[string]int{
+		"replication.factor": int(f.ReplicationFactor), "checkpoints": int(f.CheckpointsTopicRF), "heartbeats": int(f.HeartbeatsTopicRF),
+		"offset-syncs": int(f.OffsetSyncsTopicRF), "offsets rf": int(f.OffsetsTopicRF), "offsets partitions": int(f.OffsetsTopicPartitions),
+		"status rf": int(f.StatusTopicRF), "status partitions": int(f.StatusTopicPartitions), "configs rf": int(f.ConfigsTopicRF),
+	} {
+		if got != -1 {
+			t.Errorf("%s = %d, want -1", name, got)
+		}
+	}
+	for _, bad := range []string{"replication.factor = -2", "replication.factor = 0", "offset.storage.partitions = 0", "offset.storage.replication.factor = 32768"} {
+		if _, _, err := Parse([]byte(compatBase+bad+"\n"), Properties, nil); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
+
+const compatBase = `clusters = A, B
+A.bootstrap.servers = a:9092
+B.bootstrap.servers = b:9092
+A->B.enabled = true
+`
