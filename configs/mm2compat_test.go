@@ -1,6 +1,9 @@
 package configs
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // MM2 accepts aliases with dots; the longest alias that starts a key owns it.
 func TestDottedAliases(t *testing.T) {
@@ -73,3 +76,36 @@ A.bootstrap.servers = a:9092
 B.bootstrap.servers = b:9092
 A->B.enabled = true
 `
+
+// A key naming Java code Strait cannot run is refused, never ignored.
+func TestRefusedClasses(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		ok   bool
+	}{
+		{"topic.filter.class = org.apache.kafka.connect.mirror.DefaultTopicFilter", true},
+		{"A->B.topic.filter.class = DefaultTopicFilter", true},
+		{"replication.policy.class = org.apache.kafka.connect.mirror.IdentityReplicationPolicy", true},
+		{"key.converter = org.apache.kafka.connect.converters.ByteArrayConverter", true},
+		{"A->B.topic.filter.class = com.example.MyTopicFilter", false},
+		{"group.filter.class = com.example.MyGroupFilter", false},
+		{"A.config.property.filter.class = com.example.Props", false},
+		{"replication.policy.class = com.example.PrefixlessPolicy", false},
+		{"forwarding.admin.class = com.example.Admin", false},
+		{"value.converter = org.apache.kafka.connect.json.JsonConverter", false},
+		{"A->B.transforms = dropHeaders", false},
+		{"A.consumer.interceptor.classes = com.example.Audit", false},
+		{"A->B.producer.override.interceptor.classes = com.example.Audit", false},
+	} {
+		_, _, err := Parse([]byte(compatBase+tc.line+"\n"), Properties, nil)
+		if tc.ok && err != nil {
+			t.Errorf("%s: %v", tc.line, err)
+		}
+		if !tc.ok {
+			key, _, _ := strings.Cut(tc.line, " =")
+			if err == nil || !strings.Contains(err.Error(), key+":") {
+				t.Errorf("%s: want an error naming %s, got %v", tc.line, key, err)
+			}
+		}
+	}
+}

@@ -405,6 +405,7 @@ func (b *builder) checkValues() {
 	for k, v := range b.sc.top {
 		switch {
 		case k == KeyListeners, k == KeyMemoryMaxBytes:
+		case b.checkClass(k, k, v):
 		case b.check(k, k, v, flowKeys, workerKeys, clientKeys):
 		case hasPrefix(k, clientPrefixes...), hasPrefix(k, ignoredPrefixes...):
 		default:
@@ -414,6 +415,7 @@ func (b *builder) checkValues() {
 	for a, kv := range b.sc.clusters {
 		for k, v := range kv {
 			switch {
+			case b.checkClass(a+"."+k, k, v):
 			case b.check(a+"."+k, k, v, workerKeys, clientKeys):
 			case hasPrefix(k, clientPrefixes...), hasPrefix(k, ignoredPrefixes...):
 			default:
@@ -427,6 +429,7 @@ func (b *builder) checkValues() {
 			switch {
 			case k == KeyEnabled:
 				b.checkKind(full, v, keySpec{kind: kindBool})
+			case b.checkClass(full, k, v):
 			case b.check(full, k, v, flowKeys):
 			case hasPrefix(k, clientPrefixes...), hasPrefix(k, ignoredPrefixes...):
 			default:
