@@ -32,7 +32,7 @@ func writeFile(t *testing.T, dir, name, data string) string {
 func TestConfigProviders(t *testing.T) {
 	dir := t.TempDir()
 	secrets := writeFile(t, dir, "secrets.properties", "user = alice\npass = s3cr;et=x\ntopics = orders.*\n")
-	writeFile(t, dir, "password", "from-a-dir\n")
+	writeFile(t, dir, "password", "from-a-dir") // read whole: a line break would end the quoted JAAS value, as in Java
 	props := providersBase + `A.security.protocol = SASL_PLAINTEXT
 A.sasl.mechanism = PLAIN
 A.sasl.jaas.config = org.apache.kafka.common.security.plain.PlainLoginModule required username="${file:` + secrets + `:user}" password="${file:` + secrets + `:pass}";
@@ -55,7 +55,7 @@ A->B.topics = ${file:` + secrets + `:topics}
 		if got := a.Security.SASLConfig; got.Username != "alice" || string(got.Password) != `s3cr;et=x` {
 			t.Errorf("format %d: A credentials %q %q", format, got.Username, string(got.Password))
 		}
-		if got := b.Security.SASLConfig; got.Username != "bob" || string(got.Password) != "from-a-dir\n" {
+		if got := b.Security.SASLConfig; got.Username != "bob" || string(got.Password) != "from-a-dir" {
 			t.Errorf("format %d: B credentials %q %q", format, got.Username, string(got.Password))
 		}
 		f, _ := cfg.Flow("A", "B")
