@@ -17,11 +17,13 @@ type Config struct {
 	// MemoryMaxBytes is memory.max.bytes: the budget of the worker's
 	// record buffers, shared by its tasks (256 MiB).
 	MemoryMaxBytes int64
-	// Listeners is listeners: the addresses ("host:port") the REST API
-	// listens on; empty for none.
-	Listeners []string
-	raw       map[string]string // the keys as written, for WithFlowSettings
-	environ   []string          // the environment config providers read
+	// Listeners is listeners: where the REST API listens (http or https);
+	// empty for none.
+	Listeners []Listener
+	// REST is the REST API's other settings (rest.*, listeners.https.*).
+	REST    REST
+	raw     map[string]string // the keys as written, for WithFlowSettings
+	environ []string          // the environment config providers read
 
 	// HeartbeatFlows are the other pairs that emit heartbeats, as MM2
 	// runs a heartbeat connector for every pair unless
@@ -48,6 +50,9 @@ type Cluster struct {
 	Security Security
 	// ClientID is <alias>.client.id; empty when unset.
 	ClientID string
+	// Client holds the common client keys set for the cluster
+	// ("A.request.timeout.ms"): every client of the cluster takes them.
+	Client Client
 }
 
 // Security is how a client authenticates to a cluster and protects the
@@ -184,12 +189,23 @@ type Flow struct {
 	// whose uncopied records were deleted on the source fails its task.
 	SkipDataLoss bool
 
-	// Consumer is the Java client configuration of the source consumer:
-	// consumer.* < <source>->...consumer.* < <source>.consumer.*, as MM2.
-	Consumer map[string]string
-	// Producer is the Java client configuration of the target producer:
-	// producer.* < <target>.producer.* < <flow>.producer.*.
-	Producer map[string]string
+	// The flow's clients, from the Java client keys at the scopes where
+	// MM2 applies them (see flowClients), over their cluster's Client.
+	//
+	// SourceConsumer reads the source (and the offset syncs there).
+	SourceConsumer Client
+	// TargetConsumer reads the target's topics (checkpoints, offset syncs
+	// there).
+	TargetConsumer Client
+	// Producer writes records, positions, checkpoints and heartbeats to the
+	// target: Connect's task producer, B.producer.* and
+	// A->B.producer.override.*.
+	Producer Client
+	// OffsetSyncProducer writes offset syncs: A->B.producer.*, A.producer.*
+	// (the target's with offset-syncs.topic.location = target).
+	OffsetSyncProducer Client
+	// SourceAdmin and TargetAdmin manage topics, configs, ACLs and groups.
+	SourceAdmin, TargetAdmin Client
 
 	settings map[string]string
 }

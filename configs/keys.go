@@ -12,6 +12,22 @@ const (
 	KeySSLKeystoreLoc    = "ssl.keystore.location"
 	KeySSLKeystoreType   = "ssl.keystore.type"
 	KeySSLEndpointIdent  = "ssl.endpoint.identification.algorithm"
+	// The other ssl.* keys of Kafka's Java client that Strait honours
+	// (configs/tls.go), and those it accepts only at Java's default value.
+	KeySSLTruststorePassword = "ssl.truststore.password"
+	KeySSLTruststoreCerts    = "ssl.truststore.certificates"
+	KeySSLKeystorePassword   = "ssl.keystore.password"
+	KeySSLKeystoreKey        = "ssl.keystore.key"
+	KeySSLKeystoreChain      = "ssl.keystore.certificate.chain"
+	KeySSLKeyPassword        = "ssl.key.password"
+	KeySSLProtocol           = "ssl.protocol"
+	KeySSLEnabledProtocols   = "ssl.enabled.protocols"
+	KeySSLCipherSuites       = "ssl.cipher.suites"
+	KeySSLProvider           = "ssl.provider"
+	KeySSLSecureRandom       = "ssl.secure.random.implementation"
+	KeySSLKeyManagerAlg      = "ssl.keymanager.algorithm"
+	KeySSLTrustManagerAlg    = "ssl.trustmanager.algorithm"
+	KeySSLEngineFactory      = "ssl.engine.factory.class"
 
 	KeyEnabled                    = "enabled"
 	KeyTopics                     = "topics"
@@ -82,8 +98,29 @@ const (
 	KeyMemoryMaxBytes = "memory.max.bytes"
 
 	// KeyListeners is Connect's listeners: where the REST API listens,
-	// e.g. "http://127.0.0.1:8083". Unset: no REST API.
+	// e.g. "http://127.0.0.1:8083, https://0.0.0.0:8443". Unset: no REST
+	// API. The REST keys below are top level only (configs/rest.go).
 	KeyListeners = "listeners"
+	// Connect's RestServerConfig keys: the URL other workers are given
+	// (http or https, host, port), and REST extensions (only
+	// BasicAuthExtensionClass).
+	KeyRESTAdvertisedListener = "rest.advertised.listener"
+	KeyRESTAdvertisedHost     = "rest.advertised.host.name"
+	KeyRESTAdvertisedPort     = "rest.advertised.port"
+	KeyRESTExtensionClasses   = "rest.extension.classes"
+	// KeyRESTBasicAuthJAASFile is Strait's own: the JAAS file whose
+	// KafkaConnect entry lists the users files of basic authentication.
+	// Connect takes it from the JVM's -Djava.security.auth.login.config,
+	// which Strait reads from KAFKA_OPTS when this key is unset.
+	KeyRESTBasicAuthJAASFile = "rest.basic.auth.jaas.config.file"
+	// PrefixListenersHTTPS starts the ssl.* keys of https listeners
+	// ("listeners.https.ssl.keystore.location"); when none is set, the
+	// top-level ssl.* keys apply, as in Connect.
+	PrefixListenersHTTPS = "listeners.https."
+	// KeySSLClientAuth is ssl.client.auth of https listeners: none
+	// (default), requested or required (client certificates checked
+	// against the truststore).
+	KeySSLClientAuth = "ssl.client.auth"
 
 	// KeyDataLossPolicy is Strait's own: what a source task does when
 	// records it has not copied were deleted on the source (retention,
@@ -177,6 +214,8 @@ var flowKeys = map[string]keySpec{
 // workerKeys may also be set per target cluster ("B.offset.storage.topic"),
 // as MM2 builds each flow's worker config from its target cluster's keys.
 var workerKeys = map[string]keySpec{
+	KeyGroupID:                 {kind: kindString},
+	KeyOffsetFlushInterval:     {kind: kindInt, def: "60000"},
 	KeyOffsetStorageTopic:      {kind: kindString},
 	KeyOffsetStoragePartitions: {kind: kindInt, def: "25"},
 	KeyOffsetStorageRF:         {kind: kindInt, def: "3"},
@@ -191,28 +230,111 @@ var workerKeys = map[string]keySpec{
 	KeyRebalanceTimeout:        {kind: kindInt, def: "60000"},
 }
 
+// The other sasl.* client keys of Kafka's Java client, read by
+// configs/sasl.go (OAUTHBEARER, AWS_MSK_IAM, GSSAPI).
+const (
+	KeySASLClientCallbackHandler        = "sasl.client.callback.handler.class"
+	KeySASLLoginCallbackHandler         = "sasl.login.callback.handler.class"
+	KeySASLLoginClass                   = "sasl.login.class"
+	KeySASLLoginRefreshWindowFactor     = "sasl.login.refresh.window.factor"
+	KeySASLLoginRefreshWindowJitter     = "sasl.login.refresh.window.jitter"
+	KeySASLLoginRefreshMinPeriod        = "sasl.login.refresh.min.period.seconds"
+	KeySASLLoginRefreshBuffer           = "sasl.login.refresh.buffer.seconds"
+	KeySASLLoginConnectTimeout          = "sasl.login.connect.timeout.ms"
+	KeySASLLoginReadTimeout             = "sasl.login.read.timeout.ms"
+	KeySASLLoginRetryBackoff            = "sasl.login.retry.backoff.ms"
+	KeySASLLoginRetryBackoffMax         = "sasl.login.retry.backoff.max.ms"
+	KeySASLOAuthTokenEndpoint           = "sasl.oauthbearer.token.endpoint.url"
+	KeySASLOAuthScopeClaim              = "sasl.oauthbearer.scope.claim.name"
+	KeySASLOAuthSubClaim                = "sasl.oauthbearer.sub.claim.name"
+	KeySASLOAuthHeaderURLEncode         = "sasl.oauthbearer.header.urlencode"
+	KeySASLOAuthClientID                = "sasl.oauthbearer.client.credentials.client.id"
+	KeySASLOAuthClientSecret            = "sasl.oauthbearer.client.credentials.client.secret"
+	KeySASLOAuthScope                   = "sasl.oauthbearer.scope"
+	KeySASLKerberosServiceName          = "sasl.kerberos.service.name"
+	KeySASLKerberosKinitCmd             = "sasl.kerberos.kinit.cmd"
+	KeySASLKerberosRenewWindowFactor    = "sasl.kerberos.ticket.renew.window.factor"
+	KeySASLKerberosRenewJitter          = "sasl.kerberos.ticket.renew.jitter"
+	KeySASLKerberosMinTimeBeforeRelogin = "sasl.kerberos.min.time.before.relogin"
+)
+
 // clientKeys are client settings of a cluster ("A.security.protocol"); at the
 // top level they are the fallback for every cluster.
 var clientKeys = map[string]keySpec{
 	KeyBootstrapServers:  {kind: kindList},
 	KeySecurityProtocol:  {kind: kindEnum, def: "PLAINTEXT", enums: []string{"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}},
-	KeySASLMechanism:     {kind: kindEnum, def: "GSSAPI", enums: []string{"GSSAPI", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"}},
+	KeySASLMechanism:     {kind: kindEnum, def: "GSSAPI", enums: []string{"GSSAPI", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "AWS_MSK_IAM"}},
 	KeySASLJAASConfig:    {kind: kindString},
 	KeySSLTruststoreLoc:  {kind: kindString},
 	KeySSLTruststoreType: {kind: kindEnum, def: "JKS", enums: []string{"JKS", "PKCS12", "PEM"}},
 	KeySSLKeystoreLoc:    {kind: kindString},
 	KeySSLKeystoreType:   {kind: kindEnum, def: "JKS", enums: []string{"JKS", "PKCS12", "PEM"}},
 	KeySSLEndpointIdent:  {kind: kindString, def: "https"},
-	"client.id":          {kind: kindString},
+	// ssl.* keys read by tlsSettings; defaults are Java's.
+	KeySSLTruststorePassword: {kind: kindString},
+	KeySSLTruststoreCerts:    {kind: kindString},
+	KeySSLKeystorePassword:   {kind: kindString},
+	KeySSLKeystoreKey:        {kind: kindString},
+	KeySSLKeystoreChain:      {kind: kindString},
+	KeySSLKeyPassword:        {kind: kindString},
+	KeySSLProtocol:           {kind: kindString, def: "TLSv1.3"},
+	KeySSLEnabledProtocols:   {kind: kindList, def: "TLSv1.2,TLSv1.3"},
+	KeySSLCipherSuites:       {kind: kindList},
+	KeySSLProvider:           {kind: kindString},
+	KeySSLSecureRandom:       {kind: kindString},
+	KeySSLKeyManagerAlg:      {kind: kindString, def: "SunX509"},
+	KeySSLTrustManagerAlg:    {kind: kindString, def: "PKIX"},
+	KeySSLEngineFactory:      {kind: kindString},
+	"client.id":              {kind: kindString},
+
+	// sasl.* keys read by saslSettings; defaults are Java's. Broker-only
+	// sasl.* keys are listed in saslBrokerKeys (accepted with a warning).
+	KeySASLClientCallbackHandler:        {kind: kindString},
+	KeySASLLoginCallbackHandler:         {kind: kindString},
+	KeySASLLoginClass:                   {kind: kindString},
+	KeySASLLoginRefreshWindowFactor:     {kind: kindString, def: "0.8"},
+	KeySASLLoginRefreshWindowJitter:     {kind: kindString, def: "0.05"},
+	KeySASLLoginRefreshMinPeriod:        {kind: kindInt, def: "60"},
+	KeySASLLoginRefreshBuffer:           {kind: kindInt, def: "300"},
+	KeySASLLoginConnectTimeout:          {kind: kindInt},
+	KeySASLLoginReadTimeout:             {kind: kindInt},
+	KeySASLLoginRetryBackoff:            {kind: kindInt, def: "100"},
+	KeySASLLoginRetryBackoffMax:         {kind: kindInt, def: "10000"},
+	KeySASLOAuthTokenEndpoint:           {kind: kindString},
+	KeySASLOAuthScopeClaim:              {kind: kindString, def: "scope"},
+	KeySASLOAuthSubClaim:                {kind: kindString, def: "sub"},
+	KeySASLOAuthHeaderURLEncode:         {kind: kindBool, def: "false"},
+	KeySASLOAuthClientID:                {kind: kindString},
+	KeySASLOAuthClientSecret:            {kind: kindString},
+	KeySASLOAuthScope:                   {kind: kindString},
+	KeySASLKerberosServiceName:          {kind: kindString},
+	KeySASLKerberosKinitCmd:             {kind: kindString, def: "/usr/bin/kinit"},
+	KeySASLKerberosRenewWindowFactor:    {kind: kindString, def: "0.8"},
+	KeySASLKerberosRenewJitter:          {kind: kindString, def: "0.05"},
+	KeySASLKerberosMinTimeBeforeRelogin: {kind: kindInt, def: "60000"},
+
+	"sasl.enabled.mechanisms":                             {kind: kindString},
+	"sasl.mechanism.inter.broker.protocol":                {kind: kindString},
+	"sasl.server.callback.handler.class":                  {kind: kindString},
+	"sasl.server.max.receive.size":                        {kind: kindString},
+	"sasl.kerberos.principal.to.local.rules":              {kind: kindString},
+	"sasl.oauthbearer.jwks.endpoint.url":                  {kind: kindString},
+	"sasl.oauthbearer.jwks.endpoint.refresh.ms":           {kind: kindString},
+	"sasl.oauthbearer.jwks.endpoint.retry.backoff.ms":     {kind: kindString},
+	"sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms": {kind: kindString},
+	"sasl.oauthbearer.clock.skew.seconds":                 {kind: kindString},
+	"sasl.oauthbearer.expected.audience":                  {kind: kindString},
+	"sasl.oauthbearer.expected.issuer":                    {kind: kindString},
 }
 
 // ignoredPrefixes are Connect and MM2 keys Strait accepts without a warning
-// but does not use (converters, REST, plugin classes, ...).
+// but does not use (converters, plugin classes, ...). The REST keys are
+// read in configs/rest.go: an unknown rest.* key warns.
 var ignoredPrefixes = []string{
-	"key.converter", "value.converter", "header.converter", "rest.",
+	"key.converter", "value.converter", "header.converter",
 	"dedicated.mode.", "config.providers", "task.", "worker.", "metric.reporters",
 	"topic.filter.class", "group.filter.class", "config.property.filter.class",
-	"forwarding.admin.class", "source.cluster.alias", "target.cluster.alias",
-	"ssl.", "sasl.", "offset.storage.", "config.storage.", "status.storage.", "name", "connector.class",
+	"forwarding.admin.class", "source.cluster.alias", "target.cluster.alias", // checked per flow
+	"offset.storage.", "config.storage.", "status.storage.", "name", "connector.class",
 	"exactly.once.support", "replication.policy.",
 }

@@ -3,6 +3,7 @@ package configs
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // MM2 accepts aliases with dots; the longest alias that starts a key owns it.
@@ -107,5 +108,26 @@ func TestRefusedClasses(t *testing.T) {
 				t.Errorf("%s: want an error naming %s, got %v", tc.line, key, err)
 			}
 		}
+	}
+}
+
+// Connect worker keys MM2 reads under the target alias.
+func TestWorkerKeysUnderTargetAlias(t *testing.T) {
+	cfg, warnings, err := Parse([]byte(compatBase+"B.group.id = strait-b\nB.offset.flush.interval.ms = 5000\n"), Properties, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := cfg.Flows[0]
+	if f.GroupID != "strait-b" || f.OffsetFlushInterval != 5*time.Second {
+		t.Errorf("group %q flush %s (warnings %v)", f.GroupID, f.OffsetFlushInterval, warnings)
+	}
+	// The flow's own setting (a REST PUT writes one) wins.
+	cfg, _, err = Parse([]byte(compatBase+"B.group.id = strait-b\nA->B.group.id = mine\nB.offset.flush.interval.ms = x\n"), Properties, nil)
+	if err == nil || !strings.Contains(err.Error(), "B.offset.flush.interval.ms:") {
+		t.Errorf("a bad B.offset.flush.interval.ms: %v", err)
+	}
+	cfg, _, err = Parse([]byte(compatBase+"B.group.id = strait-b\nA->B.group.id = mine\n"), Properties, nil)
+	if err != nil || cfg.Flows[0].GroupID != "mine" {
+		t.Errorf("flow group.id: %v %+v", err, cfg)
 	}
 }

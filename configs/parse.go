@@ -2,7 +2,6 @@ package configs
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -260,7 +259,7 @@ func build(written map[string]string, environ []string) (*Config, []string, erro
 	for _, a := range b.aliases {
 		cfg.Clusters = append(cfg.Clusters, b.cluster(a, used[a]))
 	}
-	cfg.Listeners = b.listeners()
+	cfg.Listeners, cfg.REST = b.rest(environ)
 	cfg.MemoryMaxBytes = 256 << 20
 	if v, ok := b.sc.top[KeyMemoryMaxBytes]; ok {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
@@ -404,10 +403,14 @@ func (b *builder) checkValues() {
 	clientPrefixes := []string{PrefixConsumer, PrefixProducer, PrefixAdmin}
 	for k, v := range b.sc.top {
 		switch {
-		case k == KeyListeners, k == KeyMemoryMaxBytes:
+		case k == KeyMemoryMaxBytes, isRESTKey(k):
 		case b.checkClass(k, k, v):
+		case noEffectKeys[k] != "":
 		case b.check(k, k, v, flowKeys, workerKeys, clientKeys):
-		case hasPrefix(k, clientPrefixes...), hasPrefix(k, ignoredPrefixes...):
+		case hasPrefix(k, clientPrefixes...), isClientKey(k):
+			// As in MM2, where such keys reach no client.
+			b.warnings = append(b.warnings, fmt.Sprintf("key %q ignored: at the top level it reaches no client, as in MM2; set it per cluster (<alias>.%s) or per flow (<source>-><target>.%s)", k, k, k))
+		case hasPrefix(k, ignoredPrefixes...):
 		default:
 			b.warn(k)
 		}
@@ -416,7 +419,9 @@ func (b *builder) checkValues() {
 		for k, v := range kv {
 			switch {
 			case b.checkClass(a+"."+k, k, v):
+			case noEffectKeys[k] != "":
 			case b.check(a+"."+k, k, v, workerKeys, clientKeys):
+			case isClientKey(k): // validated by clusterClient
 			case hasPrefix(k, clientPrefixes...), hasPrefix(k, ignoredPrefixes...):
 			default:
 				b.warn(a + "." + k)
@@ -430,14 +435,19 @@ func (b *builder) checkValues() {
 			case k == KeyEnabled:
 				b.checkKind(full, v, keySpec{kind: kindBool})
 			case b.checkClass(full, k, v):
+			case noEffectKeys[k] != "":
 			case b.check(full, k, v, flowKeys):
-			case hasPrefix(k, clientPrefixes...), hasPrefix(k, ignoredPrefixes...):
+			case hasPrefix(k, clientPrefixes...), hasPrefix(k, sidePrefixes...), hasPrefix(k, ignoredPrefixes...):
 			default:
 				b.warn(full)
 			}
 		}
 	}
 }
+
+// sidePrefixes are the per-flow client keys of one side, which win over
+// the cluster's ("A->B.source.consumer.max.poll.records").
+var sidePrefixes = []string{"source.consumer.", "source.producer.", "source.admin.", "target.consumer.", "target.producer.", "target.admin."}
 
 func (b *builder) warn(key string) {
 	b.warnings = append(b.warnings, fmt.Sprintf("unknown key %q ignored", key))
@@ -483,12 +493,19 @@ func (b *builder) checkKind(full, v string, spec keySpec) {
 	}
 }
 
-// lookup resolves a flow key: the flow's own, then the top level, then the
-// default. It returns the key as written where it was found, for errors.
+// lookup resolves a flow key: the flow's own, then (for the worker keys
+// that are flow settings too, group.id and offset.flush.interval.ms) the
+// target cluster's, then the top level, then the default. It returns the key as written where it was found, for errors.
 func (b *builder) lookup(s, t, k string, aliases ...string) (v, where string) {
 	for _, name := range append([]string{k}, aliases...) {
 		if v, ok := b.sc.flows[[2]string{s, t}][name]; ok {
 			return v, s + "->" + t + "." + name
+		}
+	}
+	if _, ok := workerKeys[k]; ok {
+		// A Connect worker key: MM2 reads it under the target's alias.
+		if v, ok := b.sc.clusters[t][k]; ok {
+			return v, t + "." + k
 		}
 	}
 	for _, name := range append([]string{k}, aliases...) {
@@ -577,7 +594,7 @@ func (b *builder) flow(s, t string) Flow {
 
 	sep, sepWhere := b.lookup(s, t, KeyReplicationPolicySeparator)
 	if sep == "" {
-		b.fail(sepWhere, "the separator must not be empty")
+		b.fail(sepWhere, "the separator must not be empty: for remote topics named as on the source, use replication.policy.class = IdentityReplicationPolicy")
 	}
 	def := policy.Default{Separator: sep, DotInternal: !isTrue(get(KeyInternalTopicSeparator))}
 	f.Policy = def
@@ -666,27 +683,52 @@ func (b *builder) flow(s, t string) Flow {
 		}
 	}
 	f.settings[KeyGroupID] = f.GroupID
-	f.Consumer = b.clientProps(PrefixConsumer, b.sc.top, b.sc.flows[[2]string{s, t}], b.sc.clusters[s])
-	f.Producer = b.clientProps(PrefixProducer, b.sc.top, b.sc.clusters[t], b.sc.flows[[2]string{s, t}])
+	b.flowClients(&f)
+	b.checkFlowAliases(s, t)
 	return f
 }
 
-// clientProps merges the keys under prefix from each scope, later scopes
-// winning, with the prefix stripped.
-func (b *builder) clientProps(prefix string, scopes ...map[string]string) map[string]string {
-	out := map[string]string{}
-	for _, sc := range scopes {
-		for k, v := range sc {
-			if rest, ok := strings.CutPrefix(k, prefix); ok {
-				out[rest] = v
-			}
-		}
+// flowClients reads the Java client keys of the flow's clients at the
+// scopes where MM2 applies them (MirrorMakerConfig, MirrorConnectorConfig;
+// later scopes win), over each cluster's common client keys:
+//   - source consumer, offset-syncs reader: A->B.consumer.* < A.consumer.* < A->B.source.consumer.*
+//   - target readers (checkpoints): A->B.consumer.* < B.consumer.* < A->B.target.consumer.*
+//   - data producer (records, positions, checkpoints, heartbeats: Connect's
+//     task producers): B.producer.* < A->B.producer.override.*
+//   - offset-syncs producer: A->B.producer.* < A.producer.* < A->B.source.producer.*
+//     (B's and target.producer.* with offset-syncs.topic.location = target)
+//   - admins: A->B.admin.* < A.admin.* < A->B.source.admin.* (B's for the target)
+func (b *builder) flowClients(f *Flow) {
+	s, t := f.Source, f.Target
+	fl, sc, tc := b.sc.flows[[2]string{s, t}], b.sc.clusters[s], b.sc.clusters[t]
+	fp := s + "->" + t + "."
+	srcGet, tgtGet := b.clusterLookup(s), b.clusterLookup(t)
+	srcBase, tgtBase := b.clusterClient(s), b.clusterClient(t)
+	sides := func(role Role, side string, base Client, get lookupFunc, clusterKV map[string]string, alias string, flowPrefix string) Client {
+		p := role.prefix()
+		return b.client(role, base, get,
+			clientScope{fl, flowPrefix + p, fp},
+			clientScope{clusterKV, p, alias + "."},
+			clientScope{fl, side + "." + p, fp})
 	}
-	return out
+	f.SourceConsumer = sides(RoleConsumer, "source", srcBase, srcGet, sc, s, "")
+	f.TargetConsumer = sides(RoleConsumer, "target", tgtBase, tgtGet, tc, t, "")
+	f.SourceAdmin = sides(RoleAdmin, "source", srcBase, srcGet, sc, s, "")
+	f.TargetAdmin = sides(RoleAdmin, "target", tgtBase, tgtGet, tc, t, "")
+	if f.OffsetSyncsOnTarget {
+		f.OffsetSyncProducer = sides(RoleProducer, "target", tgtBase, tgtGet, tc, t, "")
+	} else {
+		f.OffsetSyncProducer = sides(RoleProducer, "source", srcBase, srcGet, sc, s, "")
+	}
+	f.Producer = b.client(RoleProducer, tgtBase, tgtGet,
+		clientScope{tc, PrefixProducer, t + "."},
+		clientScope{fl, "producer.override.", fp})
 }
 
-func (b *builder) cluster(a string, used bool) Cluster {
-	var get lookupFunc = func(k string) (string, string) {
+// clusterLookup resolves a client key of cluster a: its own, else the top
+// level's, else the default.
+func (b *builder) clusterLookup(a string) lookupFunc {
+	return func(k string) (string, string) {
 		if v, ok := b.sc.clusters[a][k]; ok {
 			return v, a + "." + k
 		}
@@ -695,6 +737,10 @@ func (b *builder) cluster(a string, used bool) Cluster {
 		}
 		return clientKeys[k].def, a + "." + k
 	}
+}
+
+func (b *builder) cluster(a string, used bool) Cluster {
+	get := b.clusterLookup(a)
 	c := Cluster{Alias: a}
 	servers, _ := get(KeyBootstrapServers)
 	c.BootstrapServers = splitList(servers)
@@ -702,6 +748,7 @@ func (b *builder) cluster(a string, used bool) Cluster {
 		b.fail(a+"."+KeyBootstrapServers, "missing: where is cluster %s?", a)
 	}
 	c.ClientID, _ = get("client.id")
+	c.Client = b.clusterClient(a)
 	proto, _ := get(KeySecurityProtocol)
 	c.Security.Protocol = strings.ToUpper(proto)
 	if c.Security.SASL() {
@@ -717,17 +764,3 @@ func (b *builder) cluster(a string, used bool) Cluster {
 // own, else the top level's, else the default) and the key as written, for
 // errors.
 type lookupFunc func(key string) (value, where string)
-
-// listeners parses listeners: a list of http://host:port.
-func (b *builder) listeners() []string {
-	var out []string
-	for _, l := range splitList(b.sc.top[KeyListeners]) {
-		u, err := url.Parse(l)
-		if err != nil || u.Scheme != "http" || u.Port() == "" || u.Path != "" {
-			b.fail(KeyListeners, "%q is not http://host:port (https is not supported yet)", l)
-			continue
-		}
-		out = append(out, u.Host)
-	}
-	return out
-}

@@ -110,6 +110,7 @@ producer.linger.ms = 1
 B.producer.linger.ms = 2
 B.producer.batch.size = 100
 A->B.producer.linger.ms = 3
+A->B.producer.override.batch.size = 200
 B.offset.storage.topic = my-offsets
 replication.policy.class = org.apache.kafka.connect.mirror.IdentityReplicationPolicy
 replication.policy.separator = _
@@ -127,11 +128,18 @@ data.loss.policy = skip
 	if !f.Topics.Replicate("orders") || f.Topics.Replicate("payments") || !f.Topics.Replicate("x.internal") == false {
 		t.Error("flow topics should win over top-level topics")
 	}
-	if f.Consumer["fetch.max.bytes"] != "3" || f.Consumer["max.poll.records"] != "10" {
-		t.Errorf("consumer props: %v", f.Consumer)
+	// As MM2: A.consumer.* wins over A->B.consumer.*; the data producer is
+	// Connect's task producer (B.producer.*, A->B.producer.override.*);
+	// A->B.producer.* is the offset-syncs producer's; top-level client
+	// keys reach no client.
+	if c := f.SourceConsumer; c.FetchMaxBytes != 3 || c.MaxPollRecords != 10 {
+		t.Errorf("source consumer: %+v", c)
 	}
-	if f.Producer["linger.ms"] != "3" || f.Producer["batch.size"] != "100" {
-		t.Errorf("producer props: %v", f.Producer)
+	if p := f.Producer; p.Linger == nil || *p.Linger != 2*time.Millisecond || p.BatchMaxBytes != 200 {
+		t.Errorf("data producer: %+v", p)
+	}
+	if p := f.OffsetSyncProducer; p.Linger == nil || *p.Linger != 3*time.Millisecond || p.BatchMaxBytes != 0 {
+		t.Errorf("offset-syncs producer: %+v", p)
 	}
 	if got := f.Policy.FormatRemoteTopic("A", "orders"); got != "orders" {
 		t.Errorf("identity policy: %q", got)
@@ -192,7 +200,7 @@ func TestParseErrors(t *testing.T) {
 		{"several at once", "tasks.max = x\nA->B.topics = (\nA->A.enabled = true", []string{"tasks.max", "A->B.topics", "A->A.enabled"}},
 		{"sasl without jaas", "A.security.protocol = SASL_PLAINTEXT\nA.sasl.mechanism = PLAIN", []string{"A.sasl.jaas.config"}},
 		{"gssapi", "A.security.protocol = SASL_SSL\nA.sasl.jaas.config = x required username=\"u\" password=\"p\";", []string{"A.sasl.mechanism"}},
-		{"jks", "B.security.protocol = SSL\nB.ssl.truststore.location = /x.jks", []string{"B.ssl.truststore.type"}},
+		{"missing jks truststore", "B.security.protocol = SSL\nB.ssl.truststore.location = /x.jks", []string{"B.ssl.truststore.location"}},
 		{"bad rf", "B.offset.storage.replication.factor = 0", []string{"B.offset.storage.replication.factor"}},
 		{"bad listener", "listeners = https://0.0.0.0:8443", []string{"listeners"}},
 		{"tiny memory", "memory.max.bytes = 1000", []string{"memory.max.bytes"}},

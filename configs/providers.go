@@ -53,6 +53,7 @@ func resolveProviders(raw map[string]string, environ []string) (written map[stri
 		}
 	}
 	providers := map[string]*provider{}
+	refused := map[string]bool{} // listed, but their class is refused (reported once)
 	for _, name := range splitList(raw[KeyConfigProviders]) {
 		prefix := KeyConfigProviders + "." + name + "."
 		p := &provider{name: name, class: raw[prefix+"class"], environ: env, files: map[string]map[string]string{}}
@@ -60,9 +61,11 @@ func resolveProviders(raw map[string]string, environ []string) (written map[stri
 		case FileProviderClass, DirectoryProviderClass, EnvVarProviderClass:
 		case "":
 			fail(prefix+"class", "missing: the class of config provider %q (%s, %s or %s)", name, FileProviderClass, DirectoryProviderClass, EnvVarProviderClass)
+			refused[name] = true
 			continue
 		default:
 			fail(prefix+"class", "config provider class %q is not available in Strait: use %s, %s or %s", p.class, FileProviderClass, DirectoryProviderClass, EnvVarProviderClass)
+			refused[name] = true
 			continue
 		}
 		if v, ok := raw[prefix+"param.allowed.paths"]; ok && p.class != EnvVarProviderClass {
@@ -101,7 +104,9 @@ func resolveProviders(raw map[string]string, environ []string) (written map[stri
 			p, ok := providers[name]
 			if !ok {
 				bad = true
-				fail(k, "%s refers to config provider %q, which config.providers does not list", ref, name)
+				if !refused[name] {
+					fail(k, "%s refers to config provider %q, which config.providers does not list", ref, name)
+				}
 				return ref
 			}
 			out, err := p.get(path, key)

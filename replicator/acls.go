@@ -26,6 +26,8 @@ func (f *flow) syncACLs(ctx context.Context) {
 }
 
 func (f *flow) syncACLsOnce(ctx context.Context) error {
+	ctx, cancel := f.adminContext(ctx)
+	defer cancel()
 	if f.acls.disabled {
 		return nil
 	}

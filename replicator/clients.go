@@ -2,9 +2,9 @@ package replicator
 
 import (
 	"fmt"
+	"log/slog"
+	"math/rand/v2"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -20,13 +20,13 @@ func ClientOpts(c configs.Cluster, role string) ([]kgo.Opt, error) {
 	if c.ClientID != "" {
 		id = c.ClientID + "|" + role
 	}
-	opts := []kgo.Opt{kgo.SeedBrokers(c.BootstrapServers...), kgo.ClientID(id)}
+	opts := append([]kgo.Opt{kgo.SeedBrokers(c.BootstrapServers...), kgo.ClientID(id)}, clientOpts(c.Client, configs.RoleAdmin)...)
 	s := c.Security
 	if s.TLS() {
 		opts = append(opts, kgo.DialTLSConfig(s.TLSConfig.Clone()))
 	}
 	if s.SASL() {
-		m, err := saslMechanism(s.SASLConfig)
+		m, err := saslMechanism(s.SASLConfig, slog.Default())
 		if err != nil {
 			return nil, fmt.Errorf("cluster %s: %w", c.Alias, err)
 		}
@@ -35,7 +35,7 @@ func ClientOpts(c configs.Cluster, role string) ([]kgo.Opt, error) {
 	return opts, nil
 }
 
-// consumerSettings is what the Java consumer properties of a flow say.
+// consumerSettings is what a flow's source consumer keys say.
 type consumerSettings struct {
 	opts           []kgo.Opt
 	readCommitted  bool
@@ -43,134 +43,108 @@ type consumerSettings struct {
 	maxPollRecords int
 }
 
-// consumerOpts translates Java consumer properties to kgo options. Keys
-// Strait does not map are returned as warnings; bad values are errors
-// naming the key.
-func consumerOpts(props map[string]string) (consumerSettings, []string, error) {
-	s := consumerSettings{readCommitted: true, maxPollRecords: 10000}
-	var warnings []string
-	for _, k := range sortedKeys(props) {
-		v := props[k]
-		bad := func(err error) error { return fmt.Errorf("consumer.%s = %q: %w", k, v, err) }
-		switch k {
-		case "fetch.max.bytes", "max.partition.fetch.bytes", "fetch.min.bytes":
-			n, err := strconv.ParseInt(v, 10, 32)
-			if err != nil || n < 1 {
-				return s, nil, bad(fmt.Errorf("not a positive integer"))
-			}
-			switch k {
-			case "fetch.max.bytes":
-				s.opts = append(s.opts, kgo.FetchMaxBytes(int32(n)))
-			case "max.partition.fetch.bytes":
-				s.opts = append(s.opts, kgo.FetchMaxPartitionBytes(int32(n)))
-			default:
-				s.opts = append(s.opts, kgo.FetchMinBytes(int32(n)))
-			}
-		case "fetch.max.wait.ms":
-			d, err := millis(v)
-			if err != nil {
-				return s, nil, bad(err)
-			}
-			s.opts = append(s.opts, kgo.FetchMaxWait(d))
-		case "max.poll.records":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return s, nil, bad(fmt.Errorf("not a positive integer"))
-			}
-			s.maxPollRecords = n
-		case "isolation.level":
-			switch strings.ToLower(v) {
-			case "read_committed":
-			case "read_uncommitted":
-				s.readCommitted = false
-			default:
-				return s, nil, bad(fmt.Errorf("not read_committed or read_uncommitted"))
-			}
-		case "auto.offset.reset":
-			switch strings.ToLower(v) {
-			case "earliest":
-			case "latest":
-				s.startAtEnd = true
-			default:
-				return s, nil, bad(fmt.Errorf("not earliest or latest"))
-			}
-		case "enable.auto.commit", "group.id", "key.deserializer", "value.deserializer", "client.id":
-			// Strait never commits on the source and reads bytes.
-		default:
-			warnings = append(warnings, fmt.Sprintf("consumer property %q is not supported and is ignored", k))
-		}
+func newConsumerSettings(c configs.Client) consumerSettings {
+	s := consumerSettings{opts: clientOpts(c, configs.RoleConsumer), readCommitted: !c.ReadUncommitted, startAtEnd: c.StartAtEnd, maxPollRecords: 10000}
+	if c.MaxPollRecords > 0 {
+		s.maxPollRecords = c.MaxPollRecords
 	}
-	return s, warnings, nil
+	return s
 }
 
-// producerOpts translates Java producer properties to kgo options. The data
-// producer is always idempotent with acks=all: a replicator that may lose
-// or reorder records is not one.
-func producerOpts(props map[string]string) ([]kgo.Opt, []string, error) {
+// clientOpts are the franz-go options of what a client's Java keys say
+// (configs parsed and validated them); unset settings keep franz-go's
+// defaults. The data producer is always idempotent with acks=all:
+// configs refuses anything else.
+func clientOpts(c configs.Client, role configs.Role) []kgo.Opt {
 	var opts []kgo.Opt
-	var warnings []string
-	for _, k := range sortedKeys(props) {
-		v := props[k]
-		bad := func(err error) error { return fmt.Errorf("producer.%s = %q: %w", k, v, err) }
-		switch k {
-		case "linger.ms":
-			d, err := millis(v)
-			if err != nil {
-				return nil, nil, bad(err)
-			}
-			opts = append(opts, kgo.ProducerLinger(d))
-		case "batch.size", "max.request.size":
-			n, err := strconv.ParseInt(v, 10, 32)
-			if err != nil || n < 1 {
-				return nil, nil, bad(fmt.Errorf("not a positive integer"))
-			}
-			opts = append(opts, kgo.ProducerBatchMaxBytes(int32(n)))
-		case "buffer.memory":
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 1 {
-				return nil, nil, bad(fmt.Errorf("not a positive integer"))
-			}
-			opts = append(opts, kgo.MaxBufferedBytes(int(n)))
-		case "compression.type":
-			codec, ok := map[string]kgo.CompressionCodec{
+	if c.RequestTimeout > 0 {
+		opts = append(opts, kgo.RequestTimeoutOverhead(c.RequestTimeout))
+		if role == configs.RoleProducer {
+			opts = append(opts, kgo.ProduceRequestTimeout(c.RequestTimeout))
+		}
+	}
+	if c.APITimeout > 0 {
+		opts = append(opts, kgo.RetryTimeout(c.APITimeout))
+	}
+	if c.MetadataMaxAge > 0 {
+		opts = append(opts, kgo.MetadataMaxAge(c.MetadataMaxAge))
+	}
+	if c.ConnIdleTimeout > 0 {
+		opts = append(opts, kgo.ConnIdleTimeout(c.ConnIdleTimeout))
+	}
+	if c.DialTimeout > 0 {
+		opts = append(opts, kgo.DialTimeout(c.DialTimeout))
+	}
+	if c.RetryBackoff > 0 || c.RetryBackoffMax > 0 {
+		opts = append(opts, kgo.RetryBackoffFn(retryBackoff(c.RetryBackoff, c.RetryBackoffMax)))
+	}
+	switch role {
+	case configs.RoleConsumer:
+		if c.Rack != "" {
+			opts = append(opts, kgo.Rack(c.Rack))
+		}
+		if c.FetchMinBytes > 0 {
+			opts = append(opts, kgo.FetchMinBytes(c.FetchMinBytes))
+		}
+		if c.FetchMaxBytes > 0 {
+			opts = append(opts, kgo.FetchMaxBytes(c.FetchMaxBytes))
+		}
+		if c.MaxPartitionFetchBytes > 0 {
+			opts = append(opts, kgo.FetchMaxPartitionBytes(c.MaxPartitionFetchBytes))
+		}
+		if c.FetchMaxWait != nil {
+			opts = append(opts, kgo.FetchMaxWait(*c.FetchMaxWait))
+		}
+	case configs.RoleProducer:
+		if c.Linger != nil {
+			opts = append(opts, kgo.ProducerLinger(*c.Linger))
+		}
+		if c.BatchMaxBytes > 0 {
+			opts = append(opts, kgo.ProducerBatchMaxBytes(c.BatchMaxBytes))
+		}
+		if c.MaxBufferedBytes > 0 {
+			opts = append(opts, kgo.MaxBufferedBytes(int(c.MaxBufferedBytes)))
+		}
+		if c.Compression != "" {
+			codec := map[string]kgo.CompressionCodec{
 				"none": kgo.NoCompression(), "gzip": kgo.GzipCompression(), "snappy": kgo.SnappyCompression(),
 				"lz4": kgo.Lz4Compression(), "zstd": kgo.ZstdCompression(),
-			}[strings.ToLower(v)]
-			if !ok {
-				return nil, nil, bad(fmt.Errorf("not none, gzip, snappy, lz4 or zstd"))
+			}[c.Compression]
+			if c.CompressionLevel != nil {
+				codec = codec.WithLevel(*c.CompressionLevel)
 			}
 			opts = append(opts, kgo.ProducerBatchCompression(codec))
-		case "acks":
-			if v != "all" && v != "-1" {
-				return nil, nil, bad(fmt.Errorf("Strait writes with acks=all only"))
-			}
-		case "enable.idempotence":
-			if !strings.EqualFold(v, "true") {
-				return nil, nil, bad(fmt.Errorf("Strait's producer is always idempotent"))
-			}
-		case "key.serializer", "value.serializer", "client.id":
-		default:
-			warnings = append(warnings, fmt.Sprintf("producer property %q is not supported and is ignored", k))
+		}
+		if c.MaxInFlight > 0 {
+			opts = append(opts, kgo.MaxProduceRequestsInflightPerBroker(c.MaxInFlight))
+		}
+		if c.TransactionTimeout > 0 {
+			opts = append(opts, kgo.TransactionTimeout(c.TransactionTimeout))
 		}
 	}
-	return opts, warnings, nil
+	return opts
 }
 
-func millis(v string) (time.Duration, error) {
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("not a non-negative number of milliseconds")
+// retryBackoff is Java's exponential backoff (retry.backoff.ms doubling up
+// to retry.backoff.max.ms, 20 % jitter); an unset bound takes Java's
+// default (100 ms, 1 s).
+func retryBackoff(base, maxBackoff time.Duration) func(int) time.Duration {
+	if base <= 0 {
+		base = 100 * time.Millisecond
 	}
-	return time.Duration(n) * time.Millisecond, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	if maxBackoff <= 0 {
+		maxBackoff = time.Second
 	}
-	slices.Sort(keys)
-	return keys
+	maxBackoff = max(maxBackoff, base)
+	return func(tries int) time.Duration {
+		d := base
+		for i := 1; i < tries && d < maxBackoff; i++ {
+			d *= 2
+		}
+		d = min(d, maxBackoff)
+		jitter := 0.8 + 0.4*rand.Float64()
+		return time.Duration(float64(d) * jitter)
+	}
 }
 
 // partitioner sends data records to the partition they carry and records of

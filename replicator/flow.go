@@ -159,18 +159,13 @@ func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *m
 	if f.tgtOpts, err = ClientOpts(tgt, cfg.Name()+"|replication-producer"); err != nil {
 		return nil, nil, err
 	}
-	var cw, pw []string
-	if f.consumer, cw, err = consumerOpts(cfg.Consumer); err != nil {
-		return nil, nil, fmt.Errorf("flow %s: %w", f.name, err)
-	}
-	if f.producerOpts, pw, err = producerOpts(cfg.Producer); err != nil {
-		return nil, nil, fmt.Errorf("flow %s: %w", f.name, err)
-	}
+	f.consumer = newConsumerSettings(cfg.SourceConsumer)
+	f.producerOpts = clientOpts(cfg.Producer, configs.RoleProducer)
 	// The memory budget comes first, so that settings of the file win.
-	f.consumer.opts = append(budgetConsumerOpts(budget), f.consumer.opts...)
-	f.producerOpts = append(budgetProducerOpts(budget), f.producerOpts...)
+	f.consumer.opts = slices.Concat(budgetConsumerOpts(budget), f.consumer.opts)
+	f.producerOpts = slices.Concat(budgetProducerOpts(budget), f.producerOpts)
 	f.offsets = newOffsetStore(cfg.OffsetsTopic, cfg.Source, f.log)
-	return f, append(cw, pw...), nil
+	return f, nil, nil
 }
 
 // newInstanceID is a random id for a flow of this process.
@@ -224,10 +219,10 @@ func unreachable(c configs.Cluster, err error) error {
 // connect opens the admin clients of both clusters. It returns the number
 // of brokers of each.
 func (f *flow) connect(ctx context.Context) (srcBrokers, tgtBrokers int, err error) {
-	if f.srcAdm, srcBrokers, err = openAdmin(ctx, f.src, f.srcOpts); err != nil {
+	if f.srcAdm, srcBrokers, err = openAdmin(ctx, f.src, slices.Concat(f.srcOpts, clientOpts(f.cfg.SourceAdmin, configs.RoleAdmin))); err != nil {
 		return 0, 0, err
 	}
-	if f.tgtAdm, tgtBrokers, err = openAdmin(ctx, f.tgt, f.tgtOpts); err != nil {
+	if f.tgtAdm, tgtBrokers, err = openAdmin(ctx, f.tgt, slices.Concat(f.tgtOpts, clientOpts(f.cfg.TargetAdmin, configs.RoleAdmin))); err != nil {
 		return 0, 0, err
 	}
 	if md, err := f.tgtAdm.BrokerMetadata(ctx); err == nil {
@@ -483,7 +478,7 @@ func (f *flow) buildSingles() {
 		singles[checkpointConnector] = f.checkpointTask()
 	}
 	if f.cfg.EmitHeartbeatsInterval > 0 {
-		singles[heartbeatConnector] = newSingle(f.name+" heartbeat 0", newHeartbeatTask(f.cfg, f.tgtOpts, f.log, f.metrics).Run, f.log)
+		singles[heartbeatConnector] = newSingle(f.name+" heartbeat 0", newHeartbeatTask(f.cfg, slices.Concat(f.tgtOpts, clientOpts(f.cfg.Producer, configs.RoleProducer)), f.log, f.metrics).Run, f.log)
 	}
 	for k, s := range singles {
 		if s != nil {
@@ -652,10 +647,10 @@ func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
 		return err
 	}
 	f.syncTopic, f.syncsOnTarget = syncTopic.name, syncOnTarget
-	f.syncs, err = kgo.NewClient(append(slices.Clone(syncOpts),
+	f.syncs, err = kgo.NewClient(slices.Concat(syncOpts, clientOpts(f.cfg.OffsetSyncProducer, configs.RoleProducer), []kgo.Opt{
 		kgo.DefaultProduceTopic(syncTopic.name),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
-	)...)
+	})...)
 	return err
 }
 
@@ -672,7 +667,7 @@ func (f *flow) checkpointTask() *single {
 		Interval: f.cfg.EmitCheckpointsInterval, SyncGroupsInterval: f.cfg.SyncGroupOffsetsInterval,
 		Syncs:            f.syncsAt(f.syncTopic, f.syncsOnTarget),
 		CheckpointsTopic: f.cfg.Policy.CheckpointsTopic(f.cfg.Source),
-		SourceAdmin:      f.srcAdm, TargetAdmin: f.tgtAdm, TargetOpts: f.tgtOpts,
+		SourceAdmin:      f.srcAdm, TargetAdmin: f.tgtAdm, TargetOpts: slices.Concat(f.tgtOpts, clientOpts(f.cfg.Producer, configs.RoleProducer)),
 		Log:     f.log.With("task", "checkpoint"),
 		Latency: f.metrics.checkpoint, WriteErrors: f.metrics.writeErrors,
 	}
@@ -690,9 +685,9 @@ func (f *flow) checkpointTask() *single {
 // source of this flow.
 func (f *flow) syncsAt(topic string, onTarget bool) checkpoint.Syncs {
 	if onTarget {
-		return checkpoint.Syncs{Topic: topic, Admin: f.tgtAdm, Opts: f.tgtOpts}
+		return checkpoint.Syncs{Topic: topic, Admin: f.tgtAdm, Opts: slices.Concat(f.tgtOpts, clientOpts(f.cfg.TargetConsumer, configs.RoleConsumer))}
 	}
-	return checkpoint.Syncs{Topic: topic, Admin: f.srcAdm, Opts: f.srcOpts}
+	return checkpoint.Syncs{Topic: topic, Admin: f.srcAdm, Opts: slices.Concat(f.srcOpts, clientOpts(f.cfg.SourceConsumer, configs.RoleConsumer))}
 }
 
 // sendSync writes an offset sync to partition 0 of the offset-syncs topic,

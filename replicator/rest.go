@@ -2,14 +2,18 @@ package replicator
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/strait-replicator/strait/configs"
 )
 
 // RESTConfig is what the REST API says about the worker.
@@ -19,13 +23,30 @@ type RESTConfig struct {
 	WorkerID string
 	// Metrics serves /metrics (Prometheus); nil leaves it out.
 	Metrics http.Handler
+	// Auth, when not nil, is the basic authentication every request must
+	// pass (401 otherwise).
+	Auth *configs.RESTAuth
+	// ForwardScheme is how requests forwarded to other workers go: "http"
+	// (default) or "https", the advertised scheme, as a group's workers
+	// are configured alike. ForwardTLS checks the other worker's
+	// certificate for https (nil: the system's roots).
+	ForwardScheme string
+	ForwardTLS    *tls.Config
+	// Log receives failed authentications at debug level; nil discards.
+	Log *slog.Logger
 }
 
 // NewHandler serves Kafka Connect's REST API for w's connectors (the shapes
 // of ../shared/CONNECT-REST.md), plus /metrics, /healthz, /readyz and the
 // status page at /ui/ (with its data at /ui/progress).
 func NewHandler(w *Worker, cfg RESTConfig) http.Handler {
-	h := &restHandler{w: w, cfg: cfg}
+	if cfg.ForwardScheme == "" {
+		cfg.ForwardScheme = "http"
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	h := &restHandler{w: w, cfg: cfg, client: newForwardClient(cfg.ForwardTLS)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.serverInfo)
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
@@ -55,12 +76,16 @@ func NewHandler(w *Worker, cfg RESTConfig) http.Handler {
 	mux.HandleFunc("/", func(rw http.ResponseWriter, _ *http.Request) {
 		writeError(rw, http.StatusNotFound, "HTTP 404 Not Found")
 	})
+	if cfg.Auth != nil {
+		return requireBasicAuth(cfg.Auth, mux, cfg.Log)
+	}
 	return mux
 }
 
 type restHandler struct {
-	w   *Worker
-	cfg RESTConfig
+	w      *Worker
+	cfg    RESTConfig
+	client *http.Client // forwards requests to other workers
 }
 
 func writeJSON(rw http.ResponseWriter, status int, v any) {
@@ -322,11 +347,11 @@ func (h *restHandler) restartTask(rw http.ResponseWriter, r *http.Request) {
 }
 
 // forward sends r to the worker at worker (host:port) with forward=false,
-// as Connect forwards a request to the worker that must serve it, and
-// relays its answer.
+// as Connect forwards a request to the worker that must serve it, with
+// the caller's Authorization header, and relays its answer.
 func (h *restHandler) forward(rw http.ResponseWriter, r *http.Request, worker string) {
 	u := *r.URL
-	u.Scheme, u.Host = "http", worker
+	u.Scheme, u.Host = h.cfg.ForwardScheme, worker
 	q := u.Query()
 	q.Set("forward", "false")
 	u.RawQuery = q.Encode()
@@ -338,7 +363,10 @@ func (h *restHandler) forward(rw http.ResponseWriter, r *http.Request, worker st
 		return
 	}
 	req.Header.Set("Content-Type", r.Header.Get("Content-Type"))
-	resp, err := http.DefaultClient.Do(req)
+	if a := r.Header.Get("Authorization"); a != "" {
+		req.Header.Set("Authorization", a)
+	}
+	resp, err := h.client.Do(req)
 	if err != nil {
 		writeError(rw, http.StatusConflict, fmt.Sprintf("Cannot forward the request to worker %s, which runs the task: %v", worker, err))
 		return

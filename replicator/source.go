@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,13 +163,13 @@ const stopTimeout = 6 * time.Second
 // otherwise.
 func (t *sourceTask) run(ctx context.Context) error {
 	f := t.flow
-	popts := append(append([]kgo.Opt{}, f.tgtOpts...), append(f.producerOpts,
+	popts := slices.Concat(f.tgtOpts, f.producerOpts, []kgo.Opt{
 		kgo.RecordPartitioner(partitioner(f.offsets.topic)),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		// A remote topic created a moment ago may take a while to show in
 		// a real cluster's metadata: wait for it rather than fail.
 		kgo.UnknownTopicRetries(20),
-	)...)
+	})
 	if f.cfg.ExactlyOnce {
 		popts = append(popts, transactionOpts(f.cfg.GroupID, t.index, f.cfg.TransactionInterval)...)
 	}
@@ -193,11 +194,11 @@ func (t *sourceTask) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	consumer, err := kgo.NewClient(append(append([]kgo.Opt{}, f.srcOpts...), append(f.consumer.opts,
+	consumer, err := kgo.NewClient(slices.Concat(f.srcOpts, f.consumer.opts, []kgo.Opt{
 		kgo.ConsumePartitions(starts),
 		kgo.ConsumeResetOffset(kgo.NoResetOffset()),
 		kgo.FetchIsolationLevel(isolation(f.consumer.readCommitted)),
-	)...)...)
+	})...)
 	if err != nil {
 		return fmt.Errorf("%s: source consumer: %w", t.id, err)
 	}

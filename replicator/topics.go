@@ -18,6 +18,8 @@ import (
 // configs, raises the partition count of remote topics that have fewer,
 // and returns the source partitions whose remote partition exists.
 func (f *flow) syncTopics(ctx context.Context) ([]topicPartition, error) {
+	ctx, cancel := f.adminContext(ctx)
+	defer cancel()
 	srcTopics, err := f.srcAdm.ListTopics(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list topics on cluster %s: %w", f.cfg.Source, err)
@@ -274,6 +276,8 @@ func (f *flow) createRemoteTopics(ctx context.Context, srcTopics kadm.TopicDetai
 // syncConfigs copies topic config changes from the source to the remote
 // topics of the topics being replicated.
 func (f *flow) syncConfigs(ctx context.Context) {
+	ctx, cancel := f.adminContext(ctx)
+	defer cancel()
 	if len(f.replicated) == 0 {
 		return
 	}
@@ -320,4 +324,13 @@ func (f *flow) syncConfigs(ctx context.Context) {
 		}
 		f.log.Info("synced topic configs", "topic", remotes[i], "changed", keys)
 	}
+}
+
+// adminContext bounds one round of administrative work (a topic refresh, a
+// config or ACL sync) by admin.timeout.ms, as MM2 bounds its admin calls.
+func (f *flow) adminContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d := f.cfg.AdminTimeout; d > 0 {
+		return context.WithTimeout(ctx, d)
+	}
+	return ctx, func() {}
 }

@@ -189,8 +189,8 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 	}
 	defer mp.Shutdown(context.Background())
 	workerID := "strait"
-	if len(cfg.Listeners) > 0 {
-		workerID = advertisedAddr(cfg.Listeners[0])
+	if _, addr, ok := cfg.Advertised(hostname()); ok {
+		workerID = addr
 	}
 	w, warnings, err := replicator.New(cfg, log, replicator.WithMeterProvider(mp), replicator.WithWorkerID(workerID))
 	for _, wn := range warnings {
@@ -206,7 +206,7 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if len(cfg.Listeners) > 0 {
-		serve, err := serveREST(cfg.Listeners[0], workerID, w, metrics, log)
+		serve, err := serveREST(cfg, workerID, w, metrics, log)
 		if err != nil {
 			fmt.Fprintln(stderr, "strait:", err)
 			return exitFailed
