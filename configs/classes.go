@@ -116,6 +116,7 @@ var noEffectKeys = map[string]string{
 	"name":                                "connector names are <source>.<target>.<Class>",
 	"connector.class":                     "a flow's connectors are MM2's three",
 	"exactly.once.support":                "exactly-once is the worker's exactly.once.source.support",
+	"admin.listeners":                     "Strait serves no /admin endpoints (log levels are set with --log-level)",
 }
 
 // checkFlowAliases refuses source.cluster.alias and target.cluster.alias

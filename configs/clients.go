@@ -78,9 +78,6 @@ type Client struct {
 	// when unset.
 	Compression      string
 	CompressionLevel *int
-	// MaxInFlight is max.in.flight.requests.per.connection (1 to 5: the
-	// producer is idempotent).
-	MaxInFlight int
 	// TransactionTimeout is transaction.timeout.ms (exactly-once).
 	TransactionTimeout time.Duration
 }
@@ -218,11 +215,11 @@ var clientSettings = map[string]clientKey{
 	"compression.lz4.level":  {roles: producerOnly, set: levelKey("lz4")},
 	"compression.zstd.level": {roles: producerOnly, set: levelKey("zstd")},
 	"max.in.flight.requests.per.connection": {roles: producerOnly, set: func(c *Client, v string) string {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 1 || n > 5 {
+		// franz-go's idempotent producer keeps up to 5 requests in flight
+		// per broker, Java's most with idempotence: the key only checks.
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err != nil || n < 1 || n > 5 {
 			return fmt.Sprintf("%q is not between 1 and 5 (the producer is idempotent)", v)
 		}
-		c.MaxInFlight = n
 		return ""
 	}},
 	"transaction.timeout.ms": {roles: producerOnly, set: durationKey(func(c *Client) *time.Duration { return &c.TransactionTimeout })},
@@ -360,7 +357,49 @@ func (b *builder) client(role Role, cluster Client, get lookupFunc, scopes ...cl
 			bytesKey(func(c *Client) *int32 { return &c.BatchMaxBytes })(&c, e.v)
 		}
 	}
+	b.clamp(&c, func(k string) string {
+		if e, ok := merged[k]; ok {
+			return e.where
+		}
+		return k
+	})
 	return c
+}
+
+// clamp brings settings that Java takes but franz-go's client refuses into
+// franz-go's range, with a warning naming the key: a tuning value should not
+// stop a configuration that runs under MM2.
+func (b *builder) clamp(c *Client, where func(key string) string) {
+	durs := []struct {
+		key    string
+		d      *time.Duration
+		lo, hi time.Duration
+	}{
+		{"request.timeout.ms", &c.RequestTimeout, 100 * time.Millisecond, 15 * time.Minute},
+		{"connections.max.idle.ms", &c.ConnIdleTimeout, 100 * time.Millisecond, 15 * time.Minute},
+		{"metadata.max.age.ms", &c.MetadataMaxAge, 10 * time.Millisecond, time.Hour},
+		{"fetch.max.wait.ms", c.FetchMaxWait, 10 * time.Millisecond, 0},
+		{"linger.ms", c.Linger, 0, time.Minute},
+	}
+	for _, d := range durs {
+		if d.d == nil || *d.d == 0 && d.key != "fetch.max.wait.ms" {
+			continue
+		}
+		was := *d.d
+		if *d.d < d.lo {
+			*d.d = d.lo
+		}
+		if d.hi > 0 && *d.d > d.hi {
+			*d.d = d.hi
+		}
+		if *d.d != was {
+			b.warnOnce("", fmt.Sprintf("%s = %d is outside what the client allows: %d is used", where(d.key), was.Milliseconds(), d.d.Milliseconds()))
+		}
+	}
+	if c.BatchMaxBytes != 0 && c.BatchMaxBytes < 512 {
+		b.warnOnce("", fmt.Sprintf("%s = %d is below what the client allows: 512 is used", where("batch.size"), c.BatchMaxBytes))
+		c.BatchMaxBytes = 512
+	}
 }
 
 // warnOnce adds a warning unless it is already there: a key read by
@@ -382,6 +421,7 @@ func (b *builder) clusterClient(alias string) Client {
 			}
 		}
 	}
+	b.clamp(&c, func(k string) string { return alias + "." + k })
 	return c
 }
 

@@ -58,19 +58,19 @@ func TestClientScopes(t *testing.T) {
 		{"every consumer key", "A.consumer.fetch.max.bytes = 100\nA.consumer.max.partition.fetch.bytes = 50\nA.consumer.fetch.max.wait.ms = 0\nA.consumer.isolation.level = read_uncommitted\nA.consumer.auto.offset.reset = latest",
 			func(f Flow) bool {
 				c := f.SourceConsumer
-				return c.FetchMaxBytes == 100 && c.MaxPartitionFetchBytes == 50 && *c.FetchMaxWait == 0 && c.ReadUncommitted && c.StartAtEnd
+				return c.FetchMaxBytes == 100 && c.MaxPartitionFetchBytes == 50 && *c.FetchMaxWait == 10*time.Millisecond && c.ReadUncommitted && c.StartAtEnd
 			}},
 		{"every producer key", "B.producer.batch.size = 1000\nB.producer.buffer.memory = 2000\nB.producer.max.in.flight.requests.per.connection = 5\nB.producer.transaction.timeout.ms = 30000\nB.producer.acks = all\nB.producer.enable.idempotence = true\nB.producer.linger.ms = 0",
 			func(f Flow) bool {
 				p := f.Producer
-				return p.BatchMaxBytes == 1000 && p.MaxBufferedBytes == 2000 && p.MaxInFlight == 5 && p.TransactionTimeout == 30*time.Second && *p.Linger == 0
+				return p.BatchMaxBytes == 1000 && p.MaxBufferedBytes == 2000 && p.TransactionTimeout == 30*time.Second && *p.Linger == 0
 			}},
 		{"max.request.size when batch.size is unset", "B.producer.max.request.size = 4000",
 			func(f Flow) bool { return f.Producer.BatchMaxBytes == 4000 }},
-		{"common keys", "A.metadata.max.age.ms = 1\nA.connections.max.idle.ms = 2\nA.socket.connection.setup.timeout.ms = 3\nA.retry.backoff.ms = 4\nA.retry.backoff.max.ms = 5\nA.default.api.timeout.ms = 6",
+		{"common keys", "A.metadata.max.age.ms = 60000\nA.connections.max.idle.ms = 120000\nA.socket.connection.setup.timeout.ms = 3\nA.retry.backoff.ms = 4\nA.retry.backoff.max.ms = 5\nA.default.api.timeout.ms = 6",
 			func(f Flow) bool {
 				c := f.SourceAdmin
-				return c.MetadataMaxAge == *ms(1) && c.ConnIdleTimeout == *ms(2) && c.DialTimeout == *ms(3) &&
+				return c.MetadataMaxAge == *ms(60000) && c.ConnIdleTimeout == *ms(120000) && c.DialTimeout == *ms(3) &&
 					c.RetryBackoff == *ms(4) && c.RetryBackoffMax == *ms(5) && c.APITimeout == *ms(6)
 			}},
 	} {
@@ -123,5 +123,29 @@ func TestClientKeyWarnings(t *testing.T) {
 	}
 	if strings.Contains(all, "enable.auto.commit") {
 		t.Errorf("a key without effect is warned about:\n%s", all)
+	}
+}
+
+// Values Java takes but franz-go refuses are brought into its range, with a
+// warning naming the key.
+func TestClientKeysClamped(t *testing.T) {
+	cfg, warnings, err := Parse([]byte(compatBase+"A.consumer.fetch.max.wait.ms = 0\nB.producer.linger.ms = 120000\nA.connections.max.idle.ms = 3600000\nB.producer.batch.size = 100\n"), Properties, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := cfg.Flows[0]
+	if *f.SourceConsumer.FetchMaxWait != 10*time.Millisecond || *f.Producer.Linger != time.Minute ||
+		f.SourceAdmin.ConnIdleTimeout != 15*time.Minute || f.Producer.BatchMaxBytes != 512 {
+		t.Errorf("not clamped: %+v %+v", f.SourceConsumer, f.Producer)
+	}
+	a, _ := cfg.Cluster("A")
+	if a.Client.ConnIdleTimeout != 15*time.Minute {
+		t.Errorf("cluster client not clamped: %+v", a.Client)
+	}
+	all := strings.Join(warnings, "\n")
+	for _, k := range []string{"A.consumer.fetch.max.wait.ms = 0", "B.producer.linger.ms = 120000", "A.connections.max.idle.ms = 3600000", "B.producer.batch.size = 100"} {
+		if !strings.Contains(all, k) {
+			t.Errorf("no warning for %s in:\n%s", k, all)
+		}
 	}
 }

@@ -131,3 +131,17 @@ func TestWorkerKeysUnderTargetAlias(t *testing.T) {
 		t.Errorf("flow group.id: %v %+v", err, cfg)
 	}
 }
+
+// Worker-wide keys can come from the environment too, not only those the
+// file already has.
+func TestEnvOverridesWorkerWideKeys(t *testing.T) {
+	cfg, _, err := Parse([]byte(compatBase), Properties, []string{
+		"STRAIT_LISTENERS=http://127.0.0.1:8083", "STRAIT_MEMORY_MAX_BYTES=67108864", "STRAIT_B_GROUP_ID=from-env",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Listeners) != 1 || cfg.Listeners[0].Addr != "127.0.0.1:8083" || cfg.MemoryMaxBytes != 64<<20 || cfg.Flows[0].GroupID != "from-env" {
+		t.Errorf("listeners %+v, memory %d, group %q", cfg.Listeners, cfg.MemoryMaxBytes, cfg.Flows[0].GroupID)
+	}
+}

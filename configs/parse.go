@@ -146,6 +146,10 @@ func applyEnv(raw map[string]string, environ []string) {
 			}
 		}
 	}
+	for _, k := range []string{KeyListeners, KeyRESTAdvertisedHost, KeyRESTAdvertisedPort, KeyRESTAdvertisedListener,
+		KeyRESTExtensionClasses, KeyRESTBasicAuthJAASFile, KeyMemoryMaxBytes, KeyConfigProviders} {
+		candidates[k] = true
+	}
 	for k := range candidates {
 		if v, ok := env[EnvName(k)]; ok {
 			raw[k] = v

@@ -108,9 +108,9 @@ A.consumer.fetch.max.bytes = 3
 A->B.consumer.max.poll.records = 10
 producer.linger.ms = 1
 B.producer.linger.ms = 2
-B.producer.batch.size = 100
+B.producer.batch.size = 1000
 A->B.producer.linger.ms = 3
-A->B.producer.override.batch.size = 200
+A->B.producer.override.batch.size = 2000
 B.offset.storage.topic = my-offsets
 replication.policy.class = org.apache.kafka.connect.mirror.IdentityReplicationPolicy
 replication.policy.separator = _
@@ -135,7 +135,7 @@ data.loss.policy = skip
 	if c := f.SourceConsumer; c.FetchMaxBytes != 3 || c.MaxPollRecords != 10 {
 		t.Errorf("source consumer: %+v", c)
 	}
-	if p := f.Producer; p.Linger == nil || *p.Linger != 2*time.Millisecond || p.BatchMaxBytes != 200 {
+	if p := f.Producer; p.Linger == nil || *p.Linger != 2*time.Millisecond || p.BatchMaxBytes != 2000 {
 		t.Errorf("data producer: %+v", p)
 	}
 	if p := f.OffsetSyncProducer; p.Linger == nil || *p.Linger != 3*time.Millisecond || p.BatchMaxBytes != 0 {

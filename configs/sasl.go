@@ -60,7 +60,8 @@ type OAuthBearer struct {
 	// false): URL-encode client id and secret in the Basic header.
 	HeaderURLEncode bool
 	// ConnectTimeout and ReadTimeout are sasl.login.connect.timeout.ms and
-	// sasl.login.read.timeout.ms; 0 (unset) means no limit, as in Java.
+	// sasl.login.read.timeout.ms; 0 (unset): Java waits for ever, Strait
+	// 10 s to connect and 30 s to read.
 	ConnectTimeout, ReadTimeout time.Duration
 	// RetryBackoff and RetryBackoffMax are sasl.login.retry.backoff.ms
 	// (default 100 ms) and sasl.login.retry.backoff.max.ms (default 10 s):

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -65,8 +66,15 @@ func TestTopicACLsAndDenial(t *testing.T) {
 		ct := kmsg.NewCreateTopicsRequestTopic()
 		ct.Topic, ct.NumPartitions, ct.ReplicationFactor = topic, 1, 1
 		req.Topics = append(req.Topics, ct)
-		if _, err := req.RequestWith(ctx, srcAdmin); err != nil {
-			t.Fatal(err)
+		resp, err := req.RequestWith(ctx, srcAdmin)
+		if err == nil && len(resp.Topics) != 1 {
+			err = fmt.Errorf("%d topics in the answer", len(resp.Topics))
+		}
+		if err == nil {
+			err = kerr.ErrorForCode(resp.Topics[0].ErrorCode)
+		}
+		if err != nil {
+			t.Fatalf("create %s on A: %v", topic, err)
 		}
 		for i := range 10 {
 			if err := srcAdmin.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: fmt.Appendf(nil, "%s-%d", topic, i)}).FirstErr(); err != nil {
@@ -154,7 +162,7 @@ func TestTopicACLsAndDenial(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("ACLs on B for the remote topic: %v, want %v (ALLOW WRITE and prefixed patterns are not copied)", got, want)
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.signal(t, syscall.SIGTERM)
 	if code := p.wait(t, 15*time.Second); code != 0 {
 		t.Fatalf("exit code %d after SIGTERM (a failed task does not stop the worker); output:\n%s", code, p.output)
 	}

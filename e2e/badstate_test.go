@@ -26,7 +26,7 @@ func TestBadInternalRecordsSkipped(t *testing.T) {
 		n := storedPositions(t, b, "mm2-offsets.A.internal", "orders")
 		return n == 100, fmt.Sprintf("positions cover %d of 100 records", n)
 	})
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.signal(t, syscall.SIGTERM)
 	if code := p.wait(t, 15*time.Second); code != 0 {
 		t.Fatalf("exit code %d; output:\n%s", code, p.output)
 	}
@@ -68,7 +68,7 @@ func TestBadInternalRecordsSkipped(t *testing.T) {
 	if an.copied != 200 || an.dups != 0 {
 		t.Errorf("after the garbage: %d of 200 records copied, %d duplicates; want 200 and 0", an.copied, an.dups)
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.signal(t, syscall.SIGTERM)
 	if code := p.wait(t, 15*time.Second); code != 0 {
 		t.Fatalf("exit code %d; output:\n%s", code, p.output)
 	}

@@ -49,12 +49,16 @@ func TestExactlyOnceAcrossCrashes(t *testing.T) {
 				kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "A.orders", Err: kerr.RequestTimedOut, Count: 3},
 				kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "A.orders", Err: kerr.NotLeaderForPartition, Count: 3},
 			)
-			if err := b.MoveTopicPartition("A.orders", 1, 2); err != nil {
+			to := (b.LeaderFor("A.orders", 1) + 1) % 3 // another broker: a move
+			if err := b.MoveTopicPartition("A.orders", 1, to); err != nil {
 				t.Fatal(err)
 			}
 			copiedAtLeast(b.endOffsets(t, "A.orders") + 1500)
-			if h.Hits() == 0 {
-				t.Errorf("no produce request was faulted")
+			waitFor(t, 30*time.Second, func() (bool, string) {
+				return h.Hits() == 6, fmt.Sprintf("%d of 6 produce requests faulted", h.Hits())
+			})
+			if got := b.LeaderFor("A.orders", 1); got != to {
+				t.Errorf("leader of A.orders/1 is %d, want %d: it did not move", got, to)
 			}
 		}
 		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -70,7 +74,7 @@ func TestExactlyOnceAcrossCrashes(t *testing.T) {
 	if an.dups != 0 {
 		t.Errorf("%d duplicates under read_committed, want 0", an.dups)
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.signal(t, syscall.SIGTERM)
 	if code := p.wait(t, 10*time.Second); code != 0 {
 		t.Fatalf("exit code after SIGTERM = %d, want 0; output:\n%s", code, p.output)
 	}

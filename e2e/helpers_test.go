@@ -157,6 +157,55 @@ func (c *cluster) read(t *testing.T, topic string) map[int32][]kafkatest.Digest 
 	return d
 }
 
+// committedRecords reads topic on c from its start to its end offsets as of
+// the call, read_committed, and returns its records in order per partition
+// (not control records).
+func (c *cluster) committedRecords(t *testing.T, topic string) []*kgo.Record {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ends, err := c.admin(t).ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		t.Fatalf("list end offsets of %s on %s: %v", topic, c.alias, err)
+	}
+	want := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			want[o.Partition] = o.Offset
+		}
+	})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords()) // markers reach the end offset
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []*kgo.Record
+	for len(want) > 0 {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %s on %s: %d partitions not read to their end", topic, c.alias, len(want))
+		}
+		fs.EachError(func(topic string, p int32, err error) { t.Fatalf("read %s/%d on %s: %v", topic, p, c.alias, err) })
+		fs.EachRecord(func(r *kgo.Record) {
+			end, ok := want[r.Partition]
+			if !ok {
+				return
+			}
+			if !r.Attrs.IsControl() {
+				out = append(out, r)
+			}
+			if r.Offset+1 >= end {
+				delete(want, r.Partition)
+			}
+		})
+	}
+	return out
+}
+
 // waitFor polls cond every 50 ms until it holds or timeout passes; the
 // message of the last poll says what was awaited.
 func waitFor(t *testing.T, timeout time.Duration, cond func() (bool, string)) {
@@ -321,11 +370,22 @@ func startProcess(t *testing.T, args ...string) *process {
 		select {
 		case <-p.exited:
 		default:
-			p.cmd.Process.Kill()
+			if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+				t.Errorf("kill strait: %v", err)
+			}
 			<-p.exited
 		}
 	})
 	return p
+}
+
+// signal sends sig to the process. One that has already exited is left
+// to wait, which reports how it exited.
+func (p *process) signal(t *testing.T, sig os.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		t.Fatalf("signal %v to strait: %v", sig, err)
+	}
 }
 
 // wait waits for the process to exit and returns its exit code.

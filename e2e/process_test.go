@@ -173,7 +173,7 @@ func TestRestartNoLoss(t *testing.T) {
 
 	p1 := startProcess(t, "run", "-c", cfg)
 	copiedAtLeast(3000)
-	p1.cmd.Process.Signal(syscall.SIGTERM)
+	p1.signal(t, syscall.SIGTERM)
 	stopped := time.Now()
 	if code := p1.wait(t, 10*time.Second); code != 0 {
 		t.Fatalf("exit code after SIGTERM = %d, want 0; output:\n%s", code, p1.output)
@@ -201,10 +201,31 @@ func TestRestartNoLoss(t *testing.T) {
 		stored := storedPositions(t, b, "mm2-offsets.A.internal", "orders")
 		return stored >= copied, fmt.Sprintf("positions stored for %d records, want %d", stored, copied)
 	})
+	// Crash it once every partition has an offset sync past its stored
+	// position (one is due every offset.lag.max+1 = 101 records): the
+	// restarted worker then has copies to count as duplicates.
+	waitFor(t, 30*time.Second, func() (bool, string) {
+		newest, stored := newestSyncs(t, a, "orders"), positions(t, b, "mm2-offsets.A.internal", "orders")
+		for p := range int32(4) {
+			if newest[p] <= stored[p] {
+				return false, fmt.Sprintf("orders/%d: newest sync at %d, stored position %d", p, newest[p], stored[p])
+			}
+		}
+		return true, ""
+	})
 	if err := p2.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	p2.wait(t, 10*time.Second)
+	// The restarted worker counts as duplicates the records it copies
+	// again up to the newest offset sync of each partition (what the
+	// crashed run is known to have copied), from the stored positions
+	// it resumes at: the count it will report is knowable now.
+	newest := newestSyncs(t, a, "orders")
+	var known int64
+	for p, at := range positions(t, b, "mm2-offsets.A.internal", "orders") {
+		known += max(0, newest[p]-at)
+	}
 
 	addr := freeAddr(t)
 	cfg3 := writeFile(t, "mm2-3.properties", props([]*cluster{a, b}, "A->B.enabled = true", "tasks.max = 2",
@@ -222,17 +243,17 @@ func TestRestartNoLoss(t *testing.T) {
 	if killDups > bound {
 		t.Errorf("%d duplicates after kill -9, more than the bound %d", killDups, bound)
 	}
-	// The restarted worker counts what it copies again, from the offset
-	// syncs of the crashed one: a lower bound (syncs in flight at the
-	// crash, and the records since each partition's last sync, are not
-	// known to it), never more than the truth.
+	// The restarted worker counts what it copies again from the offset
+	// syncs of the crashed one: exactly known, computed above; a lower
+	// bound of the truth (syncs in flight at the crash, and the records
+	// since each partition's last sync, are not known to it), never more.
 	reported := metricSum(t, addr, "duplicate_record_count_total")
-	t.Logf("duplicate-record-count reported by the restarted worker: %d (measured %d)", reported, killDups)
-	if reported > int64(killDups) {
-		t.Errorf("duplicate-record-count %d is more than the %d duplicates measured", reported, killDups)
+	t.Logf("duplicate-record-count reported by the restarted worker: %d (want %d by the syncs; measured %d)", reported, known, killDups)
+	if reported != known || reported > int64(killDups) {
+		t.Errorf("duplicate-record-count %d, want %d (the records up to the crashed run's newest syncs), at most the %d duplicates measured", reported, known, killDups)
 	}
 
-	p3.cmd.Process.Signal(syscall.SIGTERM)
+	p3.signal(t, syscall.SIGTERM)
 	if code := p3.wait(t, 10*time.Second); code != 0 {
 		t.Fatalf("exit code after SIGTERM = %d, want 0; output:\n%s", code, p3.output)
 	}
@@ -243,20 +264,52 @@ func TestRestartNoLoss(t *testing.T) {
 // (from offset 0) the positions cover.
 func storedPositions(t *testing.T, c *cluster, offsetsTopic, topic string) int64 {
 	t.Helper()
-	latest := map[string]int64{}
-	for _, r := range c.rawRecords(t, offsetsTopic) {
+	var sum int64
+	for _, at := range positions(t, c, offsetsTopic, topic) {
+		sum += at + 1
+	}
+	return sum
+}
+
+// positions reads the offsets topic on c and returns the stored position
+// (the offset of the last record copied) of each partition of topic.
+func positions(t *testing.T, c *cluster, offsetsTopic, topic string) map[int32]int64 {
+	t.Helper()
+	latest := map[int32]int64{}
+	for _, r := range c.committedRecords(t, offsetsTopic) { // exactly-once positions are in transactions
+		var k []json.RawMessage
+		var part struct {
+			Topic     string `json:"topic"`
+			Partition int32  `json:"partition"`
+		}
 		var v struct {
 			Offset int64 `json:"offset"`
 		}
-		if strings.Contains(string(r.Key), `"topic":"`+topic+`"`) && json.Unmarshal(r.Value, &v) == nil {
-			latest[string(r.Key)] = v.Offset + 1
+		if json.Unmarshal(r.Key, &k) != nil || len(k) != 2 || json.Unmarshal(k[1], &part) != nil || part.Topic != topic {
+			continue // another connector's, or not a position
+		}
+		if json.Unmarshal(r.Value, &v) == nil {
+			latest[part.Partition] = v.Offset
 		}
 	}
-	var sum int64
-	for _, n := range latest {
-		sum += n
+	return latest
+}
+
+// newestSyncs reads the offset syncs Strait wrote to A for B and returns
+// the upstream offset of the newest one of each partition of topic.
+func newestSyncs(t *testing.T, a *cluster, topic string) map[int32]int64 {
+	t.Helper()
+	newest := map[int32]int64{}
+	for _, r := range a.rawRecords(t, "mm2-offset-syncs.B.internal") {
+		s, err := checkpoint.DecodeOffsetSync(r.Key, r.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Topic == topic {
+			newest[s.Partition] = s.Upstream
+		}
 	}
-	return sum
+	return newest
 }
 
 // freeAddr returns a loopback address whose port was free a moment ago.
@@ -279,7 +332,10 @@ func metricSum(t *testing.T, addr, name string, labels ...string) int64 {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
 	var sum int64
 	for _, line := range strings.Split(string(body), "\n") {
 		if !strings.HasPrefix(line, name+"{") || !containsAll(line, labels) {
@@ -382,15 +438,18 @@ func TestRunServesRESTAndMetrics(t *testing.T) {
 			return 0, err.Error()
 		}
 		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return 0, err.Error()
+		}
 		return resp.StatusCode, string(body)
 	}
 	waitFor(t, 10*time.Second, func() (bool, string) {
 		code, body := get("/readyz")
 		return code == 200, fmt.Sprintf("/readyz: %d %s", code, body)
 	})
-	if code, _ := get("/healthz"); code != 200 {
-		t.Errorf("/healthz: %d", code)
+	if code, body := get("/healthz"); code != 200 {
+		t.Errorf("/healthz: %d %s", code, body)
 	}
 	// record-count equals the records copied, and lag goes to 0.
 	waitFor(t, 10*time.Second, func() (bool, string) {
@@ -404,7 +463,7 @@ func TestRunServesRESTAndMetrics(t *testing.T) {
 	if code, body := get("/connectors/A.B.MirrorSourceConnector/status"); code != 200 || !strings.Contains(body, `"RUNNING"`) {
 		t.Errorf("status: %d %s", code, body)
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.signal(t, syscall.SIGTERM)
 	if code := p.wait(t, 10*time.Second); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, p.output)
 	}
@@ -419,13 +478,17 @@ func TestLagCommand(t *testing.T) {
 	a.produce(t, "orders", 1, 0, 100, "lag")
 	var os kadm.Offsets
 	os.Add(kadm.Offset{Topic: "orders", Partition: 0, At: 60, LeaderEpoch: -1})
-	if _, err := a.admin(t).CommitOffsets(context.Background(), "lagging", os); err != nil {
+	resp, err := a.admin(t).CommitOffsets(context.Background(), "lagging", os)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	text := props([]*cluster{a, b}, "A->B.enabled = true", "emit.checkpoints.interval.seconds = 1")
 	w := startWorker(t, text)
 	waitCopied(t, b, "A.orders", 100, 30*time.Second)
-	waitCheckpoints(t, b, "A", "lagging", map[checkpoint.TopicPartition]int64{{Topic: "A.orders", Partition: 0}: 60})
+	waitCheckpoints(t, b, "A", "lagging", map[checkpoint.TopicPartition]upDown{{Topic: "A.orders", Partition: 0}: {60, 60}})
 	w.stop(t)
 	a.produce(t, "orders", 1, 100, 40, "lag")
 

@@ -37,7 +37,10 @@ func restBody(t *testing.T, method, url, body string, wantStatus int, out any) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	answer, _ := io.ReadAll(resp.Body)
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
 	if resp.StatusCode != wantStatus {
 		t.Fatalf("%s %s: %d %s, want %d", method, url, resp.StatusCode, answer, wantStatus)
 	}
@@ -161,7 +164,12 @@ func TestRESTAPI(t *testing.T) {
 		return st.Connector.State == "PAUSED" && len(st.Tasks) == 2 && st.Tasks[0].State == "PAUSED" && st.Tasks[1].State == "PAUSED", fmt.Sprintf("%+v", st)
 	})
 	a.produce(t, "orders", 2, 100, 50, "rest")
-	deadline := time.Now().Add(1500 * time.Millisecond) // an observation window: nothing may arrive in it
+	// Nothing can signal that a stopped task stays stopped (no event
+	// follows a copy that does not happen): a bounded window is the only
+	// check. 1.5 s is three position flushes (500 ms) and a topic refresh
+	// (1 s), and a running task copies these 100 records in far less:
+	// the resume below must copy them within 2 s.
+	deadline := time.Now().Add(1500 * time.Millisecond)
 	for time.Now().Before(deadline) {
 		if got := b.endOffsets(t, "A.orders"); got != 200 {
 			t.Fatalf("A.orders grew to %d while paused", got)
@@ -202,7 +210,14 @@ func TestRESTAPI(t *testing.T) {
 	// partition 1's next record, then lift the limit.
 	setMax := func(v string) {
 		t.Helper()
-		if _, err := b.admin(t).AlterTopicConfigs(t.Context(), []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "max.message.bytes", Value: &v}}, "A.orders"); err != nil {
+		resp, err := b.admin(t).AlterTopicConfigs(t.Context(), []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "max.message.bytes", Value: &v}}, "A.orders")
+		if err == nil {
+			var r kadm.AlterConfigsResponse
+			if r, err = resp.On("A.orders", nil); err == nil {
+				err = r.Err
+			}
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}

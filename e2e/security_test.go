@@ -47,7 +47,10 @@ func newTestCA(t *testing.T) testCA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca, _ := x509.ParseCertificate(caDER)
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +101,11 @@ func TestSecureClusters(t *testing.T) {
 	}
 	defer producer.Close()
 	ctx := t.Context()
-	if _, err := kadm.NewClient(producer).CreateTopic(ctx, 3, 3, nil, "orders"); err != nil {
+	created, err := kadm.NewClient(producer).CreateTopic(ctx, 3, 3, nil, "orders")
+	if err == nil {
+		err = created.Err
+	}
+	if err != nil {
 		t.Fatalf("create a topic on the secure source: %v", err)
 	}
 	for i := range 100 {
@@ -162,13 +169,16 @@ func TestSecureClusters(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, _ := io.ReadAll(resp.Body)
+		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
 		if strings.Contains(string(body), srcPass) || strings.Contains(string(body), tgtPass) {
 			t.Errorf("GET %s shows a password: %s", path, body)
 		}
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.signal(t, syscall.SIGTERM)
 	if code := p.wait(t, 15*time.Second); code != 0 {
 		t.Fatalf("exit code after SIGTERM = %d; output:\n%s", code, p.output)
 	}

@@ -42,7 +42,10 @@ func TestStatusPageInChromium(t *testing.T) {
 		if m == nil {
 			return false, "no copied count for A->B in the rendered page:\n" + dom
 		}
-		n, _ := strconv.Atoi(m[1])
+		n, err := strconv.Atoi(m[1])
+		if err != nil {
+			t.Fatalf("copied count %q: %v", m[1], err)
+		}
 		return n >= 1000, fmt.Sprintf("copied %d, want at least 1000", n)
 	})
 	for _, want := range []string{

@@ -140,7 +140,7 @@ func TestWorkersShareTasks(t *testing.T) {
 	// SIGTERM: the worker leaves the group; its 8 tasks move to the others,
 	// and only those.
 	stopped := time.Now()
-	procs[2].cmd.Process.Signal(syscall.SIGTERM)
+	procs[2].signal(t, syscall.SIGTERM)
 	two := owners([]int{0, 1}, session)
 	t.Logf("SIGTERM: tasks moved to the other two in %s; %d moved", time.Since(stopped).Round(10*time.Millisecond), moved(all, two))
 	if code := procs[2].wait(t, 10*time.Second); code != 0 {
@@ -160,7 +160,7 @@ func TestWorkersShareTasks(t *testing.T) {
 
 	// kill -9: the group notices after the session timeout.
 	killed := time.Now()
-	procs[1].cmd.Process.Kill()
+	procs[1].signal(t, syscall.SIGKILL)
 	procs[1].wait(t, 10*time.Second)
 	left := owners([]int{0, 2}, 3*session)
 	t.Logf("kill -9: tasks moved to the other two in %s (session timeout %s); %d moved", time.Since(killed).Round(10*time.Millisecond), session, moved(three, left))
@@ -178,7 +178,7 @@ func TestWorkersShareTasks(t *testing.T) {
 		t.Errorf("%d duplicates, more than the kill -9 can explain (6000)", an.dups)
 	}
 	for _, i := range []int{0, 2} {
-		procs[i].cmd.Process.Signal(syscall.SIGTERM)
+		procs[i].signal(t, syscall.SIGTERM)
 		if code := procs[i].wait(t, 15*time.Second); code != 0 {
 			t.Errorf("worker %d: exit code after SIGTERM = %d, want 0", i, code)
 		}
@@ -199,7 +199,7 @@ func TestWorkersShareConfig(t *testing.T) {
 		p := startProcess(t, "run", "-c", cfg)
 		procs[i] = p
 		t.Cleanup(func() {
-			p.cmd.Process.Signal(syscall.SIGTERM)
+			p.signal(t, syscall.SIGTERM)
 			p.wait(t, 15*time.Second)
 			if t.Failed() {
 				t.Logf("worker %d output:\n%s", i, p.output)
@@ -329,7 +329,7 @@ func TestLoadAwareAcrossWorkers(t *testing.T) {
 			"listeners = http://"+addrs[i]))
 		p := startProcess(t, "run", "-c", cfg)
 		t.Cleanup(func() {
-			p.cmd.Process.Signal(syscall.SIGTERM)
+			p.signal(t, syscall.SIGTERM)
 			p.wait(t, 15*time.Second)
 			if t.Failed() {
 				t.Logf("worker %d output:\n%s", i, p.output)

@@ -67,7 +67,9 @@ func clientOpts(c configs.Client, role configs.Role) []kgo.Opt {
 		opts = append(opts, kgo.RetryTimeout(c.APITimeout))
 	}
 	if c.MetadataMaxAge > 0 {
-		opts = append(opts, kgo.MetadataMaxAge(c.MetadataMaxAge))
+		// franz-go refuses a maximum age below its minimum (5 s by
+		// default); Java has no minimum.
+		opts = append(opts, kgo.MetadataMaxAge(c.MetadataMaxAge), kgo.MetadataMinAge(min(c.MetadataMaxAge, 5*time.Second)))
 	}
 	if c.ConnIdleTimeout > 0 {
 		opts = append(opts, kgo.ConnIdleTimeout(c.ConnIdleTimeout))
@@ -114,9 +116,6 @@ func clientOpts(c configs.Client, role configs.Role) []kgo.Opt {
 				codec = codec.WithLevel(*c.CompressionLevel)
 			}
 			opts = append(opts, kgo.ProducerBatchCompression(codec))
-		}
-		if c.MaxInFlight > 0 {
-			opts = append(opts, kgo.MaxProduceRequestsInflightPerBroker(c.MaxInFlight))
 		}
 		if c.TransactionTimeout > 0 {
 			opts = append(opts, kgo.TransactionTimeout(c.TransactionTimeout))
