@@ -521,14 +521,22 @@ func redactURL(s string) string {
 	return u.Redacted()
 }
 
+// tokenHTTPClient is the token endpoint's client. Java waits for ever
+// when sasl.login.connect.timeout.ms or sasl.login.read.timeout.ms is
+// unset; Strait bounds an unset one (10 s to connect, 30 s to read), since
+// a hung endpoint would hold every connection's authentication.
 func tokenHTTPClient(connect, read time.Duration) *http.Client {
+	if connect <= 0 {
+		connect = 10 * time.Second
+	}
+	if read <= 0 {
+		read = 30 * time.Second
+	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
-	if connect > 0 {
-		t.TLSHandshakeTimeout = connect
-	}
+	t.TLSHandshakeTimeout = connect
 	t.ResponseHeaderTimeout = read
-	return &http.Client{Transport: t}
+	return &http.Client{Transport: t, Timeout: connect + read}
 }
 
 // parseAccessToken reads the claims Kafka's LoginAccessTokenValidator

@@ -122,19 +122,12 @@ func (m MSKIAM) verify(params map[string]string, signature, host string, now tim
 	if now.Before(at.Add(-skew)) || now.After(at.Add(time.Duration(expires)*time.Second+skew)) {
 		return "", errors.New("signature is expired or from the future")
 	}
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, uriEncode(k))
-	}
-	slices.Sort(keys)
-	decoded := map[string]string{}
-	for k, v := range params {
-		decoded[uriEncode(k)] = v
-	}
+	// Canonical query: each name and value URI-encoded, sorted by name.
 	var q []string
-	for _, k := range keys {
-		q = append(q, k+"="+uriEncode(decoded[k]))
+	for k, v := range params {
+		q = append(q, uriEncode(k)+"="+uriEncode(v))
 	}
+	slices.Sort(q)
 	canonical := "GET\n/\n" + strings.Join(q, "&") + "\nhost:" + host + "\n\nhost\n" + hexSHA256("")
 	scope := date + "/" + region + "/kafka-cluster/aws4_request"
 	toSign := "AWS4-HMAC-SHA256\n" + stamp + "\n" + scope + "\n" + hexSHA256(canonical)
