@@ -176,6 +176,11 @@ type Flow struct {
 	StatusTopicPartitions int32
 	// StatusTopicRF is status.storage.replication.factor (3).
 	StatusTopicRF int16
+	// OffsetsTopicConfigs, ConfigsTopicConfigs and StatusTopicConfigs are
+	// Connect's offset.storage.<config>, config.storage.<config> and
+	// status.storage.<config>: topic configs of the internal topics when
+	// Strait creates them (cleanup.policy stays compact).
+	OffsetsTopicConfigs, ConfigsTopicConfigs, StatusTopicConfigs map[string]string
 	// ExactlyOnce is exactly.once.source.support = enabled: each source
 	// task writes its records and positions in one transaction.
 	ExactlyOnce bool

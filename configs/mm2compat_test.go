@@ -145,3 +145,19 @@ func TestEnvOverridesWorkerWideKeys(t *testing.T) {
 		t.Errorf("listeners %+v, memory %d, group %q", cfg.Listeners, cfg.MemoryMaxBytes, cfg.Flows[0].GroupID)
 	}
 }
+
+// Connect's offset.storage.<config> and the like are topic configs of the
+// internal topics.
+func TestStorageTopicConfigs(t *testing.T) {
+	cfg, warnings, err := Parse([]byte(compatBase+"B.offset.storage.min.insync.replicas = 2\nstatus.storage.segment.bytes = 1048576\nB.config.storage.cleanup.policy = delete\n"), Properties, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := cfg.Flows[0]
+	if f.OffsetsTopicConfigs["min.insync.replicas"] != "2" || f.StatusTopicConfigs["segment.bytes"] != "1048576" || len(f.ConfigsTopicConfigs) != 0 {
+		t.Errorf("offsets %v status %v configs %v", f.OffsetsTopicConfigs, f.StatusTopicConfigs, f.ConfigsTopicConfigs)
+	}
+	if !strings.Contains(strings.Join(warnings, "\n"), "B.config.storage.cleanup.policy ignored") {
+		t.Errorf("warnings: %v", warnings)
+	}
+}

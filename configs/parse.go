@@ -653,6 +653,9 @@ func (b *builder) flow(s, t string) Flow {
 	f.StatusTopic = worker(KeyStatusStorageTopic, "mm2-status."+s+".internal")
 	f.StatusTopicPartitions = workerParts(KeyStatusStoragePartitions)
 	f.StatusTopicRF = workerRF(KeyStatusStorageRF)
+	f.OffsetsTopicConfigs = b.storageTopicConfigs(t, "offset.storage.")
+	f.ConfigsTopicConfigs = b.storageTopicConfigs(t, "config.storage.")
+	f.StatusTopicConfigs = b.storageTopicConfigs(t, "status.storage.")
 	f.ExactlyOnce = strings.EqualFold(worker(KeyExactlyOnceSource, "disabled"), "enabled")
 	workerMillis := func(k string) time.Duration {
 		v, where := b.lookupWorker(t, k)
@@ -727,6 +730,30 @@ func (b *builder) flowClients(f *Flow) {
 	f.Producer = b.client(RoleProducer, tgtBase, tgtGet,
 		clientScope{tc, PrefixProducer, t + "."},
 		clientScope{fl, "producer.override.", fp})
+}
+
+// storageTopicConfigs are the topic configs Connect takes from the worker
+// keys under prefix (DistributedConfig.topicSettings): every key but the
+// topic's name, replication factor and partitions; cleanup.policy is
+// ignored with a warning, as Connect does (the topics stay compacted).
+func (b *builder) storageTopicConfigs(t, prefix string) map[string]string {
+	out := map[string]string{}
+	for _, sc := range []struct {
+		kv    map[string]string
+		where string
+	}{{b.sc.top, ""}, {b.sc.clusters[t], t + "."}} {
+		for k, v := range sc.kv {
+			name, ok := strings.CutPrefix(k, prefix)
+			switch {
+			case !ok, name == "topic", name == "replication.factor", name == "partitions":
+			case name == "cleanup.policy":
+				b.warnOnce("", fmt.Sprintf("%s%s ignored: internal topics are always compacted", sc.where, k))
+			default:
+				out[name] = v
+			}
+		}
+	}
+	return out
 }
 
 // clusterLookup resolves a client key of cluster a: its own, else the top

@@ -538,7 +538,7 @@ func (f *flow) loadCopiedBefore(ctx context.Context) error {
 func (f *flow) ensureTaskTopics(ctx context.Context) error {
 	var topics []internalTopic
 	if f.cfg.EmitCheckpointsInterval > 0 {
-		topics = append(topics, internalTopic{f.cfg.Policy.CheckpointsTopic(f.cfg.Source), 1, f.cfg.CheckpointsTopicRF, configs.KeyCheckpointsTopicRF})
+		topics = append(topics, internalTopic{name: f.cfg.Policy.CheckpointsTopic(f.cfg.Source), partitions: 1, rf: f.cfg.CheckpointsTopicRF, rfKey: configs.KeyCheckpointsTopicRF})
 	}
 	if f.cfg.EmitHeartbeatsInterval > 0 {
 		topics = append(topics, heartbeatsTopic(f.cfg))
@@ -589,9 +589,9 @@ func newTicker(d time.Duration) *time.Ticker {
 
 func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
 	targetTopics := []internalTopic{
-		{f.cfg.OffsetsTopic, f.cfg.OffsetsTopicPartitions, f.cfg.OffsetsTopicRF, configs.KeyOffsetStorageRF},
-		{f.cfg.ConfigsTopic, 1, f.cfg.ConfigsTopicRF, configs.KeyConfigStorageRF},
-		{f.cfg.StatusTopic, f.cfg.StatusTopicPartitions, f.cfg.StatusTopicRF, configs.KeyStatusStorageRF},
+		{f.cfg.OffsetsTopic, f.cfg.OffsetsTopicPartitions, f.cfg.OffsetsTopicRF, configs.KeyOffsetStorageRF, f.cfg.OffsetsTopicConfigs},
+		{f.cfg.ConfigsTopic, 1, f.cfg.ConfigsTopicRF, configs.KeyConfigStorageRF, f.cfg.ConfigsTopicConfigs},
+		{f.cfg.StatusTopic, f.cfg.StatusTopicPartitions, f.cfg.StatusTopicRF, configs.KeyStatusStorageRF, f.cfg.StatusTopicConfigs},
 	}
 	var syncTopic internalTopic
 	syncOnTarget := false

@@ -18,7 +18,7 @@ import (
 // heartbeatsTopic is the heartbeats topic of a flow's target, compacted
 // with one partition as MM2 creates it.
 func heartbeatsTopic(cfg configs.Flow) internalTopic {
-	return internalTopic{policy.HeartbeatsTopic, 1, cfg.HeartbeatsTopicRF, configs.KeyHeartbeatsTopicRF}
+	return internalTopic{name: policy.HeartbeatsTopic, partitions: 1, rf: cfg.HeartbeatsTopicRF, rfKey: configs.KeyHeartbeatsTopicRF}
 }
 
 func newHeartbeatTask(cfg configs.Flow, tgtOpts []kgo.Opt, log *slog.Logger, ms *metrics) *heartbeat.Task {

@@ -15,15 +15,23 @@ type internalTopic struct {
 	partitions int32
 	rf         int16
 	rfKey      string // the key that sets rf, for errors
+	// configs are more topic configs (Connect's offset.storage.<config>
+	// and the like); cleanup.policy is always compact.
+	configs map[string]string
 }
 
 // ensureInternalTopics creates the topics that are missing, compacted, as
 // MM2 does. The caller has checked the cluster has brokers enough for each
 // replication factor. An existing topic is not re-checked, as in MM2.
 func ensureInternalTopics(ctx context.Context, adm *kadm.Client, alias string, topics ...internalTopic) error {
-	compact := "compact"
 	for _, t := range topics {
-		resp, err := adm.CreateTopic(ctx, t.partitions, t.rf, map[string]*string{"cleanup.policy": &compact}, t.name)
+		cfgs := map[string]*string{}
+		for k, v := range t.configs {
+			cfgs[k] = &v
+		}
+		compact := "compact"
+		cfgs["cleanup.policy"] = &compact
+		resp, err := adm.CreateTopic(ctx, t.partitions, t.rf, cfgs, t.name)
 		if err == nil {
 			err = resp.Err
 		}
