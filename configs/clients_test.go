@@ -111,12 +111,12 @@ func TestClientKeyErrors(t *testing.T) {
 }
 
 func TestClientKeyWarnings(t *testing.T) {
-	_, warnings, err := Parse([]byte(compatBase+"A.consumer.linger.ms = 5\nB.producer.frobnicate = 1\nproducer.linger.ms = 3\nA.consumer.enable.auto.commit = false\n"), Properties, nil)
+	_, warnings, err := Parse([]byte(compatBase+"A.consumer.linger.ms = 5\nB.producer.frobnicate = 1\nproducer.linger.ms = 3\nA.consumer.enable.auto.commit = false\nA->B.consumer.override.fetch.min.bytes = 5\n"), Properties, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	all := strings.Join(warnings, "\n")
-	for _, want := range []string{`"A.consumer.linger.ms" ignored: it is not a consumer setting`, `unknown client key "B.producer.frobnicate"`, `key "producer.linger.ms" ignored: at the top level`} {
+	for _, want := range []string{`"A.consumer.linger.ms" ignored: it is not a consumer setting`, `unknown client key "B.producer.frobnicate"`, `key "producer.linger.ms" ignored: at the top level`, `key "A->B.consumer.override.fetch.min.bytes" ignored`} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no warning %q in:\n%s", want, all)
 		}

@@ -441,6 +441,10 @@ func (b *builder) checkValues() {
 			case b.checkClass(full, k, v):
 			case noEffectKeys[k] != "":
 			case b.check(full, k, v, flowKeys):
+			case hasPrefix(k, "consumer.override.", "admin.override."):
+				// Connect applies these to sink connectors and exactly-once
+				// admins only: in MM2 they reach no client of the flow.
+				b.warnings = append(b.warnings, fmt.Sprintf("key %q ignored: it reaches no client of an MM2 flow (Connect takes consumer.override.* for sink connectors); use %s.consumer.* or %s->%s.source.consumer.*", full, pair[0], pair[0], pair[1]))
 			case hasPrefix(k, clientPrefixes...), hasPrefix(k, sidePrefixes...), hasPrefix(k, ignoredPrefixes...):
 			default:
 				b.warn(full)
