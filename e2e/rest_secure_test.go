@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -68,27 +67,6 @@ func curl(t *testing.T, args ...string) curlResult {
 	s = s[:max(i, 0)]
 	r.headers, r.body, _ = strings.Cut(s, "\r\n\r\n")
 	return r
-}
-
-// startProcessEnv is startProcess with extra environment variables.
-func startProcessEnv(t *testing.T, env []string, args ...string) *process {
-	t.Helper()
-	p := &process{cmd: exec.Command(straitBinary(t), args...), output: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.exited) }() // joined through exited
-	t.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			p.cmd.Process.Kill()
-			<-p.exited
-		}
-	})
-	return p
 }
 
 // basicAuthFiles writes a users file and the JAAS file naming it, as for
