@@ -204,6 +204,7 @@ var flowKeys = map[string]keySpec{
 	KeyReplicationPolicySeparator:  {kind: kindString, def: "."},
 	KeyInternalTopicSeparator:      {kind: kindBool, def: "true"},
 	KeyTasksMax:                    {kind: kindInt, def: "1"},
+	KeyTasksAssignment:             {kind: kindEnum, def: "round-robin", enums: []string{"round-robin", "load"}},
 	KeyTransactionBoundary:         {kind: kindEnum, def: "poll", enums: []string{"poll", "interval"}},
 	KeyTransactionBoundaryInterval: {kind: kindInt},
 	KeyOffsetFlushInterval:         {kind: kindInt, def: "60000"},

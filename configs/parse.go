@@ -672,7 +672,7 @@ func (b *builder) flow(s, t string) Flow {
 	f.SessionTimeout = workerMillis(KeySessionTimeout)
 	f.HeartbeatInterval = workerMillis(KeyHeartbeatInterval)
 	f.RebalanceTimeout = workerMillis(KeyRebalanceTimeout)
-	if f.HeartbeatInterval >= f.SessionTimeout {
+	if f.SessionTimeout > 0 && f.HeartbeatInterval >= f.SessionTimeout { // a bad session.timeout.ms is reported already
 		_, where := b.lookupWorker(t, KeyHeartbeatInterval)
 		b.fail(where, "must be below %s (%s)", KeySessionTimeout, f.SessionTimeout)
 	}

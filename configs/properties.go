@@ -12,7 +12,8 @@ import (
 // trimmed, as Kafka's ConfigDef trims values. A later key wins.
 func ParseProperties(data []byte) (map[string]string, error) {
 	out := make(map[string]string)
-	lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
+	// Java's LineReader ends a line at \n, \r\n or a lone \r.
+	lines := strings.Split(strings.ReplaceAll(strings.ReplaceAll(string(data), "\r\n", "\n"), "\r", "\n"), "\n")
 	for i := 0; i < len(lines); i++ {
 		lineNo := i + 1
 		line := strings.TrimLeft(lines[i], " \t\f")
