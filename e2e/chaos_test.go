@@ -378,12 +378,13 @@ func TestChaos(t *testing.T) {
 //     showed it), the two copies interleaved batch by batch, where the
 //     kills explained 2,300 to 2,900.
 //
-// Strait has the gap that makes the second one hurt (on Kafka it would
-// take a coordinator that loses a pending join, or a network that stalls
-// it): its membership stops the worker's tasks only when a join fails
-// after a session without contact, not while a join goes unanswered for
-// longer than that, and an UNKNOWN_MEMBER_ID answer makes it rejoin with
-// the tasks still running. Connect stops them (KAFKA-9184).
+// Strait used to let the second one hurt: a worker kept its tasks while a
+// join went unanswered and rejoined after UNKNOWN_MEMBER_ID with them
+// still running. Its membership now stops them (flushing positions) a
+// heartbeat interval before its session could have ended without an
+// answer, as Connect does (KAFKA-9184); TestExpelledWorkerStopsTasks
+// covers it. Waiting for a settled group still keeps each kill's bound
+// about the kill alone.
 // With every task assigned, no worker is about to rejoin on its own when
 // the kill comes. before lists the members at the previous kill: until one
 // of them is gone (the killed one, whose session ran out), a group of

@@ -71,8 +71,12 @@ type groupAssignment struct {
 }
 
 // membership keeps a worker in its flow's group and hands the flow each
-// assignment. Its run loop is the only goroutine it starts; the flow owns
-// and waits for it.
+// assignment. Its run loop is the goroutine it starts (the flow owns and
+// waits for it), plus one per request to the coordinator, which the run
+// loop waits for (await). A worker that may have dropped out of the group
+// (no answer from the coordinator for nearly a session timeout, or an
+// answer that it is no member) stops its tasks first and rejoins after:
+// the group may give them to others by then.
 type membership struct {
 	group    string
 	workerID string
@@ -105,6 +109,14 @@ type membership struct {
 	seq    int
 	// joinClaim is the claim the last JoinGroup sent; the run loop only.
 	joinClaim map[string]string
+	// lastHeard is when the coordinator last showed it counted this worker
+	// a member (the send time of a heartbeat or SyncGroup it answered, the
+	// arrival of a JoinGroup answer): the session may end a session
+	// timeout after it. lost is whether the tasks were stopped since (an
+	// empty assignment handed) and no assignment came yet. The run loop
+	// only.
+	lastHeard time.Time
+	lost      bool
 }
 
 // ownedTasks is what a flow runs: task id -> digest, as of the assignment
@@ -193,6 +205,7 @@ func (m *membership) requestRejoin() {
 // hand numbers an assignment, remembers it until the flow applied it, and
 // delivers it.
 func (m *membership) hand(a groupAssignment) {
+	m.lost = a.Generation < 0
 	m.seq++
 	a.seq = m.seq
 	m.handed = append(m.handed, a)
@@ -212,6 +225,106 @@ func (m *membership) deliver(a groupAssignment) {
 		default:
 		}
 	}
+}
+
+// lose stops this worker's tasks: the group no longer counts it a member,
+// or may not (its session may have expired), so the others may run them
+// already. The flow gets an empty assignment (generation -1); a worker
+// keeps no task it cannot prove is still its own (Connect does the same
+// since KAFKA-9184). A later assignment starts them again.
+func (m *membership) lose(why string, err error) {
+	if m.lost {
+		return
+	}
+	m.log.Warn("out of the worker group; stopping this worker's tasks", "group", m.group, "why", why, "err", err)
+	m.hand(groupAssignment{Generation: -1})
+}
+
+// stopBy is when this worker stops its tasks if the coordinator stays
+// silent: a heartbeat interval (at most a third of the session) before
+// its session may end, so that they have stopped and flushed their
+// positions when the group may give them to others.
+func (m *membership) stopBy() time.Time {
+	return m.lastHeard.Add(m.session - min(m.interval, m.session/3))
+}
+
+// await runs req (a request to the coordinator) in a goroutine and waits
+// for it to return; if the session may expire meanwhile, it stops the
+// tasks at that moment rather than when req returns: a JoinGroup can
+// wait up to the rebalance timeout (and on kfake, once the member was
+// expired, until the client's request timeout), and a request to an
+// unreachable coordinator until its timeout, while the group gives this
+// worker's tasks to the others.
+func (m *membership) await(req func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- req() }() // waited for below
+	timer := time.NewTimer(time.Until(m.stopBy()))
+	defer timer.Stop()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-timer.C:
+			m.lose("no answer from the group coordinator for nearly a session timeout", nil)
+		}
+	}
+}
+
+// pause waits d, or until ctx is done (it then reports false), stopping
+// the tasks if the session may expire meanwhile.
+func (m *membership) pause(ctx context.Context, d time.Duration) bool {
+	wait := time.NewTimer(d)
+	defer wait.Stop()
+	expiry := time.NewTimer(time.Until(m.stopBy()))
+	defer expiry.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-wait.C:
+			return true
+		case <-expiry.C:
+			m.lose("no answer from the group coordinator for nearly a session timeout", nil)
+		}
+	}
+}
+
+// awaitStopped waits, after lose, until the flow stopped every task (and
+// flushed their positions), up to the rebalance timeout: a worker rejoins
+// claiming only what it still runs, so that the leader does not hold back
+// or hand it tasks the others run now.
+func (m *membership) awaitStopped(ctx context.Context) {
+	deadline := time.Now().Add(m.timeout)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		claim, applied := m.claimed()
+		if applied && len(claim) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			m.log.Warn("tasks still stopping after the rebalance timeout; rejoining the worker group claiming them", "group", m.group, "tasks", slices.Sorted(maps.Keys(claim)))
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// memberLost reports whether err says the coordinator no longer counts
+// this worker a member of the generation it holds, and whether its member
+// id is unknown too.
+func memberLost(err error) (lost, unknownID bool) {
+	switch {
+	case errors.Is(err, kerr.UnknownMemberID), errors.Is(err, kerr.FencedInstanceID):
+		return true, true
+	case errors.Is(err, kerr.IllegalGeneration):
+		return true, false
+	}
+	return false, false
 }
 
 // run joins the group and stays in it until ctx is done, then leaves it
@@ -235,7 +348,8 @@ func (m *membership) run(ctx context.Context) error {
 		}
 	}()
 	backoff := 100 * time.Millisecond
-	lastHeard := time.Now()
+	m.lastHeard = time.Now()
+	m.lost = true // nothing runs yet: nothing to stop
 	for ctx.Err() == nil {
 		a, gen, err := m.join(ctx, &memberID)
 		if err != nil {
@@ -246,22 +360,20 @@ func (m *membership) run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			// Out of touch with the group for a session: the others have
-			// taken the tasks; stop them here.
-			if time.Since(lastHeard) > m.session {
-				m.hand(groupAssignment{Generation: -1})
+			if lost, unknownID := memberLost(err); lost {
+				if unknownID {
+					memberID = ""
+				}
+				m.lose("the group coordinator no longer counts this worker a member", err)
 			}
 			m.log.Warn("joining the worker group failed; retrying", "group", m.group, "in", backoff, "err", err)
-			select {
-			case <-ctx.Done():
+			if !m.pause(ctx, backoff) {
 				return nil
-			case <-time.After(backoff):
 			}
 			backoff = min(2*backoff, 5*time.Second)
 			continue
 		}
 		backoff = 100 * time.Millisecond
-		lastHeard = time.Now()
 		ids := make([]string, len(a.Tasks))
 		for i, t := range a.Tasks {
 			ids[i] = t.ID
@@ -281,27 +393,36 @@ func (m *membership) run(ctx context.Context) error {
 		}
 		m.log.Info("worker group assignment", "group", m.group, "generation", gen, "leader", a.Leader, "tasks", ids, "revoked", revoked)
 		m.hand(a)
-		lastHeard = m.heartbeat(ctx, &memberID, gen, revoked)
+		m.heartbeat(ctx, &memberID, gen, revoked)
 	}
 	return nil
 }
 
-// join joins the group and syncs; the leader assigns.
+// join joins the group and syncs; the leader assigns. A worker whose
+// tasks were stopped (lose) first waits until they are, so that it claims
+// none of them. A round takes at most the rebalance timeout plus a
+// session timeout: a member still waiting then is no member any more.
 func (m *membership) join(ctx context.Context, memberID *string) (groupAssignment, int32, error) {
-	claim, _ := m.claimed()
-	m.joinClaim = claim
-	md := memberMetadata{Worker: m.workerID, Owned: claim}
-	if m.loads != nil {
-		for tp, rate := range m.loads() {
-			md.Loads = append(md.Loads, partitionLoad{Topic: tp.Topic, Partition: tp.Partition, Rate: rate})
-		}
+	if m.lost {
+		// The round starts once the tasks stopped.
+		m.awaitStopped(ctx)
 	}
-	meta, err := json.Marshal(md)
-	if err != nil {
-		return groupAssignment{}, 0, err
-	}
+	ctx, cancel := context.WithTimeout(ctx, m.timeout+m.session)
+	defer cancel()
 	var resp *kmsg.JoinGroupResponse
 	for {
+		claim, _ := m.claimed()
+		m.joinClaim = claim
+		md := memberMetadata{Worker: m.workerID, Owned: claim}
+		if m.loads != nil {
+			for tp, rate := range m.loads() {
+				md.Loads = append(md.Loads, partitionLoad{Topic: tp.Topic, Partition: tp.Partition, Rate: rate})
+			}
+		}
+		meta, err := json.Marshal(md)
+		if err != nil {
+			return groupAssignment{}, 0, err
+		}
 		req := kmsg.NewPtrJoinGroupRequest()
 		req.Group, req.MemberID, req.ProtocolType = m.group, *memberID, groupProtocolType
 		req.SessionTimeoutMillis = int32(m.session.Milliseconds())
@@ -309,7 +430,10 @@ func (m *membership) join(ctx context.Context, memberID *string) (groupAssignmen
 		p := kmsg.NewJoinGroupRequestProtocol()
 		p.Name, p.Metadata = groupProtocol, meta
 		req.Protocols = append(req.Protocols, p)
-		resp, err = req.RequestWith(ctx, m.cl)
+		err = m.await(func() (err error) {
+			resp, err = req.RequestWith(ctx, m.cl)
+			return err
+		})
 		if err != nil {
 			return groupAssignment{}, 0, fmt.Errorf("join group %s: %w", m.group, err)
 		}
@@ -318,9 +442,10 @@ func (m *membership) join(ctx context.Context, memberID *string) (groupAssignmen
 		case errors.Is(err, kerr.MemberIDRequired):
 			*memberID = resp.MemberID
 			continue
-		case errors.Is(err, kerr.UnknownMemberID):
-			*memberID = ""
-			continue
+		case errors.Is(err, kerr.UnknownMemberID) && *memberID != "":
+			// Expelled (its session expired): the others may run its
+			// tasks already. run stops them and joins anew.
+			return groupAssignment{}, 0, fmt.Errorf("join group %s: %w", m.group, err)
 		case errors.Is(err, kerr.InconsistentGroupProtocol):
 			return groupAssignment{}, 0, &GroupError{m.group, m.cluster, fmt.Errorf("used by clients of another kind (an MM2 or Connect worker, or consumers): give Strait its own group.id: %w", err)}
 		case errors.Is(err, kerr.InvalidSessionTimeout):
@@ -332,6 +457,7 @@ func (m *membership) join(ctx context.Context, memberID *string) (groupAssignmen
 		}
 		break
 	}
+	m.lastHeard = time.Now() // Kafka restarts the session timers as a join completes
 	*memberID = resp.MemberID
 	m.leader.Store(resp.LeaderID == resp.MemberID)
 	sreq := kmsg.NewPtrSyncGroupRequest()
@@ -348,13 +474,19 @@ func (m *membership) join(ctx context.Context, memberID *string) (groupAssignmen
 			sreq.GroupAssignment = append(sreq.GroupAssignment, ga)
 		}
 	}
-	sresp, err := sreq.RequestWith(ctx, m.cl)
+	var sresp *kmsg.SyncGroupResponse
+	sent := time.Now()
+	err := m.await(func() (err error) {
+		sresp, err = sreq.RequestWith(ctx, m.cl)
+		return err
+	})
 	if err == nil {
 		err = kerr.ErrorForCode(sresp.ErrorCode)
 	}
 	if err != nil {
 		return groupAssignment{}, 0, fmt.Errorf("sync group %s: %w", m.group, err)
 	}
+	m.lastHeard = sent // kfake restarts the session timer as it answers
 	var a groupAssignment
 	if err := json.Unmarshal(sresp.MemberAssignment, &a); err != nil {
 		return groupAssignment{}, 0, fmt.Errorf("sync group %s: bad assignment from the leader: %w", m.group, err)
@@ -417,9 +549,9 @@ func (m *membership) lead(resp *kmsg.JoinGroupResponse) (map[string][]byte, erro
 // heartbeat keeps the membership alive until a rebalance is due: the
 // coordinator starts one, the flow asks for one, or the tasks revoked
 // from this worker have stopped (so the leader can give them to others).
-// It returns when it last heard from the coordinator.
-func (m *membership) heartbeat(ctx context.Context, memberID *string, gen int32, revoked []string) time.Time {
-	lastHeard := time.Now()
+// Once the coordinator no longer counts this worker a member, or has not
+// answered for nearly a session timeout, it stops the tasks and returns.
+func (m *membership) heartbeat(ctx context.Context, memberID *string, gen int32, revoked []string) {
 	tick := time.NewTicker(m.interval)
 	defer tick.Stop()
 	var check <-chan time.Time
@@ -431,42 +563,57 @@ func (m *membership) heartbeat(ctx context.Context, memberID *string, gen int32,
 	for {
 		select {
 		case <-ctx.Done():
-			return lastHeard
+			return
 		case <-m.rejoin:
-			return lastHeard
+			return
 		case <-check:
 			// Rejoin once the flow applied the assignment and stopped
 			// every revoked task.
 			claim, applied := m.claimed()
 			if applied && !slices.ContainsFunc(revoked, func(id string) bool { _, ok := claim[id]; return ok }) {
-				return lastHeard
+				return
 			}
 		case <-tick.C:
 			req := kmsg.NewPtrHeartbeatRequest()
 			req.Group, req.Generation, req.MemberID = m.group, gen, *memberID
-			resp, err := req.RequestWith(ctx, m.cl)
+			sent := time.Now()
+			var resp *kmsg.HeartbeatResponse
+			err := m.await(func() (err error) {
+				resp, err = req.RequestWith(ctx, m.cl)
+				return err
+			})
 			if err == nil {
 				err = kerr.ErrorForCode(resp.ErrorCode)
 			}
+			if lost, unknownID := memberLost(err); lost {
+				if unknownID {
+					*memberID = ""
+				}
+				m.lose("the group coordinator no longer counts this worker a member", err)
+				return
+			}
 			switch {
 			case err == nil:
-				lastHeard = time.Now()
-			case errors.Is(err, kerr.RebalanceInProgress), errors.Is(err, kerr.IllegalGeneration):
-				return time.Now()
-			case errors.Is(err, kerr.UnknownMemberID), errors.Is(err, kerr.FencedInstanceID):
-				*memberID = ""
-				return time.Now()
+				m.lastHeard = sent
+			case errors.Is(err, kerr.RebalanceInProgress):
+				m.lastHeard = sent // still a member: rejoin
+				return
 			default:
 				if ctx.Err() != nil {
-					return lastHeard
+					return
 				}
 				m.log.Warn("worker group heartbeat failed", "group", m.group, "err", err)
-				if time.Since(lastHeard) > m.session {
-					// Expelled by now: the others run the tasks.
-					m.hand(groupAssignment{Generation: -1})
-					*memberID = ""
-					return lastHeard
+				if !time.Now().Before(m.stopBy()) {
+					// Expelled by now, or about to be: the others may
+					// run the tasks.
+					m.lose("no answer from the group coordinator for nearly a session timeout", err)
 				}
+			}
+			if m.lost {
+				// Stopped while the coordinator was silent: rejoin (as
+				// the same member, if the coordinator still knows it),
+				// so that the group assigns the tasks again.
+				return
 			}
 		}
 	}
