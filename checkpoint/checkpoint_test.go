@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -70,4 +71,53 @@ func FuzzDecodeCheckpoint(f *testing.F) {
 			t.Fatalf("round trip of %+v: %+v, %v", c, again, err)
 		}
 	})
+}
+
+// TestCheckpointGoldenRemote: MM2.md §2.2's example with the key topic
+// renamed as MM2 writes it (A.orders) and a metadata string, decoded from
+// the exact bytes; any value version is read with the version 0 layout and
+// trailing bytes are ignored.
+func TestCheckpointGoldenRemote(t *testing.T) {
+	c := Checkpoint{Group: "my-group", Topic: "A.orders", Partition: 3, Upstream: 100, Downstream: 42, Metadata: "m1"}
+	key := unhex(t, "00 08 6d 79 2d 67 72 6f 75 70   00 08 41 2e 6f 72 64 65 72 73   00 00 00 03")
+	value := unhex(t, "00 00   00 00 00 00 00 00 00 64   00 00 00 00 00 00 00 2a   00 02 6d 31")
+	if got := c.AppendKey(nil); !bytes.Equal(got, key) {
+		t.Errorf("key % x, want % x", got, key)
+	}
+	if got := c.AppendValue(nil); !bytes.Equal(got, value) {
+		t.Errorf("value % x, want % x", got, value)
+	}
+	for _, v := range [][]byte{value, append(unhex(t, "00 01"), value[2:]...), append(slices.Clone(value), 0xde, 0xad)} {
+		if got, err := DecodeCheckpoint(key, v); err != nil || got != c {
+			t.Errorf("decode % x = %+v, %v; want %+v", v, got, err, c)
+		}
+	}
+	if got := c.String(); got != "Checkpoint{consumerGroupId=my-group, topicPartition=A.orders-3, upstreamOffset=100, downstreamOffset=42, metadata=m1}" {
+		t.Errorf("String() = %s", got)
+	}
+}
+
+func TestCheckpointValidate(t *testing.T) {
+	long := strings.Repeat("x", 32768)
+	tests := []struct {
+		c    Checkpoint
+		want string
+	}{
+		{Checkpoint{Group: long}, "group is 32768 bytes"},
+		{Checkpoint{Topic: long}, "topic is 32768 bytes"},
+		{Checkpoint{Metadata: long}, "metadata is 32768 bytes"},
+		{Checkpoint{Group: "g", Topic: "t", Metadata: strings.Repeat("x", 32767)}, ""},
+	}
+	for _, tt := range tests {
+		err := tt.c.Validate()
+		if tt.want == "" {
+			if err != nil {
+				t.Errorf("Validate: %v", err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Validate: %v, want %q", err, tt.want)
+		}
+	}
 }

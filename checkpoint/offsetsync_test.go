@@ -120,3 +120,24 @@ func TestSyncStateDelayed(t *testing.T) {
 		t.Errorf("state after flush: %+v", s)
 	}
 }
+
+// TestOffsetSyncGoldenBytes: MM2.md §2.3's example decoded from its exact
+// bytes, the value exactly 16 bytes (no version), and the formatter text.
+func TestOffsetSyncGoldenBytes(t *testing.T) {
+	key := unhex(t, "00 06 6f 72 64 65 72 73 00 00 00 03")
+	value := unhex(t, "00 00 00 00 00 00 00 64 00 00 00 00 00 00 00 2a")
+	s, err := DecodeOffsetSync(key, value)
+	if err != nil || s != (OffsetSync{Topic: "orders", Partition: 3, Upstream: 100, Downstream: 42}) {
+		t.Fatalf("decode = %+v, %v", s, err)
+	}
+	if n := len(s.AppendValue(nil)); n != 16 {
+		t.Errorf("value is %d bytes, want 16", n)
+	}
+	if got := s.String(); got != "OffsetSync{topicPartition=orders-3, upstreamOffset=100, downstreamOffset=42}" {
+		t.Errorf("String() = %s", got)
+	}
+	big := OffsetSync{Topic: "t", Partition: 2147483647, Upstream: 1 << 40, Downstream: -1}
+	if got, err := DecodeOffsetSync(big.AppendKey(nil), big.AppendValue(nil)); err != nil || got != big {
+		t.Errorf("round trip %+v: %+v, %v", big, got, err)
+	}
+}

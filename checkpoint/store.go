@@ -106,6 +106,11 @@ func (s *Store) Translate(tp TopicPartition, upstream int64) (int64, bool) {
 		// downstream − upstream; past that run lies a gap, which ends at
 		// the successor on both sides: never go beyond it.
 		return min(e.down+(upstream-e.up), e.nextDown), true
+	case e.hasNext:
+		// Past a successor that thinning dropped from the history: one past
+		// that successor, never lower than what it translated to (MM2's
+		// sync+1 from the nearest sync it knows).
+		return e.nextDown + 1, true
 	default:
 		return e.down + 1, true
 	}

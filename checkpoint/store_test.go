@@ -1,6 +1,9 @@
 package checkpoint
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestStoreTranslate(t *testing.T) {
 	type q struct {
@@ -131,5 +134,102 @@ func TestShouldEmit(t *testing.T) {
 		if got := ShouldEmit(tt.prev, tt.next); got != tt.want {
 			t.Errorf("%s: %v", tt.name, got)
 		}
+	}
+}
+
+// TestStoreThinning: which syncs a store of each size keeps, by hand: up
+// to history syncs are all kept; past it, every other sync of the older
+// half goes, the oldest always stays. A store keeps at least 4.
+func TestStoreThinning(t *testing.T) {
+	tests := []struct {
+		history, adds int
+		kept          []int64
+	}{
+		{0, 4, []int64{0, 10, 20, 30}},
+		{1, 5, []int64{0, 20, 30, 40}},
+		{4, 4, []int64{0, 10, 20, 30}},
+		{4, 5, []int64{0, 20, 30, 40}},
+		{4, 6, []int64{0, 30, 40, 50}},
+		{4, 7, []int64{0, 40, 50, 60}},
+		{5, 6, []int64{0, 20, 30, 40, 50}},
+		{6, 7, []int64{0, 20, 30, 40, 50, 60}},
+		{8, 9, []int64{0, 20, 40, 50, 60, 70, 80}},
+		{8, 10, []int64{0, 20, 40, 50, 60, 70, 80, 90}},
+		{8, 11, []int64{0, 40, 60, 70, 80, 90, 100}},
+		{8, 12, []int64{0, 40, 60, 70, 80, 90, 100, 110}},
+	}
+	for _, tt := range tests {
+		s := NewStore(tt.history)
+		for i := range tt.adds {
+			s.Add(OffsetSync{Topic: "t", Upstream: int64(i) * 10, Downstream: int64(i)})
+		}
+		var got []int64
+		for _, e := range s.parts[TopicPartition{"t", 0}] {
+			got = append(got, e.up)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tt.kept) {
+			t.Errorf("history %d, %d syncs: kept %v, want %v", tt.history, tt.adds, got, tt.kept)
+		}
+	}
+}
+
+func TestStoreEdges(t *testing.T) {
+	tp := TopicPartition{"t", 0}
+	s := NewStore(DefaultHistory)
+	if d, ok := s.Translate(tp, 5); ok || d != 0 {
+		t.Errorf("no syncs: Translate = %d, %v; want 0, false", d, ok)
+	}
+	s.Add(OffsetSync{Topic: "t", Upstream: 10, Downstream: 3})
+	if d, ok := s.Translate(tp, 9); ok || d != 0 {
+		t.Errorf("before the first sync: Translate = %d, %v; want 0, false", d, ok)
+	}
+	// A sync sent again for the same upstream offset (a task that replayed
+	// from its last synced record) keeps the history and moves the record
+	// to its new copy.
+	s.Add(OffsetSync{Topic: "t", Upstream: 100, Downstream: 93})
+	s.Add(OffsetSync{Topic: "t", Upstream: 100, Downstream: 95})
+	if d, ok := s.Translate(tp, 50); !ok || d != 43 {
+		t.Errorf("after a resent sync: Translate(50) = %d, %v; want 43", d, ok)
+	}
+	if d, ok := s.Translate(tp, 100); !ok || d != 95 {
+		t.Errorf("after a resent sync: Translate(100) = %d, %v; want 95", d, ok)
+	}
+	if s.Syncs(tp) != 3 {
+		t.Errorf("kept %d syncs, want 3", s.Syncs(tp))
+	}
+	if s.Syncs(TopicPartition{"t", 1}) != 0 {
+		t.Error("syncs of another partition")
+	}
+}
+
+// TestShouldEmitRewindBelowDownstream: a group rewound on the source to an
+// offset still above its previous downstream offset is a rewind too.
+func TestShouldEmitRewindBelowDownstream(t *testing.T) {
+	prev := &Checkpoint{Upstream: 100, Downstream: 50}
+	if !ShouldEmit(prev, Checkpoint{Upstream: 80, Downstream: 45}) {
+		t.Error("rewind from 100 to 80 (downstream 50 -> 45) not emitted")
+	}
+	if ShouldEmit(prev, Checkpoint{Upstream: 100, Downstream: 45}) {
+		t.Error("same upstream, downstream back: emitted")
+	}
+}
+
+// TestSyncStateLagAfterFlush: after a delayed sync is flushed the lag is
+// counted from its downstream offset, not its upstream one.
+func TestSyncStateLagAfterFlush(t *testing.T) {
+	s := NewSyncState(5)
+	s.Update(OffsetSync{Upstream: 100, Downstream: 0})
+	s.Update(OffsetSync{Upstream: 101, Downstream: 1})
+	s.Update(OffsetSync{Upstream: 102, Downstream: 2})
+	if d, ok := s.TakeDelayed(); !ok || d.Upstream != 102 || d.Downstream != 2 {
+		t.Fatalf("delayed = %+v, %v", d, ok)
+	}
+	for up, down := int64(103), int64(3); down < 8; up, down = up+1, down+1 {
+		if s.Update(OffsetSync{Upstream: up, Downstream: down}) {
+			t.Fatalf("due at downstream %d, within 5 of the flushed sync at 2", down)
+		}
+	}
+	if !s.Update(OffsetSync{Upstream: 108, Downstream: 8}) {
+		t.Error("not due at downstream 8, 5 past the one after the flushed sync at 2")
 	}
 }

@@ -281,3 +281,131 @@ func FuzzDefaultPolicy(f *testing.F) {
 		}
 	})
 }
+
+// TestDotInternalSeparator: with a custom separator and
+// replication.policy.internal.topic.separator.enabled=false, remote names
+// use the separator and internal names ".": neither leaks into the other.
+func TestDotInternalSeparator(t *testing.T) {
+	p := Default{Separator: "_", DotInternal: true}
+	if got := p.FormatRemoteTopic("A", "orders"); got != "A_orders" {
+		t.Errorf("FormatRemoteTopic = %q, want A_orders", got)
+	}
+	if src, ok := p.TopicSource("A_orders"); src != "A" || !ok {
+		t.Errorf("TopicSource(A_orders) = %q, %v", src, ok)
+	}
+	if src, ok := p.TopicSource("A.orders"); ok {
+		t.Errorf("TopicSource(A.orders) = %q, true; \".\" is not the separator", src)
+	}
+	if up, ok := p.UpstreamTopic("A_B_orders"); up != "B_orders" || !ok {
+		t.Errorf("UpstreamTopic(A_B_orders) = %q, %v", up, ok)
+	}
+	// A separator longer than the internal one: the upstream name is cut
+	// after the separator, not after one character.
+	long := Default{Separator: "--", DotInternal: true}
+	if up, ok := long.UpstreamTopic("A--B--orders"); up != "B--orders" || !ok {
+		t.Errorf("UpstreamTopic(A--B--orders) = %q, %v", up, ok)
+	}
+	tests := []struct {
+		topic                    string
+		checkpoints, mm2Internal bool
+	}{
+		{"A.checkpoints.internal", true, true},
+		{"A_checkpoints_internal", false, false},
+		{"mm2-offset-syncs.B.internal", false, true},
+		{"mm2-offset-syncs_B_internal", false, false},
+		{"A.checkpoints_internal", false, false},
+	}
+	for _, tt := range tests {
+		if got := p.IsCheckpointsTopic(tt.topic); got != tt.checkpoints {
+			t.Errorf("IsCheckpointsTopic(%q) = %v", tt.topic, got)
+		}
+		if got := p.IsMM2InternalTopic(tt.topic); got != tt.mm2Internal {
+			t.Errorf("IsMM2InternalTopic(%q) = %v", tt.topic, got)
+		}
+	}
+	// With the separator in internal names (the default), the other way round.
+	q := Default{Separator: "_"}
+	if !q.IsCheckpointsTopic("A_checkpoints_internal") || q.IsCheckpointsTopic("A.checkpoints.internal") {
+		t.Error("IsCheckpointsTopic with internal separator \"_\"")
+	}
+	if !q.IsMM2InternalTopic("mm2-offset-syncs_B_internal") || q.IsMM2InternalTopic("x.internal") {
+		t.Error("IsMM2InternalTopic with internal separator \"_\"")
+	}
+}
+
+// TestRemoteCheckpointTopicTable: a topic that came from the target goes
+// back to its original name, however many hops it made (B.C.orders
+// checkpointed A->B is "orders", not one hop up "C.orders").
+func TestRemoteCheckpointTopicTable(t *testing.T) {
+	tests := []struct {
+		p                     Policy
+		source, target, topic string
+		want                  string
+	}{
+		{Default{}, "A", "B", "orders", "A.orders"},
+		{Default{}, "A", "B", "B.orders", "orders"},
+		{Default{}, "A", "B", "B.C.orders", "orders"},
+		{Default{}, "A", "B", "C.B.orders", "A.C.B.orders"},
+		{Default{}, "A", "B", "A.orders", "A.A.orders"},
+		{Default{Separator: "_"}, "A", "B", "B_C_orders", "orders"},
+		{Default{Separator: "_"}, "A", "B", "B.orders", "A_B.orders"},
+		{Identity{SourceAlias: "A"}, "A", "B", "orders", "orders"},
+		{Identity{SourceAlias: "B"}, "A", "B", "orders", "orders"},
+		{Identity{SourceAlias: "A"}, "A", "B", "B.heartbeats", "heartbeats"},
+	}
+	for _, tt := range tests {
+		if got := RemoteCheckpointTopic(tt.p, tt.source, tt.target, tt.topic); got != tt.want {
+			t.Errorf("RemoteCheckpointTopic(%T, %s->%s, %q) = %q, want %q", tt.p, tt.source, tt.target, tt.topic, got, tt.want)
+		}
+	}
+}
+
+// TestFilterLists: list entries are trimmed and blank ones dropped, as
+// ConfigDef's LIST parsing does, so a list of blanks is an empty list: an
+// include that matches nothing (not even ""), an exclude that excludes
+// nothing. Excluded is the exclude list alone (config properties).
+func TestFilterLists(t *testing.T) {
+	tests := []struct {
+		name             string
+		include, exclude []string
+		topic            string
+		match, excluded  bool
+	}{
+		{"entries trimmed", []string{" orders ", "\tpayments"}, []string{" secret.* "}, "orders", true, false},
+		{"trimmed exclude", []string{".*"}, []string{" secret.* "}, "secret-x", false, true},
+		{"blank include matches nothing", []string{" ", ""}, nil, "", false, false},
+		{"no include matches nothing", nil, nil, "", false, false},
+		{"blank exclude excludes nothing", []string{".*"}, []string{"", " "}, "", true, false},
+		{"excluded alone", nil, []string{"follower\\.replication\\.throttled\\.replicas", "min\\.insync\\.replicas"}, "min.insync.replicas", false, true},
+		{"not excluded", nil, []string{"min\\.insync\\.replicas"}, "retention.ms", false, false},
+		{"include does not exclude", []string{"retention\\.ms"}, nil, "retention.ms", true, false},
+	}
+	for _, tt := range tests {
+		f, err := NewFilter(tt.include, tt.exclude)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := f.Match(tt.topic); got != tt.match {
+			t.Errorf("%s: Match(%q) = %v", tt.name, tt.topic, got)
+		}
+		if got := f.Excluded(tt.topic); got != tt.excluded {
+			t.Errorf("%s: Excluded(%q) = %v", tt.name, tt.topic, got)
+		}
+	}
+}
+
+// TestPolicyEdges: cases the other tables leave open.
+func TestPolicyEdges(t *testing.T) {
+	// Identity reports every plain topic as its own upstream.
+	if up, ok := (Identity{SourceAlias: "A"}).UpstreamTopic("orders"); up != "orders" || !ok {
+		t.Errorf("Identity UpstreamTopic(orders) = %q, %v", up, ok)
+	}
+	if up, ok := (Identity{}).UpstreamTopic("A.heartbeats"); up != "heartbeats" || !ok {
+		t.Errorf("Identity UpstreamTopic(A.heartbeats) = %q, %v", up, ok)
+	}
+	// An MM2 internal topic with a custom separator is internal although
+	// it ends neither with ".internal" nor "-internal".
+	if !IsInternalTopic(Default{Separator: "_"}, "mm2-offset-syncs_B_internal") {
+		t.Error("mm2-offset-syncs_B_internal not internal with separator _")
+	}
+}

@@ -80,3 +80,122 @@ func TestAssignByLoad(t *testing.T) {
 		})
 	}
 }
+
+func TestTopicPartitionString(t *testing.T) {
+	if got := (topicPartition{"orders", 12}).String(); got != "orders/12" {
+		t.Errorf("String() = %q", got)
+	}
+	if got := fmt.Sprint(sortedPartitions([]topicPartition{{"b", 0}, {"a", 10}, {"a", 2}})); got != "[a/2 a/10 b/0]" {
+		t.Errorf("sortedPartitions = %s", got)
+	}
+}
+
+func TestLightestBusiest(t *testing.T) {
+	tasks := func(sizes ...int) [][]topicPartition {
+		out := make([][]topicPartition, len(sizes))
+		for i, n := range sizes {
+			out[i] = make([]topicPartition, n)
+		}
+		return out
+	}
+	tests := []struct {
+		name              string
+		loads             []float64
+		sizes             []int
+		lightest, busiest int
+	}{
+		{"one task", []float64{5}, []int{1}, 0, 0},
+		{"least load", []float64{5, 3, 4}, []int{1, 1, 1}, 1, 0},
+		{"tie on load: fewest partitions", []float64{3, 3, 3}, []int{2, 3, 1}, 2, 0},
+		{"tie on both: lowest number", []float64{3, 1, 1}, []int{1, 2, 2}, 1, 0},
+		{"most load, lowest number first", []float64{1, 7, 7, 2}, []int{1, 1, 1, 1}, 0, 1},
+		{"last is busiest", []float64{1, 2, 9}, []int{0, 0, 0}, 0, 2},
+		{"first is lightest despite partitions", []float64{0, 1}, []int{9, 0}, 0, 1},
+	}
+	for _, tt := range tests {
+		if got := lightest(tt.loads, tasks(tt.sizes...)); got != tt.lightest {
+			t.Errorf("%s: lightest = %d, want %d", tt.name, got, tt.lightest)
+		}
+		if got := busiest(tt.loads); got != tt.busiest {
+			t.Errorf("%s: busiest = %d, want %d", tt.name, got, tt.busiest)
+		}
+	}
+}
+
+// TestAssignByLoadMoves: the balancing step, case by case: when it moves,
+// which partition (the one closest to half the gap between the busiest
+// and the lightest task), and when it stops.
+func TestAssignByLoadMoves(t *testing.T) {
+	p := func(i int32) topicPartition { return topicPartition{"t", i} }
+	// tasks builds a current assignment and loads from load figures, one
+	// list per task, partitions numbered in order.
+	build := func(loads ...[]float64) ([]topicPartition, [][]topicPartition, map[topicPartition]float64) {
+		var tps []topicPartition
+		var current [][]topicPartition
+		load := map[topicPartition]float64{}
+		for _, task := range loads {
+			var cur []topicPartition
+			for _, l := range task {
+				tp := p(int32(len(tps)))
+				tps = append(tps, tp)
+				cur = append(cur, tp)
+				load[tp] = l
+			}
+			current = append(current, cur)
+		}
+		return tps, current, load
+	}
+	tests := []struct {
+		name  string
+		loads [][]float64
+		want  string
+	}{
+		// Skew within 1.25 of the fair share (8 here) is left alone,
+		// although it is over 1.1 times the largest partition.
+		{"at exactly the skew allowed: kept", [][]float64{{8, 2}, {4, 4}, {4, 3}, {4, 3}}, "[[t/0 t/1] [t/2 t/3] [t/4 t/5] [t/6 t/7]]"},
+		{"under the skew allowed: kept", [][]float64{{6, 2}, {4, 3}, {4, 3}, {3, 1}}, "[[t/0 t/1] [t/2 t/3] [t/4 t/5] [t/6 t/7]]"},
+		// Busiest 17, lightest 3: the gap is 14; 6 is closest to 7.
+		{"closest to half the gap moves", [][]float64{{10, 6, 1}, {3}}, "[[t/0 t/2] [t/1 t/3]]"},
+		// Gap 14 again: 8 is closer to 7 than 5 is.
+		{"half the gap, not a third", [][]float64{{8, 5, 2}, {1}}, "[[t/1 t/2] [t/0 t/3]]"},
+		// Nothing lighter than the gap (10): no move would help.
+		{"no partition fits the gap: kept", [][]float64{{10, 10}, {10}, {10}}, "[[t/0 t/1] [t/2] [t/3]]"},
+		// An idle partition is never moved: it would change nothing.
+		{"idle partitions stay", [][]float64{{10, 10, 0}, {10}, {10}}, "[[t/0 t/1 t/2] [t/3] [t/4]]"},
+		// Small partitions move one at a time until the pair is even.
+		{"small partitions even out", [][]float64{{1, 1, 1, 1, 1}, {1}}, "[[t/2 t/3 t/4] [t/0 t/1 t/5]]"},
+		// After a move the receiving task is no longer the lightest.
+		{"the lightest changes as partitions move", [][]float64{{5, 5, 5, 5}, {1}, {1}}, "[[t/2 t/3] [t/0 t/4] [t/1 t/5]]"},
+		{"one task", [][]float64{{5, 1}}, "[[t/0 t/1]]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tps, current, load := build(tt.loads...)
+			if got := fmt.Sprint(assignByLoad(tps, len(current), load, current)); got != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestAssignByLoadNewPartitions: new partitions go one by one to the task
+// that is lightest counting the ones placed before.
+func TestAssignByLoadNewPartitions(t *testing.T) {
+	p := func(i int32) topicPartition { return topicPartition{"t", i} }
+	var tps []topicPartition
+	for i := range int32(10) {
+		tps = append(tps, p(i))
+	}
+	current := [][]topicPartition{{p(0), p(4)}, {p(1), p(5)}, {p(2), p(6)}, {p(3), p(7)}}
+	load := map[topicPartition]float64{p(0): 5, p(4): 5, p(1): 5, p(5): 5, p(2): 5, p(6): 5, p(3): 5, p(7): 4, p(8): 5, p(9): 5}
+	want := "[[t/0 t/4 t/9] [t/1 t/5] [t/2 t/6] [t/3 t/7 t/8]]"
+	if got := fmt.Sprint(assignByLoad(tps, 4, load, current)); got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	if got := fmt.Sprint(assignByLoad(tps[:3], 1, load, nil)); got != "[[t/0 t/1 t/2]]" {
+		t.Errorf("one task: %s", got)
+	}
+	if got := fmt.Sprint(assignByLoad(tps[:3], 1, load, [][]topicPartition{{p(2)}})); got != "[[t/0 t/1 t/2]]" {
+		t.Errorf("one task, one current: %s", got)
+	}
+}

@@ -2,6 +2,8 @@ package replicator
 
 import (
 	"fmt"
+	"math/rand"
+	"slices"
 	"testing"
 )
 
@@ -107,5 +109,149 @@ func TestAssignGroup(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAssignGroupExact: who gets what where the counts alone do not tell.
+func TestAssignGroupExact(t *testing.T) {
+	tests := []struct {
+		name    string
+		members []groupMember
+		tasks   []taskConfig
+		want    map[string][]string
+		revoked int
+	}{
+		{"free tasks fill the emptiest member, lowest id first",
+			[]groupMember{owning("b", "x"), owning("a", "x")}, sourceTasks(3, "x"),
+			map[string][]string{"a": {"source-00", "source-02"}, "b": {"source-01"}}, 0},
+		{"the lowest id keeps a task run twice, whatever the order",
+			[]groupMember{owning("b", "x", "source-00"), owning("a", "x", "source-00")}, sourceTasks(2, "x"),
+			map[string][]string{"a": {"source-00"}, "b": {"source-01"}}, 0},
+		// b runs two tasks with the wanted config, a runs one with an old
+		// one: b has the larger share and keeps both.
+		{"the larger share goes to who runs the most",
+			[]groupMember{owning("a", "old", "source-02"), owning("b", "x", "source-00", "source-01")}, sourceTasks(3, "x"),
+			map[string][]string{"a": {}, "b": {"source-00", "source-01"}}, 1},
+		// b runs one task and has the larger share (2); a, with the
+		// smaller (1), is full after the first free task, so the second
+		// goes to b although a had fewer tasks when the round began.
+		{"a full member gets no more free tasks",
+			[]groupMember{owning("a", "x"), owning("b", "x", "source-02")}, sourceTasks(3, "x"),
+			map[string][]string{"a": {"source-00"}, "b": {"source-02", "source-01"}}, 0},
+		{"a member that runs nothing still gets an assignment",
+			[]groupMember{owning("a", "x", "source-00"), owning("b", "x")}, sourceTasks(1, "x"),
+			map[string][]string{"a": {"source-00"}, "b": {}}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, revoked := assignGroup(tt.members, tt.tasks)
+			if revoked != tt.revoked {
+				t.Errorf("revoked %d, want %d", revoked, tt.revoked)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+			for m, ts := range got {
+				if ts == nil {
+					t.Errorf("%s: nil assignment, want an empty list", m)
+				}
+			}
+		})
+	}
+}
+
+// TestAssignGroupProperties: over seeded random groups (members running
+// random tasks, some with an old config, some run twice, some removed),
+// the assignment is balanced, sticky and complete, and does not depend on
+// the order members are listed in.
+func TestAssignGroupProperties(t *testing.T) {
+	for seed := range int64(300) {
+		r := rand.New(rand.NewSource(seed))
+		tasks := sourceTasks(r.Intn(20), "x")
+		var members []groupMember
+		for i := range 1 + r.Intn(5) {
+			m := groupMember{ID: fmt.Sprintf("m%d", i), Owned: map[string]string{}}
+			for _, tk := range tasks {
+				if r.Intn(3) == 0 {
+					m.Owned[tk.ID] = "x"
+					if r.Intn(5) == 0 {
+						m.Owned[tk.ID] = "old"
+					}
+				}
+			}
+			if r.Intn(4) == 0 {
+				m.Owned["removed"] = "x"
+			}
+			members = append(members, m)
+		}
+		got, revoked := assignGroup(members, tasks)
+		shuffled := slices.Clone(members)
+		r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		again, revokedAgain := assignGroup(shuffled, tasks)
+		if fmt.Sprint(got) != fmt.Sprint(again) || revoked != revokedAgain {
+			t.Fatalf("seed %d: depends on member order: %v / %v", seed, got, again)
+		}
+		// The first owner by id of each task, and whether it runs it as wanted.
+		owner := map[string]string{}
+		for _, m := range members { // members are listed by id
+			for id := range m.Owned {
+				if _, ok := owner[id]; !ok {
+					owner[id] = m.ID
+				}
+			}
+		}
+		want := map[string]bool{}
+		for _, tk := range tasks {
+			want[tk.ID] = true
+		}
+		base, extra := len(tasks)/len(members), len(tasks)%len(members)
+		assignedTo := map[string]string{}
+		over := 0
+		for _, m := range members {
+			ts, ok := got[m.ID]
+			if !ok || ts == nil {
+				t.Fatalf("seed %d: no assignment for %s", seed, m.ID)
+			}
+			if len(ts) > base+1 || (extra == 0 && len(ts) > base) {
+				t.Fatalf("seed %d: %s has %d tasks, share %d(+1 for %d)", seed, m.ID, len(ts), base, extra)
+			}
+			if len(ts) > base {
+				over++
+			}
+			for _, id := range ts {
+				if !want[id] {
+					t.Fatalf("seed %d: %s assigned unwanted %s", seed, m.ID, id)
+				}
+				if prev, dup := assignedTo[id]; dup {
+					t.Fatalf("seed %d: %s assigned to %s and %s", seed, id, prev, m.ID)
+				}
+				assignedTo[id] = m.ID
+				if o, run := owner[id]; run && o != m.ID {
+					t.Fatalf("seed %d: %s given to %s while %s runs it", seed, id, m.ID, o)
+				}
+			}
+		}
+		if over > extra {
+			t.Fatalf("seed %d: %d members over the base share %d, at most %d may be", seed, over, base, extra)
+		}
+		if len(assignedTo)+revoked != len(tasks) {
+			t.Fatalf("seed %d: %d assigned + %d revoked of %d tasks", seed, len(assignedTo), revoked, len(tasks))
+		}
+		// Revoked tasks are run by their owner; a task its owner runs as
+		// wanted is revoked only if the owner is at its share.
+		for _, tk := range tasks {
+			o, run := owner[tk.ID]
+			_, ok := assignedTo[tk.ID]
+			if !ok && !run {
+				t.Fatalf("seed %d: free task %s not assigned", seed, tk.ID)
+			}
+			if !ok {
+				for _, m := range members {
+					if m.ID == o && m.Owned[tk.ID] == "x" && len(got[o]) < base {
+						t.Fatalf("seed %d: %s revoked from %s, which has only %d tasks", seed, tk.ID, o, len(got[o]))
+					}
+				}
+			}
+		}
 	}
 }

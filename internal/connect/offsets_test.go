@@ -1,7 +1,10 @@
 package connect
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"math"
 	"testing"
 )
 
@@ -62,6 +65,124 @@ func FuzzDecodeSourceOffsetKey(f *testing.F) {
 		name2, p2, err := DecodeSourceOffsetKey(SourceOffsetKey(name, p))
 		if err != nil || name2 != name || p2 != p {
 			t.Fatalf("round trip %q %+v: %q %+v %v", name, p, name2, p2, err)
+		}
+	})
+}
+
+// TestSourceOffsetKeyGolden: MM2.md §9's key layout, byte for byte, with
+// what Connect's JsonConverter (Jackson) writes for awkward names: no
+// HTML escaping, quotes and backslashes escaped, several-digit partitions.
+func TestSourceOffsetKeyGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		p    SourcePartition
+		want string
+	}{
+		{SourceConnector, SourcePartition{"A", "orders", 0}, `["MirrorSourceConnector",{"cluster":"A","partition":0,"topic":"orders"}]`},
+		{SourceConnector, SourcePartition{"us-east", "a<b>&c", 12}, `["MirrorSourceConnector",{"cluster":"us-east","partition":12,"topic":"a<b>&c"}]`},
+		{"my-source", SourcePartition{`q"x`, `back\slash`, 2147483647}, `["my-source",{"cluster":"q\"x","partition":2147483647,"topic":"back\\slash"}]`},
+	}
+	for _, tt := range tests {
+		got := SourceOffsetKey(tt.name, tt.p)
+		if string(got) != tt.want {
+			t.Errorf("key %s, want %s", got, tt.want)
+		}
+		name, p, err := DecodeSourceOffsetKey(got)
+		if err != nil || name != tt.name || p != tt.p {
+			t.Errorf("decode %s = %q %+v %v", got, name, p, err)
+		}
+	}
+	for _, tt := range []struct {
+		offset int64
+		want   string
+	}{{0, `{"offset":0}`}, {1234, `{"offset":1234}`}, {-1, `{"offset":-1}`}, {math.MaxInt64, `{"offset":9223372036854775807}`}} {
+		got := SourceOffsetValue(tt.offset)
+		if string(got) != tt.want {
+			t.Errorf("value %s, want %s", got, tt.want)
+		}
+		if n, err := DecodeSourceOffsetValue(got); err != nil || n != tt.offset {
+			t.Errorf("decode %s = %d, %v", got, n, err)
+		}
+	}
+}
+
+func TestDecodeSourceOffsetKeyShapes(t *testing.T) {
+	tests := []struct {
+		key  string
+		ok   bool
+		name string
+		p    SourcePartition
+	}{
+		{`["MirrorSourceConnector",{"cluster":"A","partition":2147483647,"topic":"t"}]`, true, SourceConnector, SourcePartition{"A", "t", 2147483647}},
+		{`["MirrorSourceConnector",{"cluster":"A","partition":2147483648,"topic":"t"}]`, false, "", SourcePartition{}},
+		{`["MirrorSourceConnector",{"cluster":"A","partition":1e3,"topic":"t"}]`, false, "", SourcePartition{}},
+		{`["MirrorSourceConnector",{"cluster":"","partition":0,"topic":""}]`, true, SourceConnector, SourcePartition{}},
+		{`["MirrorSourceConnector",{"partition":0,"topic":"t"}]`, false, "", SourcePartition{}},
+		{`["MirrorSourceConnector",{"cluster":"A","topic":"t"}]`, false, "", SourcePartition{}},
+		{`["MirrorSourceConnector",{"cluster":"A","partition":0}]`, false, "", SourcePartition{}},
+		{`[1,{"cluster":"A","partition":0,"topic":"t"}]`, false, "", SourcePartition{}},
+		{`["MirrorSourceConnector",{"cluster":"A","partition":0,"topic":"t"},3]`, false, "", SourcePartition{}},
+		{`["MirrorSourceConnector",["A",0,"t"]]`, false, "", SourcePartition{}},
+		{`{"cluster":"A","partition":0,"topic":"t"}`, false, "", SourcePartition{}},
+	}
+	for _, tt := range tests {
+		name, p, err := DecodeSourceOffsetKey([]byte(tt.key))
+		if (err == nil) != tt.ok || name != tt.name || p != tt.p {
+			t.Errorf("%s: %q %+v %v", tt.key, name, p, err)
+		}
+		if err != nil && !errors.Is(err, ErrNotSource) {
+			t.Errorf("%s: error %v is not ErrNotSource", tt.key, err)
+		}
+	}
+}
+
+func TestDecodeSourceOffsetValue(t *testing.T) {
+	tests := []struct {
+		value string
+		ok    bool
+		n     int64
+	}{
+		{`{"offset":0}`, true, 0},
+		{`{"offset":42}`, true, 42},
+		{`{"offset":-1}`, true, -1},
+		{`{"offset":9223372036854775807}`, true, math.MaxInt64},
+		{`{"offset":9223372036854775808}`, false, 0},
+		{`{"offset":12,"other":"x"}`, true, 12},
+		{` {"offset" : 7} `, true, 7},
+		{`{"offset":null}`, false, 0},
+		{`null`, false, 0},
+		{`{"offset":1e2}`, false, 0},
+		{`{"Offset":5}`, true, 5}, // encoding/json matches keys case-insensitively; Connect never writes this
+		{``, false, 0},
+	}
+	for _, tt := range tests {
+		n, err := DecodeSourceOffsetValue([]byte(tt.value))
+		if (err == nil) != tt.ok || n != tt.n {
+			t.Errorf("%q: %d, %v; want %d, ok %v", tt.value, n, err, tt.n, tt.ok)
+		}
+	}
+}
+
+// FuzzDecodeSourceOffsetValue: the value decoder never panics, what it
+// accepts is a JSON object whose "offset" is that integer, and a value it
+// writes reads back.
+func FuzzDecodeSourceOffsetValue(f *testing.F) {
+	f.Add([]byte(`{"offset":1234}`))
+	f.Add([]byte(`{"offset":-1}`))
+	f.Add([]byte(`{"offset":"x"}`))
+	f.Fuzz(func(t *testing.T, value []byte) {
+		n, err := DecodeSourceOffsetValue(value)
+		if err != nil {
+			return
+		}
+		var v map[string]json.RawMessage
+		dec := json.NewDecoder(bytes.NewReader(value))
+		if err := dec.Decode(&v); err != nil {
+			t.Fatalf("%q accepted as %d but is not a JSON object: %v", value, n, err)
+		}
+		again, err := DecodeSourceOffsetValue(SourceOffsetValue(n))
+		if err != nil || again != n {
+			t.Fatalf("round trip of %d: %d, %v", n, again, err)
 		}
 	})
 }
