@@ -2,6 +2,7 @@ package configs
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -92,7 +93,7 @@ type clientKey struct {
 func durationKey(field func(*Client) *time.Duration) func(*Client, string) string {
 	return func(c *Client, v string) string {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || n > math.MaxInt64/int64(time.Millisecond) {
 			return fmt.Sprintf("%q is not a non-negative number of milliseconds", v)
 		}
 		*field(c) = time.Duration(n) * time.Millisecond
@@ -328,7 +329,19 @@ func (b *builder) client(role Role, cluster Client, get lookupFunc, scopes ...cl
 	for k := range merged {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys) // compression.type before compression.*.level
+	// compression.type first: a compression.<codec>.level applies only
+	// when it names the chosen codec.
+	slices.SortFunc(keys, func(a, b string) int {
+		switch {
+		case a == b:
+			return 0
+		case a == "compression.type":
+			return -1
+		case b == "compression.type":
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
 	for _, k := range keys {
 		e := merged[k]
 		if spec, ok := clientSettings[k]; ok {
