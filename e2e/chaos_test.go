@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -475,23 +474,6 @@ func loggedTasks(p *process, group string) (gen int32, tasks []string) {
 		gen, tasks = int32(g), strings.Fields(m[3])
 	}
 	return gen, tasks
-}
-
-// partitionEnds returns the end offset of each partition of topic on c.
-func partitionEnds(t *testing.T, c *cluster, topic string) map[int32]int64 {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ends, err := c.admin(t).ListEndOffsets(ctx, topic)
-	if err == nil {
-		err = ends.Error()
-	}
-	if err != nil {
-		t.Fatalf("list end offsets of %s on %s: %v", topic, c.alias, err)
-	}
-	out := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) { out[o.Partition] = o.Offset })
-	return out
 }
 
 // chaosLogs counts what the workers' logs say about task runs.

@@ -157,12 +157,10 @@ func (c *cluster) read(t *testing.T, topic string) map[int32][]kafkatest.Digest 
 	return d
 }
 
-// committedRecords reads topic on c from its start to its end offsets as of
-// the call, read_committed, and returns its records in order per partition
-// (not control records).
-func (c *cluster) committedRecords(t *testing.T, topic string) []*kgo.Record {
+// partitionEnds returns the end offset of each partition of topic on c.
+func partitionEnds(t *testing.T, c *cluster, topic string) map[int32]int64 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ends, err := c.admin(t).ListEndOffsets(ctx, topic)
 	if err == nil {
@@ -171,12 +169,24 @@ func (c *cluster) committedRecords(t *testing.T, topic string) []*kgo.Record {
 	if err != nil {
 		t.Fatalf("list end offsets of %s on %s: %v", topic, c.alias, err)
 	}
+	out := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) { out[o.Partition] = o.Offset })
+	return out
+}
+
+// committedRecords reads topic on c from its start to its end offsets as of
+// the call, read_committed, and returns its records in order per partition
+// (not control records).
+func (c *cluster) committedRecords(t *testing.T, topic string) []*kgo.Record {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	want := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			want[o.Partition] = o.Offset
+	for p, end := range partitionEnds(t, c, topic) {
+		if end > 0 {
+			want[p] = end
 		}
-	})
+	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords()) // markers reach the end offset
 	if err != nil {
