@@ -346,7 +346,7 @@ func (b *builder) client(role Role, cluster Client, get lookupFunc, scopes ...cl
 		e := merged[k]
 		if spec, ok := clientSettings[k]; ok {
 			if len(spec.roles) > 0 && !slices.Contains(spec.roles, role) {
-				b.warnOnce(e.where, fmt.Sprintf("key %q ignored: it is not a %s setting", e.where, strings.TrimSuffix(role.prefix(), ".")))
+				b.warnOnce(fmt.Sprintf("key %q ignored: it is not a %s setting", e.where, strings.TrimSuffix(role.prefix(), ".")))
 				continue
 			}
 			if p := spec.set(&c, e.v); p != "" {
@@ -363,7 +363,7 @@ func (b *builder) client(role Role, cluster Client, get lookupFunc, scopes ...cl
 			}
 			continue
 		}
-		b.warnOnce(e.where, fmt.Sprintf("unknown client key %q ignored", e.where))
+		b.warnOnce(fmt.Sprintf("unknown client key %q ignored", e.where))
 	}
 	if c.BatchMaxBytes == 0 {
 		if e, ok := merged["max.request.size"]; ok {
@@ -406,18 +406,18 @@ func (b *builder) clamp(c *Client, where func(key string) string) {
 			*d.d = d.hi
 		}
 		if *d.d != was {
-			b.warnOnce("", fmt.Sprintf("%s = %d is outside what the client allows: %d is used", where(d.key), was.Milliseconds(), d.d.Milliseconds()))
+			b.warnOnce(fmt.Sprintf("%s = %d is outside what the client allows: %d is used", where(d.key), was.Milliseconds(), d.d.Milliseconds()))
 		}
 	}
 	if c.BatchMaxBytes != 0 && c.BatchMaxBytes < 512 {
-		b.warnOnce("", fmt.Sprintf("%s = %d is below what the client allows: 512 is used", where("batch.size"), c.BatchMaxBytes))
+		b.warnOnce(fmt.Sprintf("%s = %d is below what the client allows: 512 is used", where("batch.size"), c.BatchMaxBytes))
 		c.BatchMaxBytes = 512
 	}
 }
 
 // warnOnce adds a warning unless it is already there: a key read by
 // several clients is reported once.
-func (b *builder) warnOnce(_ string, msg string) {
+func (b *builder) warnOnce(msg string) {
 	if !slices.Contains(b.warnings, msg) {
 		b.warnings = append(b.warnings, msg)
 	}

@@ -751,7 +751,7 @@ func (b *builder) storageTopicConfigs(t, prefix string) map[string]string {
 			switch {
 			case !ok, name == "topic", name == "replication.factor", name == "partitions":
 			case name == "cleanup.policy":
-				b.warnOnce("", fmt.Sprintf("%s%s ignored: internal topics are always compacted", sc.where, k))
+				b.warnOnce(fmt.Sprintf("%s%s ignored: internal topics are always compacted", sc.where, k))
 			default:
 				out[name] = v
 			}
