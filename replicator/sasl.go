@@ -285,8 +285,13 @@ type kerberosMechanism struct {
 	cfg   configs.Kerberos
 	inner sasl.Mechanism
 
-	mu sync.Mutex // guards cl
-	cl *client.Client
+	// inUse is held for reading while an authentication uses the login
+	// and for writing by Close: kgo may close a client while one of its
+	// connections still authenticates, and gokrb5's Destroy rewrites the
+	// credentials that authentication reads.
+	inUse sync.RWMutex
+	mu    sync.Mutex // guards cl
+	cl    *client.Client
 }
 
 func newKerberosMechanism(cfg configs.Kerberos, cl *client.Client) *kerberosMechanism {
@@ -316,11 +321,15 @@ func (m *kerberosMechanism) Name() string { return "GSSAPI" }
 
 // Authenticate implements sasl.Mechanism.
 func (m *kerberosMechanism) Authenticate(ctx context.Context, host string) (sasl.Session, []byte, error) {
+	m.inUse.RLock()
+	defer m.inUse.RUnlock()
 	return m.inner.Authenticate(ctx, host)
 }
 
 // Close implements sasl.ClosingMechanism: it ends the login.
 func (m *kerberosMechanism) Close() {
+	m.inUse.Lock()
+	defer m.inUse.Unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.cl != nil {
