@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/strait-replicator/strait/checkpoint"
 	"github.com/strait-replicator/strait/configs"
 	"github.com/strait-replicator/strait/internal/kafkatest"
 	"github.com/strait-replicator/strait/replicator"
@@ -339,16 +340,16 @@ func (d *demo) failover(ctx context.Context, cfg *configs.Config) bool {
 		fmt.Fprintln(d.out, "  consume on A:", err)
 		return false
 	}
-	tr, err := newTranslator(cfg, "A", "B")
+	tr, err := newFailover(cfg, "A", "B")
 	if err != nil {
 		fmt.Fprintln(d.out, "  ", err)
 		return false
 	}
-	defer tr.close()
+	defer closeFailover(tr)
 	// Wait for the checkpoints of the group's final commits.
-	var trs []translation
+	var trs []checkpoint.Translation
 	for {
-		trs, err = tr.translations(cctx, group)
+		trs, err = tr.Translations(cctx, group)
 		if err == nil && len(trs) > 0 && allCaughtUp(trs) {
 			break
 		}
@@ -359,11 +360,11 @@ func (d *demo) failover(ctx context.Context, cfg *configs.Config) bool {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	if err := tr.ensureInactive(cctx, group); err != nil {
+	if err := tr.EnsureInactive(cctx, group); err != nil {
 		fmt.Fprintln(d.out, "  ", err)
 		return false
 	}
-	if err := tr.commit(cctx, group, trs); err != nil {
+	if err := tr.Commit(cctx, group, trs); err != nil {
 		fmt.Fprintln(d.out, "  ", err)
 		return false
 	}
@@ -385,7 +386,7 @@ func (d *demo) failover(ctx context.Context, cfg *configs.Config) bool {
 
 // allCaughtUp reports whether every checkpoint covers the group's current
 // position on the source.
-func allCaughtUp(trs []translation) bool {
+func allCaughtUp(trs []checkpoint.Translation) bool {
 	for _, t := range trs {
 		if t.Behind != 0 {
 			return false

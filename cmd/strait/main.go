@@ -54,7 +54,6 @@ commands:
                   print the replication paths that reach each cluster, from heartbeats
   lag -c FILE [--group G]
                   how far each flow's target is behind its source (and a group, both sides)
-  bench           measure Strait against a bare franz-go pipe (see BENCHMARKS.md)
   version         print the version
 
 Run 'strait <command> -h' for the flags of a command.
@@ -79,12 +78,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runTopology(args[1:], stdout, stderr)
 	case "lag":
 		return runLag(args[1:], stdout, stderr)
-	case "bench":
-		return runBench(args[1:], stdout, stderr)
-	case "kfake-serve": // for the bench: a cluster in its own process
-		return runKfakeServe(args[1:], stdout, stderr)
-	case "bench-pipe": // for the bench: the reference pipe
-		return runBenchPipe(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "strait", buildVersion())
 		return exitOK

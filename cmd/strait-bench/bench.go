@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -57,7 +58,8 @@ type latencyResult struct {
 
 type bench struct {
 	lastProgress time.Time
-	exe          string
+	self         string // this binary, for its hidden helper commands
+	strait       string // the strait binary measured
 	dir          string
 	out          io.Writer
 	partitions   int
@@ -81,8 +83,10 @@ type bench struct {
 // runBench measures Strait against a bare franz-go pipe on clusters run as
 // separate kfake processes; see BENCHMARKS.md.
 func runBench(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("strait bench", flag.ContinueOnError)
+	fs := flag.NewFlagSet("strait-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { usage(fs) }
+	straitPath := fs.String("strait", "", "the strait binary to measure (default: "+straitPackage+", built with go build)")
 	records1k := fs.Int("records-1k", 1000000, "records of 1 KiB (0 skips the case)")
 	records100 := fs.Int("records-100", 5000000, "records of 100 bytes (0 skips the case)")
 	size := fs.Int("size", 0, "run one case of this record size instead (with --records)")
@@ -104,28 +108,39 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	scaleTopics := fs.Int("scale-topics", 0, "instead of the throughput cases: startup and topic refresh with this many source topics (e.g. 500)")
 	scalePartitions := fs.Int("scale-partitions", 20, "partitions per topic of the --scale-topics run")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitConfig
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "strait-bench: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
 		return exitConfig
 	}
 	if _, err := benchCodec(*compression); err != nil {
-		fmt.Fprintln(stderr, "strait bench:", err)
+		fmt.Fprintln(stderr, "strait-bench:", err)
 		return exitConfig
 	}
-	exe, err := os.Executable()
+	self, err := os.Executable()
 	if err != nil {
-		fmt.Fprintln(stderr, "strait bench:", err)
+		fmt.Fprintln(stderr, "strait-bench:", err)
 		return exitFailed
 	}
 	dir, err := os.MkdirTemp("", "strait-bench-")
 	if err != nil {
-		fmt.Fprintln(stderr, "strait bench:", err)
+		fmt.Fprintln(stderr, "strait-bench:", err)
 		return exitFailed
 	}
 	defer os.RemoveAll(dir)
-	progress := stderr
-	if *asJSON {
-		progress = stderr
+	strait := *straitPath
+	if strait == "" {
+		if strait, err = buildStrait(dir, stderr); err != nil {
+			fmt.Fprintln(stderr, "strait-bench:", err)
+			return exitFailed
+		}
 	}
-	b := &bench{exe: exe, dir: dir, out: progress, partitions: *partitions, tasks: *tasks, compression: *compression, latencyFor: *latencyFor, latencyLoad: *latencyLoad, rounds: max(*rounds, 1), exactlyOnce: *exactlyOnce}
+	b := &bench{self: self, strait: strait, dir: dir, out: stderr, partitions: *partitions, tasks: *tasks, compression: *compression, latencyFor: *latencyFor, latencyLoad: *latencyLoad, rounds: max(*rounds, 1), exactlyOnce: *exactlyOnce}
 	if *skew {
 		res, err := b.skewed(benchCase{*skewRecords, 1024}, *skewMBps)
 		return report(stdout, stderr, *asJSON, res, err, func() { printSkew(stdout, res) })
@@ -161,7 +176,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	for _, c := range cases {
 		rs, lats, err := b.run(c)
 		if err != nil {
-			fmt.Fprintln(stderr, "strait bench:", err)
+			fmt.Fprintln(stderr, "strait-bench:", err)
 			return exitFailed
 		}
 		results = append(results, rs...)
@@ -184,7 +199,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 // returns the exit code.
 func report(stdout, stderr io.Writer, asJSON bool, res any, err error, print func()) int {
 	if err != nil {
-		fmt.Fprintln(stderr, "strait bench:", err)
+		fmt.Fprintln(stderr, "strait-bench:", err)
 		return exitFailed
 	}
 	if asJSON {
@@ -238,34 +253,51 @@ type child struct {
 	addr string // for kfake: its listen addresses
 }
 
-func (b *bench) start(args ...string) (*child, error) {
-	cmd := exec.Command(b.exe, args...)
+// startCluster starts a kfake cluster in a process of its own (this
+// command's hidden kfake-serve, with args) and waits for its addresses.
+func (b *bench) startCluster(args ...string) (*child, error) {
+	cmd := exec.Command(b.self, append([]string{"kfake-serve"}, args...)...)
 	cmd.Stderr = io.Discard
 	c := &child{cmd: cmd}
-	if args[0] == "kfake-serve" {
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			return nil, err
-		}
-		if err := cmd.Start(); err != nil {
-			return nil, err
-		}
-		line, err := bufio.NewReader(out).ReadString('\n')
-		if err != nil || !strings.HasPrefix(line, "LISTEN ") {
-			c.stop()
-			return nil, fmt.Errorf("kfake process did not start: %q %v", line, err)
-		}
-		c.addr = strings.TrimSpace(strings.TrimPrefix(line, "LISTEN "))
-		return c, nil
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
 	}
-	return c, cmd.Start()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "LISTEN ") {
+		c.stop()
+		return nil, fmt.Errorf("kfake process did not start: %q %v", line, err)
+	}
+	c.addr = strings.TrimSpace(strings.TrimPrefix(line, "LISTEN "))
+	return c, nil
 }
 
-// startLogged starts a command of this binary with its stderr to log.
-func (b *bench) startLogged(log io.Writer, args ...string) (*child, error) {
-	cmd := exec.Command(b.exe, args...)
+// startStrait starts `strait run` with args, its stderr to log.
+func (b *bench) startStrait(log io.Writer, args ...string) (*child, error) {
+	return startProcess(log, b.strait, append([]string{"run"}, args...)...)
+}
+
+// startProcess starts exe with args, its stderr to log.
+func startProcess(log io.Writer, exe string, args ...string) (*child, error) {
+	cmd := exec.Command(exe, args...)
 	cmd.Stderr = log
 	return &child{cmd: cmd}, cmd.Start()
+}
+
+// buildStrait builds straitPackage into dir with the go command (so from a
+// checkout of the module, as `go run ./cmd/strait-bench` is) and returns
+// the binary's path.
+func buildStrait(dir string, progress io.Writer) (string, error) {
+	path := filepath.Join(dir, "strait")
+	start := time.Now()
+	if out, err := exec.Command("go", "build", "-o", path, straitPackage).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s (or give --strait PATH): %w\n%s", straitPackage, err, out)
+	}
+	fmt.Fprintf(progress, "  built %s in %s\n", straitPackage, time.Since(start).Round(100*time.Millisecond))
+	return path, nil
 }
 
 func (c *child) stop() {
@@ -364,7 +396,7 @@ func (b *bench) load(ctx context.Context, seeds, topic string, c benchCase) erro
 // offered load.
 func (b *bench) run(c benchCase) ([]benchResult, []latencyResult, error) {
 	ctx := context.Background()
-	src, err := b.start("kfake-serve", "--cluster-id", "A")
+	src, err := b.startCluster("--cluster-id", "A")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -424,13 +456,13 @@ func (b *bench) startSystem(ctx context.Context, system, srcAddr, tgtAddr, topic
 		if err := createBenchTopic(ctx, tgtAddr, dest, b.partitions); err != nil {
 			return nil, err
 		}
-		return b.start("bench-pipe", "--from", srcAddr, "--to", tgtAddr, "--topic", topic, "--dest", dest, "--compression", b.compression)
+		return startProcess(io.Discard, b.self, "bench-pipe", "--from", srcAddr, "--to", tgtAddr, "--topic", topic, "--dest", dest, "--compression", b.compression)
 	}
 	cfg, err := b.straitConfig(srcAddr, tgtAddr, topic)
 	if err != nil {
 		return nil, err
 	}
-	return b.start("run", "-c", cfg, "--log-level", "error", "--progress-interval", "0")
+	return b.startStrait(io.Discard, "-c", cfg, "--log-level", "error", "--progress-interval", "0")
 }
 
 func (b *bench) straitConfig(srcAddr, tgtAddr, topics string) (string, error) {
@@ -462,7 +494,7 @@ offset.flush.interval.ms = 5000
 
 // measure runs one system until the target holds every record.
 func (b *bench) measure(ctx context.Context, c benchCase, srcAddr, system string) (benchResult, error) {
-	tgt, err := b.start(append([]string{"kfake-serve", "--cluster-id", "B"}, b.targetArgs...)...)
+	tgt, err := b.startCluster(append([]string{"--cluster-id", "B"}, b.targetArgs...)...)
 	if err != nil {
 		return benchResult{}, err
 	}
@@ -540,7 +572,7 @@ func storedTotal(ctx context.Context, seeds string) int64 {
 // system replicates it, and reads the copies on the target: now - the
 // record's timestamp (set by the producer) for every record.
 func (b *bench) latency(ctx context.Context, c benchCase, srcAddr, system, topic string, rate float64) (*latencyResult, error) {
-	tgt, err := b.start("kfake-serve", "--cluster-id", "B")
+	tgt, err := b.startCluster("--cluster-id", "B")
 	if err != nil {
 		return nil, err
 	}
@@ -637,7 +669,7 @@ type memoryResult struct {
 func (b *bench) memory(c benchCase, capBytes int64) (memoryResult, error) {
 	ctx := context.Background()
 	res := memoryResult{Case: caseName(c), Cap: capBytes}
-	src, err := b.start("kfake-serve", "--cluster-id", "A")
+	src, err := b.startCluster("--cluster-id", "A")
 	if err != nil {
 		return res, err
 	}
@@ -651,7 +683,7 @@ func (b *bench) memory(c benchCase, capBytes int64) (memoryResult, error) {
 	}
 	res.SourceMBps = float64(c.Records*c.Size) / time.Since(start).Seconds() / 1e6
 	res.TargetMBps = res.SourceMBps / 4
-	tgt, err := b.start("kfake-serve", "--cluster-id", "B", "--produce-mbps", fmt.Sprint(res.TargetMBps))
+	tgt, err := b.startCluster("--cluster-id", "B", "--produce-mbps", fmt.Sprint(res.TargetMBps))
 	if err != nil {
 		return res, err
 	}
@@ -666,7 +698,7 @@ func (b *bench) memory(c benchCase, capBytes int64) (memoryResult, error) {
 	}
 	fmt.Fprintf(f, "memory.max.bytes = %d\n", capBytes)
 	f.Close()
-	proc, err := b.start("run", "-c", cfg, "--log-level", "error", "--progress-interval", "0")
+	proc, err := b.startStrait(io.Discard, "-c", cfg, "--log-level", "error", "--progress-interval", "0")
 	if err != nil {
 		return res, err
 	}

@@ -53,7 +53,7 @@ func (b *bench) skewed(c benchCase, mbps float64) (skewResult, error) {
 	b.partitions, b.tasks, b.partitionOf = 8, 4, skewPartition
 	b.targetArgs = []string{"--produce-mbps", fmt.Sprint(mbps)}
 	b.refreshSeconds = 2 // load is measured and acted on at each refresh
-	src, err := b.start("kfake-serve", "--cluster-id", "A")
+	src, err := b.startCluster("--cluster-id", "A")
 	if err != nil {
 		return res, err
 	}
@@ -104,7 +104,7 @@ type scaleResult struct {
 func (b *bench) scale(topics, partitions int) (scaleResult, error) {
 	ctx := context.Background()
 	res := scaleResult{Topics: topics, Partitions: topics * partitions}
-	src, err := b.start("kfake-serve", "--cluster-id", "A")
+	src, err := b.startCluster("--cluster-id", "A")
 	if err != nil {
 		return res, err
 	}
@@ -137,7 +137,7 @@ func (b *bench) scale(topics, partitions int) (scaleResult, error) {
 		return res, err
 	}
 	fmt.Fprintf(b.out, "  loaded %d topics x %d partitions\n", topics, partitions)
-	tgt, err := b.start("kfake-serve", "--cluster-id", "B")
+	tgt, err := b.startCluster("--cluster-id", "B")
 	if err != nil {
 		return res, err
 	}
@@ -154,7 +154,7 @@ func (b *bench) scale(topics, partitions int) (scaleResult, error) {
 	}
 	defer logFile.Close()
 	started := time.Now()
-	proc, err := b.startLogged(logFile, "run", "-c", cfg, "--log-level", "debug", "--log-format", "json", "--progress-interval", "0")
+	proc, err := b.startStrait(logFile, "-c", cfg, "--log-level", "debug", "--log-format", "json", "--progress-interval", "0")
 	if err != nil {
 		return res, err
 	}

@@ -21,7 +21,7 @@ import (
 // own process, so its CPU is not counted in what is measured. It prints
 // "LISTEN <addrs>" and serves until SIGTERM.
 func runKfakeServe(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("strait kfake-serve", flag.ContinueOnError)
+	fs := flag.NewFlagSet("strait-bench kfake-serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	brokers := fs.Int("brokers", 1, "brokers")
 	id := fs.String("cluster-id", "bench", "cluster id")
@@ -62,7 +62,7 @@ func runKfakeServe(args []string, stdout, stderr io.Writer) int {
 // with the same guarantees as Strait's at-least-once mode (idempotent
 // producer, acks=all, same partition, key/value/headers/timestamp kept).
 func runBenchPipe(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("strait bench-pipe", flag.ContinueOnError)
+	fs := flag.NewFlagSet("strait-bench bench-pipe", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	from := fs.String("from", "", "source seed brokers")
 	to := fs.String("to", "", "target seed brokers")
