@@ -72,8 +72,13 @@ func (w *Worker) ref(name string) (connectorRef, error) {
 	return r, err
 }
 
-// anyRef finds a connector, deleted or not.
+// anyRef finds a connector, deleted or not. Every request about a
+// connector goes through it (or Connectors): before Run prepared the flows
+// it returns ErrNotRunning, as their state is written by prepare.
 func (w *Worker) anyRef(name string) (connectorRef, error) {
+	if err := w.running(); err != nil {
+		return connectorRef{}, err
+	}
 	for _, r := range w.refs() {
 		if r.name == name {
 			return r, nil
@@ -101,29 +106,13 @@ func (r connectorRef) status() ConnectorStatus {
 	}
 	switch {
 	case r.hb != nil:
-		cs.Tasks = []TaskStatus{r.hb.task.taskStatus(r.cfg.Name())}
+		cs.Tasks = []TaskStatus{r.hb.taskStatus()}
 	case r.kind == sourceConnector:
 		cs.Tasks = r.flow.statuses()
-	default:
-		r.flow.mu.Lock()
-		s := r.flow.singles[r.kind]
-		r.flow.mu.Unlock()
-		if s != nil {
-			ts := s.taskStatus(r.cfg.Name())
-			if ts.State == StateUnassigned { // not run here
-				if st, err, worker, ok := r.flow.statusElsewhere(r.kind, 0); ok {
-					ts.State, ts.Err, ts.WorkerID, ts.Elsewhere = st, err, worker, true
-				}
-			}
-			cs.Tasks = []TaskStatus{ts}
-		}
+	case singleConfigured(r.cfg, r.kind):
+		cs.Tasks = []TaskStatus{r.flow.singleStatus(r.kind)}
 	}
 	return cs
-}
-
-func (s *single) taskStatus(flow string) TaskStatus {
-	state, err := s.status.get()
-	return TaskStatus{ID: s.id, Flow: flow, State: state, Err: err}
 }
 
 // anyRefStatus reports a connector, deleted or not.
@@ -135,18 +124,54 @@ func (w *Worker) anyRefStatus(name string) (ConnectorStatus, error) {
 	return r.status(), nil
 }
 
-// Connectors reports every connector of every flow, by name.
-func (w *Worker) Connectors() []ConnectorStatus {
+// ErrNotRunning is returned for a request about connectors while the
+// worker is not running its flows: Run has not connected to the clusters
+// and read the internal topics within the start wait, or Run returned.
+// The REST layer answers 503.
+var ErrNotRunning = errors.New("worker is still starting up (or shutting down): its connectors are not known; retry shortly")
+
+// defaultStartWait is how long a request about connectors waits for a
+// starting worker, as a Connect worker's REST requests wait for its
+// herder (90 s there).
+const defaultStartWait = 90 * time.Second
+
+// running waits until every flow is prepared, for at most the start
+// wait, and returns ErrNotRunning if they are not (or Run returned). Run
+// marks the worker ready only after prepare returned, so what prepare
+// wrote is visible to a caller that saw it ready.
+func (w *Worker) running() error {
+	if w.ready.Load() {
+		return nil
+	}
+	wait := time.NewTimer(w.startWait)
+	defer wait.Stop()
+	select {
+	case <-w.started:
+	case <-wait.C:
+	}
+	if !w.ready.Load() {
+		return ErrNotRunning
+	}
+	return nil
+}
+
+// Connectors reports every connector of every flow, by name; the error is
+// ErrNotRunning while the worker starts.
+func (w *Worker) Connectors() ([]ConnectorStatus, error) {
+	if err := w.running(); err != nil {
+		return nil, err
+	}
 	var out []ConnectorStatus
 	for _, r := range w.refs() {
 		if !r.control().isDeleted(r.kind) {
 			out = append(out, r.status())
 		}
 	}
-	return out
+	return out, nil
 }
 
-// Connector reports one connector; the error wraps ErrUnknownConnector.
+// Connector reports one connector; the error wraps ErrUnknownConnector, or
+// is ErrNotRunning.
 func (w *Worker) Connector(name string) (ConnectorStatus, error) {
 	r, err := w.ref(name)
 	if err != nil {
@@ -274,7 +299,8 @@ var ErrNotConfigurable = errors.New("this connector's config comes from the conf
 // would in the file, are validated like the file, stored in the flow's
 // configs topic (so a restarted worker keeps them) and applied by
 // restarting the flow's tasks. created reports that the connector had been
-// deleted and is back.
+// deleted and is back. While the flow still applies a config set before,
+// it returns ErrConflict and writes nothing.
 func (w *Worker) Configure(ctx context.Context, name string, settings map[string]string) (created bool, err error) {
 	r, err := w.anyRef(name)
 	if err != nil {
@@ -291,12 +317,19 @@ func (w *Worker) Configure(ctx context.Context, name string, settings map[string
 	if err != nil {
 		return false, err
 	}
+	// Refused before anything is written: other workers apply what the
+	// configs topic holds, and a restarted worker reads it back.
+	if r.flow.ctl.configPending() {
+		return false, ErrConflict
+	}
 	if err := r.flow.writeConnectorConfig(ctx, r.kind, settings); err != nil {
 		return false, err
 	}
-	if err := r.flow.ctl.setConfig(cfg); err != nil {
-		return false, err
-	}
+	// cfgMu keeps other PUTs out, but the configs-topic follower may have
+	// queued a config read before this one was written: this one, newer in
+	// the topic and built on it (the follower overlays under cfgMu too),
+	// replaces it.
+	r.flow.ctl.replaceConfig(cfg)
 	w.cfg = next
 	if created = r.flow.ctl.isDeleted(r.kind); created {
 		if err := r.flow.writeTargetState(ctx, r.kind, "STARTED"); err != nil {
@@ -392,7 +425,7 @@ func (f *flow) applyRestartRecord(r *kgo.Record) bool {
 		}
 		var rr restartRecord
 		if r.Value == nil || json.Unmarshal(r.Value, &rr) != nil {
-			f.log.Warn("skipping malformed record in configs topic", "topic", f.cfg.ConfigsTopic, "offset", r.Offset)
+			f.log.Warn("skipping malformed record in configs topic", "topic", f.configsTopic, "offset", r.Offset)
 			return true
 		}
 		if rr.IncludeTasks {
@@ -417,7 +450,7 @@ type connectorConfig struct {
 // merged (nil for none). The topic is per flow, as in MM2's dedicated
 // mode, so the keys name MM2's connectors and MM2 reads the same states.
 func (f *flow) loadConnectorStates(ctx context.Context) (map[string]string, error) {
-	err := topicread.ReadToEnd(ctx, f.tgtAdm, f.tgtOpts, f.cfg.ConfigsTopic, func(r *kgo.Record) { f.applyConfigsRecord(r) })
+	err := topicread.ReadToEnd(ctx, f.tgtAdm, f.tgtOpts, f.configsTopic, func(r *kgo.Record) { f.applyConfigsRecord(r) })
 	return f.storedSettings(), err
 }
 
@@ -430,7 +463,7 @@ func (f *flow) applyConfigsRecord(r *kgo.Record) (config bool) {
 		case targetStateKey(k):
 			var ts targetState
 			if r.Value != nil && json.Unmarshal(r.Value, &ts) != nil {
-				f.log.Warn("skipping malformed record in configs topic", "topic", f.cfg.ConfigsTopic, "offset", r.Offset)
+				f.log.Warn("skipping malformed record in configs topic", "topic", f.configsTopic, "offset", r.Offset)
 				return false
 			}
 			state := ts.StateV2
@@ -443,7 +476,7 @@ func (f *flow) applyConfigsRecord(r *kgo.Record) (config bool) {
 		case connectorKey(k):
 			var cc connectorConfig
 			if r.Value != nil && json.Unmarshal(r.Value, &cc) != nil {
-				f.log.Warn("skipping malformed record in configs topic", "topic", f.cfg.ConfigsTopic, "offset", r.Offset)
+				f.log.Warn("skipping malformed record in configs topic", "topic", f.configsTopic, "offset", r.Offset)
 				return false
 			}
 			f.storedMu.Lock()
@@ -481,7 +514,7 @@ const instanceHeader = "strait-instance"
 // (through their REST API) from offset from on: a pause, a resume or a new
 // config set on any worker reaches every worker.
 func (f *flow) followConfigs(ctx context.Context, from int64) {
-	topic := f.cfg.ConfigsTopic
+	topic := f.configsTopic
 	cl, err := kgo.NewClient(append(slices.Clone(f.tgtOpts),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().At(from)}}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),

@@ -1,10 +1,8 @@
 package replicator
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 
 	"github.com/strait-replicator/strait/configs"
@@ -45,87 +43,6 @@ type NotAssignedError struct {
 
 func (e *NotAssignedError) Error() string {
 	return fmt.Sprintf("task %s is not run by this worker but by %s", e.Task, e.Worker)
-}
-
-// single is the one task of a checkpoint or heartbeat connector: it can be
-// stopped (pause) and started again (resume, restart).
-type single struct {
-	id     string
-	run    func(context.Context) error
-	status *taskStatus
-	log    *slog.Logger
-
-	mu     sync.Mutex
-	cancel context.CancelFunc // guarded by mu
-	done   chan struct{}      // guarded by mu; closed when the run returned
-}
-
-func newSingle(id string, run func(context.Context) error, log *slog.Logger) *single {
-	done := make(chan struct{})
-	close(done)
-	return &single{id: id, run: run, status: &taskStatus{state: StateUnassigned}, log: log, done: done, cancel: func() {}}
-}
-
-func (s *single) running() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	select {
-	case <-s.done:
-		return false
-	default:
-		return true
-	}
-}
-
-// start runs the task in wg until ctx is done or stop is called.
-func (s *single) start(ctx context.Context, wg *sync.WaitGroup) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	s.cancel, s.done = cancel, done
-	s.status.set(StateRunning, nil)
-	wg.Go(func() {
-		defer close(done)
-		if err := s.run(tctx); err != nil {
-			s.status.set(StateFailed, err)
-			s.log.Error("task failed", "task", s.id, "err", err)
-			return
-		}
-		s.status.set(StateUnassigned, nil)
-	})
-}
-
-// interrupt asks the task to stop without waiting.
-func (s *single) interrupt() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.cancel()
-}
-
-// apply pauses, resumes or restarts the task as asked. A failed task stays
-// failed until restarted.
-func (s *single) apply(ctx context.Context, wg *sync.WaitGroup, paused bool, r restartRequest) {
-	state, _ := s.status.get()
-	restart := r.wants(0, state)
-	if restart || paused {
-		s.stop()
-	}
-	switch {
-	case paused:
-		s.status.set(StatePaused, nil)
-	case restart || (!s.running() && state != StateFailed):
-		s.start(ctx, wg)
-	}
-}
-
-// stop stops the task and waits for it.
-func (s *single) stop() {
-	s.mu.Lock()
-	cancel, done := s.cancel, s.done
-	s.mu.Unlock()
-	cancel()
-	<-done
 }
 
 // restartRequest is a pending restart of a connector's tasks.

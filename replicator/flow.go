@@ -39,8 +39,15 @@ type flow struct {
 	log          *slog.Logger
 	srcOpts      []kgo.Opt
 	tgtOpts      []kgo.Opt
-	consumer     consumerSettings
+	consumer     consumerSettings // the source tasks'; set with producerOpts by useClientSettings
 	producerOpts []kgo.Opt
+	// memory is the flow's share of memory.max.bytes for record buffers,
+	// split over its source tasks.
+	memory int64
+	// configsTopic and statusTopic are the worker's state topics, fixed
+	// for the process: the followers read them while the run loop may
+	// replace cfg.
+	configsTopic, statusTopic string
 
 	metrics        *metrics
 	srcAdm, tgtAdm *kadm.Client
@@ -71,12 +78,13 @@ type flow struct {
 	// touches them.
 	refreshes, listed int
 
-	mu    sync.Mutex
-	tasks []*runningTask // guarded by mu; index is the task number
-	wg    sync.WaitGroup
+	// tasks are the tasks this worker runs (or shows paused); only
+	// reconcileTasks starts and stops them. sourceTasks is the number of
+	// source tasks of the last assignment, for status readers.
+	tasks       taskSet
+	sourceTasks atomic.Int32
 
-	ctl     *control
-	singles [connKinds]*single // checkpoint and heartbeat tasks, nil when off; written by the run loop under mu
+	ctl *control
 	// view is cfg for readers outside the run loop (REST); the run loop
 	// owns cfg and changes both only while no task runs.
 	view atomic.Pointer[configs.Flow]
@@ -137,20 +145,11 @@ func (s *atomicString) Load() string {
 
 func (s *atomicString) Store(v string) { s.v.Store(v) }
 
-// runningTask is a task goroutine and the means to stop it.
-type runningTask struct {
-	task   *sourceTask
-	cancel context.CancelFunc
-	done   chan struct{}
-	// elsewhere marks a task this worker does not run (another worker of
-	// the group does): a placeholder that is never started here.
-	elsewhere bool
-}
-
-// newFlow builds a flow whose tasks each keep their record buffers within
-// budget bytes.
-func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *metrics, budget int64) (*flow, []string, error) {
-	f := &flow{name: cfg.Name(), cfg: cfg, src: src, tgt: tgt, log: log.With("flow", cfg.Name()), metrics: ms, ctl: newControl(), instance: newInstanceID()}
+// newFlow builds a flow whose tasks together keep their record buffers
+// within memory bytes.
+func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *metrics, memory int64) (*flow, []string, error) {
+	f := &flow{name: cfg.Name(), cfg: cfg, src: src, tgt: tgt, log: log.With("flow", cfg.Name()), metrics: ms, ctl: newControl(), instance: newInstanceID(),
+		memory: memory, configsTopic: cfg.ConfigsTopic, statusTopic: cfg.StatusTopic}
 	f.view.Store(&cfg)
 	var err error
 	if f.srcOpts, err = ClientOpts(src, cfg.Name()+"|replication-consumer"); err != nil {
@@ -159,13 +158,19 @@ func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *m
 	if f.tgtOpts, err = ClientOpts(tgt, cfg.Name()+"|replication-producer"); err != nil {
 		return nil, nil, err
 	}
-	f.consumer = newConsumerSettings(cfg.SourceConsumer)
-	f.producerOpts = clientOpts(cfg.Producer, configs.RoleProducer)
-	// The memory budget comes first, so that settings of the file win.
-	f.consumer.opts = slices.Concat(budgetConsumerOpts(budget), f.consumer.opts)
-	f.producerOpts = slices.Concat(budgetProducerOpts(budget), f.producerOpts)
+	f.useClientSettings(cfg)
 	f.offsets = newOffsetStore(cfg.OffsetsTopic, cfg.Source, f.log)
 	return f, nil, nil
+}
+
+// useClientSettings sets the source tasks' consumer and producer options
+// from cfg: each task's record buffers get an equal part of the flow's
+// memory, and the client settings of cfg come after (they win).
+func (f *flow) useClientSettings(cfg configs.Flow) {
+	budget := f.memory / int64(max(cfg.TasksMax, 1))
+	f.consumer = newConsumerSettings(cfg.SourceConsumer)
+	f.consumer.opts = slices.Concat(budgetConsumerOpts(budget), f.consumer.opts)
+	f.producerOpts = slices.Concat(budgetProducerOpts(budget), clientOpts(cfg.Producer, configs.RoleProducer))
 }
 
 // newInstanceID is a random id for a flow of this process.
@@ -297,7 +302,7 @@ func (f *flow) run(ctx context.Context) error {
 	// worker starts one of them while it still runs here.
 	member := f.member.start(ctx)
 	defer member.leave()
-	defer f.stopTasks()
+	defer f.tasks.stopAll()
 	// Configs, pauses and resumes set through other workers.
 	var follow sync.WaitGroup
 	defer follow.Wait()
@@ -306,7 +311,6 @@ func (f *flow) run(ctx context.Context) error {
 	follow.Go(func() { f.followConfigs(fctx, f.configsFrom) })
 	follow.Go(func() { f.followStatus(fctx) })
 	follow.Go(func() { f.offsets.follow(fctx, f.tgtOpts, f.log) })
-	f.buildSingles()
 	paused, _ := f.ctl.take()
 	for k := range connKinds {
 		if k == sourceConnector || singleConfigured(f.cfg, k) {
@@ -324,7 +328,7 @@ func (f *flow) run(ctx context.Context) error {
 	defer configSync.Stop()
 	aclSync := newTicker(f.cfg.SyncTopicACLsInterval)
 	defer aclSync.Stop()
-	f.reconcile(ctx)
+	f.reconcile(ctx, noRestarts)
 	for {
 		select {
 		case <-ctx.Done():
@@ -334,10 +338,9 @@ func (f *flow) run(ctx context.Context) error {
 		case a := <-f.member.assignments:
 			first := f.assigned.Tasks == nil && a.Generation >= 0
 			f.assigned = a
-			paused, restarts := f.ctl.take()
-			f.reconcileTasks(ctx)
-			f.applySingles(ctx, paused, restarts)
-			f.publishOwned()
+			f.status.setGeneration(a.Generation)
+			_, restarts := f.ctl.take()
+			f.reconcileTasks(ctx, restarts)
 			if f.member.leader.Load() {
 				if f.wantedStale() {
 					f.member.requestRejoin()
@@ -350,7 +353,7 @@ func (f *flow) run(ctx context.Context) error {
 				}
 			}
 		case <-refresh.C:
-			f.reconcile(ctx)
+			f.reconcile(ctx, noRestarts)
 		case <-configSync.C:
 			if f.member.leader.Load() {
 				f.syncConfigs(ctx)
@@ -362,16 +365,16 @@ func (f *flow) run(ctx context.Context) error {
 		case <-f.ctl.wake:
 			if cfg := f.ctl.takeConfig(); cfg != nil {
 				f.applyConfig(ctx, *cfg)
-				refresh.Stop()
-				refresh = newTicker(f.cfg.RefreshTopicsInterval)
-				configSync.Stop()
-				configSync = newTicker(f.cfg.SyncTopicConfigsInterval)
+				for _, t := range []struct {
+					ticker **time.Ticker
+					every  time.Duration
+				}{{&refresh, f.cfg.RefreshTopicsInterval}, {&configSync, f.cfg.SyncTopicConfigsInterval}, {&aclSync, f.cfg.SyncTopicACLsInterval}} {
+					(*t.ticker).Stop()
+					*t.ticker = newTicker(t.every)
+				}
 			}
-			paused, restarts := f.ctl.take()
-			f.restartTasks(ctx, restarts[sourceConnector])
-			f.reconcile(ctx)
-			f.applySingles(ctx, paused, restarts)
-			f.publishOwned()
+			_, restarts := f.ctl.take()
+			f.reconcile(ctx, restarts)
 		}
 	}
 }
@@ -400,9 +403,9 @@ func (f *flow) setWanted(desired [][]topicPartition) bool {
 	for i, tps := range desired {
 		specs = append(specs, taskSpec{ID: sourceTaskID(i), Partitions: tps})
 	}
-	for k, s := range f.singles {
-		if s != nil {
-			specs = append(specs, taskSpec{ID: singleTaskID(connKind(k))})
+	for k := checkpointConnector; k < connKinds; k++ {
+		if singleConfigured(f.cfg, k) {
+			specs = append(specs, taskSpec{ID: singleTaskID(k)})
 		}
 	}
 	f.wantedMu.Lock()
@@ -417,35 +420,18 @@ func (f *flow) setWanted(desired [][]topicPartition) bool {
 	return changed
 }
 
-func sourceTaskID(i int) string { return "source-" + itoa(int64(i)) }
-
-func singleTaskID(k connKind) string {
-	if k == checkpointConnector {
-		return "checkpoint-0"
-	}
-	return "heartbeat-0"
-}
-
-// assignedSourceTasks is the source tasks of this worker's assignment:
-// the partitions of each task it runs, and nil where another worker runs
-// the task.
-func (f *flow) assignedSourceTasks() ([][]topicPartition, []bool) {
-	desired := make([][]topicPartition, f.assigned.SourceTasks)
-	here := make([]bool, f.assigned.SourceTasks)
+// wantedHere is the tasks of this worker's assignment that the flow's
+// config has, paused where their connector is.
+func (f *flow) wantedHere() []wantedTask {
+	var out []wantedTask
 	for _, t := range f.assigned.Tasks {
-		var i int
-		if _, err := fmt.Sscanf(t.ID, "source-%d", &i); err == nil && i < len(desired) {
-			desired[i], here[i] = t.Partitions, true
+		k := t.ID.kind
+		if k == sourceConnector && t.ID.index >= f.assigned.SourceTasks || k != sourceConnector && !singleConfigured(f.cfg, k) {
+			continue
 		}
+		out = append(out, wantedTask{id: t.ID, partitions: t.Partitions, paused: f.ctl.isPaused(k)})
 	}
-	return desired, here
-}
-
-// ownsSingle reports whether this worker runs the checkpoint or heartbeat
-// task k.
-func (f *flow) ownsSingle(k connKind) bool {
-	id := singleTaskID(k)
-	return slices.ContainsFunc(f.assigned.Tasks, func(t taskSpec) bool { return t.ID == id })
+	return out
 }
 
 // ownedTasks returns what publishOwned last published.
@@ -454,40 +440,47 @@ func (f *flow) ownedTasks() ownedTasks { return *f.owned.Load() }
 // publishOwned tells the group which tasks this worker runs now: those of
 // its assignment (stopped ones are not in it any more).
 func (f *flow) publishOwned() {
-	owned := map[string]string{}
-	f.mu.Lock()
-	for i, rt := range f.tasks {
-		if !rt.elsewhere {
-			owned[sourceTaskID(i)] = taskSpec{Partitions: rt.task.tps}.digest()
-		}
-	}
-	singles := f.singles
-	f.mu.Unlock()
-	for k, s := range singles {
-		if s != nil && f.ownsSingle(connKind(k)) {
-			owned[singleTaskID(connKind(k))] = ""
-		}
-	}
+	owned := ownedOf(f.tasks.snapshot())
 	f.owned.Store(&ownedTasks{tasks: owned, seq: f.assigned.seq})
 }
 
-// buildSingles creates the checkpoint and heartbeat tasks f.cfg asks for.
-func (f *flow) buildSingles() {
-	var singles [connKinds]*single
-	if f.cfg.EmitCheckpointsInterval > 0 {
-		singles[checkpointConnector] = f.checkpointTask()
+// ownedOf is what a worker running rs tells its group it owns: task id
+// -> config digest.
+func ownedOf(rs []*runner) map[TaskID]string {
+	owned := make(map[TaskID]string, len(rs))
+	for _, r := range rs {
+		owned[r.id] = r.digest
 	}
-	if f.cfg.EmitHeartbeatsInterval > 0 {
-		singles[heartbeatConnector] = newSingle(f.name+" heartbeat 0", newHeartbeatTask(f.cfg, slices.Concat(f.tgtOpts, clientOpts(f.cfg.Producer, configs.RoleProducer)), f.log, f.metrics).Run, f.log)
-	}
-	for k, s := range singles {
-		if s != nil {
-			s.status.onChange = func(state string, err error) { f.status.task(connKind(k), 0, state, err) }
+	return owned
+}
+
+// newRunner makes the runner of a task of the flow; nil for a task the
+// flow's config does not have.
+func (f *flow) newRunner(w wantedTask) *runner {
+	r := &runner{id: w.id, digest: w.digest(), status: &taskStatus{state: StateUnassigned}, log: f.log.With("task", connIDs[w.id.kind]),
+		fenced: func() {
+			if f.member != nil {
+				f.member.requestRejoin()
+			}
+		}}
+	switch w.id.kind {
+	case sourceConnector:
+		t := f.newSourceTask(w.id.index, w.partitions, r.status)
+		r.task, r.log, r.started = t, t.log, []any{"partitions", len(t.tps)}
+	case checkpointConnector:
+		if t := f.checkpointTask(); t != nil {
+			r.task = t
+		}
+	case heartbeatConnector:
+		if f.cfg.EmitHeartbeatsInterval > 0 {
+			r.task = newHeartbeatTask(f.cfg, slices.Concat(f.tgtOpts, clientOpts(f.cfg.Producer, configs.RoleProducer)), f.log, f.metrics)
 		}
 	}
-	f.mu.Lock()
-	f.singles = singles
-	f.mu.Unlock()
+	if r.task == nil {
+		return nil
+	}
+	r.status.onChange = func(state string, err error) { f.status.task(w.id.kind, w.id.index, state, err) }
+	return r
 }
 
 // applyConfig reconfigures the flow as Connect reconfigures a connector:
@@ -495,23 +488,13 @@ func (f *flow) buildSingles() {
 // over, and the tasks it asks for start at the next reconcile.
 func (f *flow) applyConfig(ctx context.Context, cfg configs.Flow) {
 	f.log.Info("applying a new connector config", "tasks_max", cfg.TasksMax)
-	f.mu.Lock()
-	for _, rt := range f.tasks {
-		f.stopTask(rt)
-	}
-	f.tasks = nil
-	f.mu.Unlock()
-	for _, s := range f.singles {
-		if s != nil {
-			s.stop()
-		}
-	}
+	f.tasks.apply(ctx, planTasks(nil, f.tasks.states(), noRestarts), nil)
 	f.cfg = cfg
+	f.useClientSettings(cfg)
 	f.view.Store(&cfg)
 	if err := f.ensureTaskTopics(ctx); err != nil {
 		f.log.Error("creating internal topics for the new config failed", "err", err)
 	}
-	f.buildSingles()
 }
 
 // loadCopiedBefore reads the flow's own offset syncs: the newest per
@@ -544,37 +527,6 @@ func (f *flow) ensureTaskTopics(ctx context.Context) error {
 		topics = append(topics, heartbeatsTopic(f.cfg))
 	}
 	return ensureInternalTopics(ctx, f.tgtAdm, f.tgt.Alias, topics...)
-}
-
-// applySingles pauses, resumes and restarts the checkpoint and heartbeat
-// tasks as the control asks. A failed task stays failed until restarted.
-func (f *flow) applySingles(ctx context.Context, paused [connKinds]bool, restarts [connKinds]restartRequest) {
-	for k, s := range f.singles {
-		switch {
-		case s == nil:
-		case !f.ownsSingle(connKind(k)):
-			if s.running() {
-				s.stop() // its run sets it UNASSIGNED
-			}
-		default:
-			s.apply(ctx, &f.wg, paused[k], restarts[k])
-		}
-	}
-}
-
-// restartTasks restarts the source tasks a request names; paused tasks
-// stay paused.
-func (f *flow) restartTasks(ctx context.Context, r restartRequest) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i, rt := range f.tasks {
-		state, _ := rt.task.status.get()
-		if rt.elsewhere || !r.wants(i, state) || state == StatePaused {
-			continue
-		}
-		f.stopTask(rt)
-		f.tasks[i] = f.startTask(ctx, i, rt.task.tps)
-	}
 }
 
 // newTicker ticks every d, or never for d == 0.
@@ -656,7 +608,7 @@ func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
 
 // checkpointTask builds the flow's checkpoint task; nil when offset syncs
 // are off (checkpoints need them).
-func (f *flow) checkpointTask() *single {
+func (f *flow) checkpointTask() *checkpoint.Task {
 	if !f.cfg.EmitOffsetSyncs {
 		f.log.Warn("checkpoints need offset syncs: set emit.offset-syncs.enabled = true")
 		return nil
@@ -678,7 +630,7 @@ func (f *flow) checkpointTask() *single {
 		s := f.syncsAt(topic, !onItsTarget)
 		t.Reverse = &s
 	}
-	return newSingle(f.name+" checkpoint 0", t.Run, f.log)
+	return t
 }
 
 // syncsAt names an offset-syncs topic on the target (onTarget) or the
@@ -737,7 +689,7 @@ func (f *flow) close() {
 // reconcile brings the remote topics in line with the source and the tasks
 // in line with the partitions to copy. Errors are logged and retried at the
 // next refresh.
-func (f *flow) reconcile(ctx context.Context) {
+func (f *flow) reconcile(ctx context.Context, restarts [connKinds]restartRequest) {
 	began := time.Now()
 	tps, err := f.syncTopics(ctx)
 	if err != nil {
@@ -760,8 +712,7 @@ func (f *flow) reconcile(ctx context.Context) {
 	if f.member.leader.Load() && (changed || f.cfg.LoadAware && f.member.members.Load() > 1) {
 		f.member.requestRejoin()
 	}
-	f.reconcileTasks(ctx)
-	f.publishOwned()
+	f.reconcileTasks(ctx, restarts)
 	f.log.Debug("refreshed topics", "topics", len(f.replicated), "partitions", len(tps), "listed_on_target", f.listed,
 		"duration_ms", time.Since(began).Milliseconds())
 }
@@ -774,9 +725,8 @@ func (f *flow) assign(tps []topicPartition) [][]topicPartition {
 	specs, n := f.wantedSpecs()
 	current := make([][]topicPartition, n)
 	for _, s := range specs {
-		var i int
-		if _, err := fmt.Sscanf(s.ID, "source-%d", &i); err == nil && i < n {
-			current[i] = s.Partitions
+		if s.ID.kind == sourceConnector && s.ID.index < n {
+			current[s.ID.index] = s.Partitions
 		}
 	}
 	desired := assignByLoad(tps, f.cfg.TasksMax, f.loads.withPeers(f.loads.take(time.Now())), current)
@@ -796,163 +746,82 @@ func (f *flow) assign(tps []topicPartition) [][]topicPartition {
 	return desired
 }
 
-// reconcileTasks brings the source tasks in line with this worker's
-// assignment: it starts, keeps or restarts each task the worker runs
-// (here[i]) so that task i copies exactly desired[i], and stops the others
-// (another worker of the group runs them). A task whose partitions changed
-// is stopped (and has flushed its positions) before its successor starts.
-// A failed task stays failed until its partitions change or it is
-// restarted. While the source connector is paused, tasks are stopped and
-// shown PAUSED.
-func (f *flow) reconcileTasks(ctx context.Context) {
-	desired, here := f.assignedSourceTasks()
-	paused := f.ctl.isPaused(sourceConnector)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i := len(desired); i < len(f.tasks); i++ {
-		f.stopTask(f.tasks[i])
-	}
-	if len(f.tasks) > len(desired) {
-		f.tasks = f.tasks[:len(desired)]
-	}
-	for i, tps := range desired {
-		if i < len(f.tasks) {
-			rt := f.tasks[i]
-			if !here[i] && rt.elsewhere {
-				continue
-			}
-			state, _ := rt.task.status.get()
-			keep := here[i] && !rt.elsewhere && slices.Equal(rt.task.tps, tps) && (rt.running() || state == StateFailed || paused)
-			if keep && !(paused && rt.running()) {
-				if paused && state != StateFailed {
-					rt.task.status.set(StatePaused, nil)
-				}
-				continue
-			}
-			f.stopTask(rt)
-		}
-		var rt *runningTask
-		switch {
-		case !here[i]:
-			rt = f.elsewhereTask(i)
-		case paused:
-			rt = f.pausedTask(i, tps)
-		default:
-			rt = f.startTask(ctx, i, tps)
-		}
-		if i < len(f.tasks) {
-			f.tasks[i] = rt
-		} else {
-			f.tasks = append(f.tasks, rt)
-		}
-	}
+// noRestarts asks for no restart.
+var noRestarts [connKinds]restartRequest
+
+// reconcileTasks is the one place where the flow's tasks start and stop:
+// it brings them in line with this worker's assignment, the paused
+// connectors and the restarts asked for (planTasks says how), then tells
+// the group what this worker runs.
+func (f *flow) reconcileTasks(ctx context.Context, restarts [connKinds]restartRequest) {
+	f.sourceTasks.Store(int32(f.assigned.SourceTasks))
+	f.tasks.apply(ctx, planTasks(f.wantedHere(), f.tasks.states(), restarts), f.newRunner)
+	f.publishOwned()
 }
 
-// elsewhereTask is task i as a worker that does not run it shows it:
-// UNASSIGNED here, and never written to the status topic (its owner
-// writes its state there).
-func (f *flow) elsewhereTask(i int) *runningTask {
-	id := fmt.Sprintf("%s source %d", f.name, i)
-	t := &sourceTask{id: id, index: i, flow: f, log: f.log.With("task", i), status: &taskStatus{state: StateUnassigned}}
-	rt := &runningTask{task: t, cancel: func() {}, done: make(chan struct{}), elsewhere: true}
-	close(rt.done)
-	return rt
+// newSourceTask is source task i copying tps, reporting to status.
+func (f *flow) newSourceTask(i int, tps []topicPartition, status *taskStatus) *sourceTask {
+	return &sourceTask{id: taskName(f.name, sourceTaskID(i)), index: i, flow: f, tps: tps, log: f.log.With("task", i), status: status}
 }
 
-// pausedTask is task i, not running, shown PAUSED.
-func (f *flow) pausedTask(i int, tps []topicPartition) *runningTask {
-	rt := f.newTask(i, tps)
-	rt.task.status.set(StatePaused, nil)
-	close(rt.done)
-	return rt
+// taskName is how the status page and logs name a task: "A->B source 0".
+func taskName(flow string, id TaskID) string {
+	return flow + " " + connIDs[id.kind] + " " + itoa(int64(id.index))
 }
 
-func (f *flow) newTask(i int, tps []topicPartition) *runningTask {
-	id := fmt.Sprintf("%s source %d", f.name, i)
-	t := &sourceTask{id: id, index: i, flow: f, tps: tps, log: f.log.With("task", i), status: &taskStatus{state: StateUnassigned}}
-	t.status.onChange = func(state string, err error) { f.status.task(sourceConnector, i, state, err) }
-	return &runningTask{task: t, cancel: func() {}, done: make(chan struct{})}
-}
-
-func (rt *runningTask) running() bool {
-	select {
-	case <-rt.done:
-		return false
-	default:
-		return true
-	}
-}
-
-func (f *flow) startTask(ctx context.Context, i int, tps []topicPartition) *runningTask {
-	rt := f.newTask(i, tps)
-	t := rt.task
-	tctx, cancel := context.WithCancel(ctx)
-	rt.cancel = cancel
-	f.log.Info("starting task", "task", i, "partitions", len(tps))
-	f.wg.Go(func() {
-		defer close(rt.done)
-		err := t.runRetrying(tctx)
-		if fenced(err) && tctx.Err() == nil {
-			// Another worker of the group started this task (this worker
-			// was expelled, or the group was split): it is not ours any
-			// more; the group says what is.
-			t.status.set(StateUnassigned, nil)
-			t.log.Warn("task fenced by another worker running it; asking the group for a new assignment", "err", err)
-			if f.member != nil {
-				f.member.requestRejoin()
-			}
-			return
-		}
-		if err != nil {
-			t.status.set(StateFailed, err)
-			t.log.Error("task failed", "err", err)
-			return
-		}
-		t.status.set(StateUnassigned, nil)
-	})
-	return rt
-}
-
-func (f *flow) stopTask(rt *runningTask) {
-	rt.cancel()
-	<-rt.done
-}
-
-func (f *flow) stopTasks() {
-	f.mu.Lock()
-	for _, rt := range f.tasks {
-		rt.cancel()
-	}
-	f.mu.Unlock()
-	for _, s := range f.singles {
-		if s != nil {
-			s.interrupt()
-		}
-	}
-	f.wg.Wait()
-}
-
-// statuses reports every task of the flow.
+// statuses reports every source task of the flow: those this worker runs
+// and, as the status topic shows them, the others.
 func (f *flow) statuses() []TaskStatus {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make([]TaskStatus, 0, len(f.tasks))
-	for i, rt := range f.tasks {
-		state, err := rt.task.status.get()
-		if rt.elsewhere {
-			ts := TaskStatus{ID: rt.task.id, Flow: f.name, State: state, Elsewhere: true}
+	n := int(f.sourceTasks.Load())
+	out := make([]TaskStatus, 0, n)
+	for i := range n {
+		id := sourceTaskID(i)
+		r := f.tasks.get(id)
+		t, ok := (*sourceTask)(nil), false
+		if r != nil {
+			t, ok = r.task.(*sourceTask)
+		}
+		if !ok {
+			ts := TaskStatus{ID: taskName(f.name, id), Flow: f.name, State: StateUnassigned, Elsewhere: true}
 			if st, serr, worker, ok := f.statusElsewhere(sourceConnector, i); ok {
 				ts.State, ts.Err, ts.WorkerID = st, serr, worker
 			}
 			out = append(out, ts)
 			continue
 		}
-		assigned := make([]string, len(rt.task.tps))
-		for i, tp := range rt.task.tps {
+		state, err := r.status.get()
+		assigned := make([]string, len(t.tps))
+		for i, tp := range t.tps {
 			assigned[i] = tp.Topic + "-" + itoa(int64(tp.Partition))
 		}
-		out = append(out, TaskStatus{ID: rt.task.id, Flow: f.name, State: state, Err: err, Partitions: len(rt.task.tps),
-			Assigned: assigned, Copied: rt.task.status.copied.Load(), Lost: rt.task.status.lost.Load(), Duplicates: rt.task.status.duplicates.Load()})
+		out = append(out, TaskStatus{ID: t.id, Flow: f.name, State: state, Err: err, Partitions: len(t.tps),
+			Assigned: assigned, Copied: r.status.copied.Load(), Lost: r.status.lost.Load(), Duplicates: r.status.duplicates.Load()})
+	}
+	return out
+}
+
+// singleStatus reports the checkpoint or heartbeat task k: as this worker
+// runs it, else as the status topic shows it.
+func (f *flow) singleStatus(k connKind) TaskStatus {
+	id := singleTaskID(k)
+	ts := TaskStatus{ID: taskName(f.name, id), Flow: f.name, State: StateUnassigned}
+	if r := f.tasks.get(id); r != nil {
+		ts.State, ts.Err = r.status.get()
+		return ts
+	}
+	if st, err, worker, ok := f.statusElsewhere(k, 0); ok {
+		ts.State, ts.Err, ts.WorkerID, ts.Elsewhere = st, err, worker, true
+	}
+	return ts
+}
+
+// sourceRuns returns the source tasks this worker runs (or shows paused).
+func (f *flow) sourceRuns() []*sourceTask {
+	var out []*sourceTask
+	for _, r := range f.tasks.snapshot() {
+		if t, ok := r.task.(*sourceTask); ok {
+			out = append(out, t)
+		}
 	}
 	return out
 }

@@ -16,12 +16,12 @@ import (
 // it runs (or is stopping), each with the config it runs it with.
 type groupMember struct {
 	ID    string
-	Owned map[string]string // task id -> config digest
+	Owned map[TaskID]string // task id -> config digest
 }
 
 // taskConfig is a task to run and its config digest.
 type taskConfig struct {
-	ID     string
+	ID     TaskID
 	Digest string
 }
 
@@ -31,23 +31,23 @@ type taskConfig struct {
 // the member with the fewest tasks. A task whose owner is over its share,
 // or runs it with another config, is revoked: assigned to nobody this
 // round. revoked reports how many tasks are.
-func assignGroup(members []groupMember, tasks []taskConfig) (assigned map[string][]string, revoked int) {
-	assigned = map[string][]string{}
+func assignGroup(members []groupMember, tasks []taskConfig) (assigned map[string][]TaskID, revoked int) {
+	assigned = map[string][]TaskID{}
 	if len(members) == 0 {
 		return assigned, 0
 	}
 	ms := slices.Clone(members)
 	slices.SortFunc(ms, func(a, b groupMember) int { return cmp.Compare(a.ID, b.ID) })
-	want := map[string]string{}
+	want := map[TaskID]string{}
 	for _, t := range tasks {
 		want[t.ID] = t.Digest
 	}
 	// owner of each task: the first member (by id) that runs it.
-	owner := map[string]int{}
+	owner := map[TaskID]int{}
 	valid := make([]int, len(ms)) // tasks each member runs with the wanted config
 	for i, m := range ms {
-		assigned[m.ID] = []string{}
-		for _, id := range slices.Sorted(maps.Keys(m.Owned)) {
+		assigned[m.ID] = []TaskID{}
+		for _, id := range slices.SortedFunc(maps.Keys(m.Owned), TaskID.compare) {
 			d, ok := want[id]
 			if _, taken := owner[id]; !ok || taken {
 				continue
@@ -73,7 +73,7 @@ func assignGroup(members []groupMember, tasks []taskConfig) (assigned map[string
 		}
 	}
 	count := make([]int, len(ms))
-	var free []string
+	var free []TaskID
 	for _, t := range tasks {
 		i, ok := owner[t.ID]
 		switch {

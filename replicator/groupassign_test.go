@@ -10,16 +10,16 @@ import (
 func sourceTasks(n int, digest string) []taskConfig {
 	out := make([]taskConfig, n)
 	for i := range out {
-		out[i] = taskConfig{ID: fmt.Sprintf("source-%02d", i), Digest: digest}
+		out[i] = taskConfig{ID: sourceTaskID(i), Digest: digest}
 	}
 	return out
 }
 
 // owning is a member that runs tasks (by id) with digest d.
 func owning(id, d string, tasks ...string) groupMember {
-	m := groupMember{ID: id, Owned: map[string]string{}}
+	m := groupMember{ID: id, Owned: map[TaskID]string{}}
 	for _, t := range tasks {
-		m.Owned[t] = d
+		m.Owned[tid(t)] = d
 	}
 	return m
 }
@@ -27,9 +27,18 @@ func owning(id, d string, tasks ...string) groupMember {
 func ids(tasks []taskConfig) []string {
 	out := make([]string, len(tasks))
 	for i, t := range tasks {
-		out[i] = t.ID
+		out[i] = t.ID.String()
 	}
 	return out
+}
+
+// tid is the task id s names; it fails the test binary on a bad one.
+func tid(s string) TaskID {
+	id, err := parseTaskID(s)
+	if err != nil {
+		panic(err)
+	}
+	return id
 }
 
 func TestAssignGroup(t *testing.T) {
@@ -58,10 +67,10 @@ func TestAssignGroup(t *testing.T) {
 			want: map[string]int{"a": 12, "b": 12}, moved: 8},
 		{name: "changed config: revoked, then reassigned", members: []groupMember{owning("a", "old", tasks[:2]...)}, tasks: all[:2],
 			want: map[string]int{"a": 0}, revoked: 2},
-		{name: "task run twice: the second owner stops it", members: []groupMember{owning("a", "x", "source-00"), owning("b", "x", "source-00")}, tasks: all[:2],
+		{name: "task run twice: the second owner stops it", members: []groupMember{owning("a", "x", "source-0"), owning("b", "x", "source-0")}, tasks: all[:2],
 			want: map[string]int{"a": 1, "b": 1}, moved: 1,
-			assigned: map[string][]string{"a": {"source-00"}, "b": {"source-01"}}},
-		{name: "removed task: assigned to nobody", members: []groupMember{owning("a", "x", "source-00", "gone")}, tasks: all[:1],
+			assigned: map[string][]string{"a": {"source-0"}, "b": {"source-1"}}},
+		{name: "removed task: assigned to nobody", members: []groupMember{owning("a", "x", "source-0", "source-99")}, tasks: all[:1],
 			want: map[string]int{"a": 1}},
 		{name: "more workers than tasks", members: []groupMember{owning("a", "x"), owning("b", "x"), owning("c", "x")}, tasks: all[:2],
 			want: map[string]int{"a": 1, "b": 1, "c": 0}, moved: 2},
@@ -73,7 +82,7 @@ func TestAssignGroup(t *testing.T) {
 			if revoked != tt.revoked {
 				t.Errorf("revoked %d, want %d", revoked, tt.revoked)
 			}
-			runs := map[string]string{}
+			runs := map[TaskID]string{}
 			for _, m := range tt.members {
 				for id := range m.Owned {
 					if _, ok := runs[id]; !ok {
@@ -81,7 +90,7 @@ func TestAssignGroup(t *testing.T) {
 					}
 				}
 			}
-			seen := map[string]bool{}
+			seen := map[TaskID]bool{}
 			moved := 0
 			for m, ts := range got {
 				if len(ts) != tt.want[m] {
@@ -123,24 +132,24 @@ func TestAssignGroupExact(t *testing.T) {
 	}{
 		{"free tasks fill the emptiest member, lowest id first",
 			[]groupMember{owning("b", "x"), owning("a", "x")}, sourceTasks(3, "x"),
-			map[string][]string{"a": {"source-00", "source-02"}, "b": {"source-01"}}, 0},
+			map[string][]string{"a": {"source-0", "source-2"}, "b": {"source-1"}}, 0},
 		{"the lowest id keeps a task run twice, whatever the order",
-			[]groupMember{owning("b", "x", "source-00"), owning("a", "x", "source-00")}, sourceTasks(2, "x"),
-			map[string][]string{"a": {"source-00"}, "b": {"source-01"}}, 0},
+			[]groupMember{owning("b", "x", "source-0"), owning("a", "x", "source-0")}, sourceTasks(2, "x"),
+			map[string][]string{"a": {"source-0"}, "b": {"source-1"}}, 0},
 		// b runs two tasks with the wanted config, a runs one with an old
 		// one: b has the larger share and keeps both.
 		{"the larger share goes to who runs the most",
-			[]groupMember{owning("a", "old", "source-02"), owning("b", "x", "source-00", "source-01")}, sourceTasks(3, "x"),
-			map[string][]string{"a": {}, "b": {"source-00", "source-01"}}, 1},
+			[]groupMember{owning("a", "old", "source-2"), owning("b", "x", "source-0", "source-1")}, sourceTasks(3, "x"),
+			map[string][]string{"a": {}, "b": {"source-0", "source-1"}}, 1},
 		// b runs one task and has the larger share (2); a, with the
 		// smaller (1), is full after the first free task, so the second
 		// goes to b although a had fewer tasks when the round began.
 		{"a full member gets no more free tasks",
-			[]groupMember{owning("a", "x"), owning("b", "x", "source-02")}, sourceTasks(3, "x"),
-			map[string][]string{"a": {"source-00"}, "b": {"source-02", "source-01"}}, 0},
+			[]groupMember{owning("a", "x"), owning("b", "x", "source-2")}, sourceTasks(3, "x"),
+			map[string][]string{"a": {"source-0"}, "b": {"source-2", "source-1"}}, 0},
 		{"a member that runs nothing still gets an assignment",
-			[]groupMember{owning("a", "x", "source-00"), owning("b", "x")}, sourceTasks(1, "x"),
-			map[string][]string{"a": {"source-00"}, "b": {}}, 0},
+			[]groupMember{owning("a", "x", "source-0"), owning("b", "x")}, sourceTasks(1, "x"),
+			map[string][]string{"a": {"source-0"}, "b": {}}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,7 +179,7 @@ func TestAssignGroupProperties(t *testing.T) {
 		tasks := sourceTasks(r.Intn(20), "x")
 		var members []groupMember
 		for i := range 1 + r.Intn(5) {
-			m := groupMember{ID: fmt.Sprintf("m%d", i), Owned: map[string]string{}}
+			m := groupMember{ID: fmt.Sprintf("m%d", i), Owned: map[TaskID]string{}}
 			for _, tk := range tasks {
 				if r.Intn(3) == 0 {
 					m.Owned[tk.ID] = "x"
@@ -180,7 +189,7 @@ func TestAssignGroupProperties(t *testing.T) {
 				}
 			}
 			if r.Intn(4) == 0 {
-				m.Owned["removed"] = "x"
+				m.Owned[sourceTaskID(999)] = "x" // removed
 			}
 			members = append(members, m)
 		}
@@ -192,7 +201,7 @@ func TestAssignGroupProperties(t *testing.T) {
 			t.Fatalf("seed %d: depends on member order: %v / %v", seed, got, again)
 		}
 		// The first owner by id of each task, and whether it runs it as wanted.
-		owner := map[string]string{}
+		owner := map[TaskID]string{}
 		for _, m := range members { // members are listed by id
 			for id := range m.Owned {
 				if _, ok := owner[id]; !ok {
@@ -200,12 +209,12 @@ func TestAssignGroupProperties(t *testing.T) {
 				}
 			}
 		}
-		want := map[string]bool{}
+		want := map[TaskID]bool{}
 		for _, tk := range tasks {
 			want[tk.ID] = true
 		}
 		base, extra := len(tasks)/len(members), len(tasks)%len(members)
-		assignedTo := map[string]string{}
+		assignedTo := map[TaskID]string{}
 		over := 0
 		for _, m := range members {
 			ts, ok := got[m.ID]

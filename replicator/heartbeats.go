@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -27,7 +26,8 @@ func newHeartbeatTask(cfg configs.Flow, tgtOpts []kgo.Opt, log *slog.Logger, ms 
 }
 
 // heartbeatFlow is a pair that only emits heartbeats (its replication is
-// not enabled), as MM2 runs a heartbeat connector for every pair.
+// not enabled), as MM2 runs a heartbeat connector for every pair. Its one
+// task runs through the same runner and reconcile step as a flow's.
 type heartbeatFlow struct {
 	metrics  *metrics
 	workerID string
@@ -36,8 +36,7 @@ type heartbeatFlow struct {
 	log      *slog.Logger
 	opts     []kgo.Opt
 	ctl      *control
-	task     *single // set by run
-	wg       sync.WaitGroup
+	tasks    taskSet
 
 	// member shares the heartbeat task among the workers of the pair's
 	// group (group.id on the pair's target), as a flow shares its tasks:
@@ -47,7 +46,8 @@ type heartbeatFlow struct {
 	owned    atomic.Pointer[ownedTasks]
 }
 
-// prepare creates the target's heartbeats topic.
+// prepare creates the target's heartbeats topic. On error it leaves
+// nothing open.
 func (h *heartbeatFlow) prepare(ctx context.Context) error {
 	var err error
 	if h.opts, err = ClientOpts(h.tgt, h.cfg.Name()+"|heartbeats"); err != nil {
@@ -58,6 +58,13 @@ func (h *heartbeatFlow) prepare(ctx context.Context) error {
 		return err
 	}
 	defer adm.Close()
+	t := heartbeatsTopic(h.cfg)
+	if int(t.rf) > brokers {
+		return fmt.Errorf("cluster %s has %d broker(s), fewer than %s = %d (%s): lower %s", h.tgt.Alias, brokers, t.rfKey, t.rf, t.name, t.rfKey)
+	}
+	if err := ensureInternalTopics(ctx, adm, h.tgt.Alias, t); err != nil {
+		return err
+	}
 	cl, err := kgo.NewClient(h.opts...)
 	if err != nil {
 		return err
@@ -72,11 +79,7 @@ func (h *heartbeatFlow) prepare(ctx context.Context) error {
 		assignments: make(chan groupAssignment, 1),
 		rejoin:      make(chan struct{}, 1),
 	}
-	t := heartbeatsTopic(h.cfg)
-	if int(t.rf) > brokers {
-		return fmt.Errorf("cluster %s has %d broker(s), fewer than %s = %d (%s): lower %s", h.tgt.Alias, brokers, t.rfKey, t.rf, t.name, t.rfKey)
-	}
-	return ensureInternalTopics(ctx, adm, h.tgt.Alias, t)
+	return nil
 }
 
 // run emits heartbeats, when the group gives this worker the pair's
@@ -86,7 +89,7 @@ func (h *heartbeatFlow) run(ctx context.Context) error {
 	defer h.member.cl.Close()
 	member := h.member.start(ctx)
 	defer member.leave()
-	defer h.wg.Wait() // the task ends with ctx, before the group is left
+	defer h.tasks.stopAll() // before the group is left
 	for {
 		select {
 		case <-ctx.Done():
@@ -97,15 +100,29 @@ func (h *heartbeatFlow) run(ctx context.Context) error {
 			h.assigned = a
 		case <-h.ctl.wake:
 		}
-		paused, restarts := h.ctl.take()
+		_, restarts := h.ctl.take()
+		var wanted []wantedTask
 		id := singleTaskID(heartbeatConnector)
-		owned := map[string]string{}
 		if slices.ContainsFunc(h.assigned.Tasks, func(t taskSpec) bool { return t.ID == id }) {
-			h.task.apply(ctx, &h.wg, paused[heartbeatConnector], restarts[heartbeatConnector])
-			owned[id] = ""
-		} else if h.task.running() {
-			h.task.stop()
+			wanted = []wantedTask{{id: id, paused: h.ctl.isPaused(heartbeatConnector)}}
 		}
-		h.owned.Store(&ownedTasks{tasks: owned, seq: h.assigned.seq})
+		h.tasks.apply(ctx, planTasks(wanted, h.tasks.states(), restarts), h.newRunner)
+		h.owned.Store(&ownedTasks{tasks: ownedOf(h.tasks.snapshot()), seq: h.assigned.seq})
 	}
+}
+
+// newRunner makes the runner of the pair's heartbeat task.
+func (h *heartbeatFlow) newRunner(w wantedTask) *runner {
+	return &runner{id: w.id, status: &taskStatus{state: StateUnassigned}, log: h.log.With("task", "heartbeat"),
+		task: newHeartbeatTask(h.cfg, h.opts, h.log, h.metrics)}
+}
+
+// taskStatus reports the pair's heartbeat task as this worker sees it.
+func (h *heartbeatFlow) taskStatus() TaskStatus {
+	id := singleTaskID(heartbeatConnector)
+	ts := TaskStatus{ID: taskName(h.cfg.Name(), id), Flow: h.cfg.Name(), State: StateUnassigned}
+	if r := h.tasks.get(id); r != nil {
+		ts.State, ts.Err = r.status.get()
+	}
+	return ts
 }

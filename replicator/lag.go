@@ -153,10 +153,9 @@ func (w *Worker) Progress() []FlowProgress {
 	var out []FlowProgress
 	for _, f := range w.flows {
 		p := FlowProgress{Flow: f.name, LatencyMs: -1}
-		f.mu.Lock()
-		for _, rt := range f.tasks {
-			p.Copied += rt.task.status.copied.Load()
-			if parts := rt.task.published.Load(); parts != nil {
+		for _, t := range f.sourceRuns() {
+			p.Copied += t.status.copied.Load()
+			if parts := t.published.Load(); parts != nil {
 				for _, ps := range *parts {
 					if lag, ok := ps.lag(); ok {
 						p.Remaining += lag
@@ -165,7 +164,6 @@ func (w *Worker) Progress() []FlowProgress {
 				}
 			}
 		}
-		f.mu.Unlock()
 		out = append(out, p)
 	}
 	return out

@@ -29,7 +29,7 @@ const (
 // taskSpec is a task as the leader assigns it: its id ("source-3",
 // "checkpoint-0", "heartbeat-0") and, for a source task, its partitions.
 type taskSpec struct {
-	ID         string           `json:"id"`
+	ID         TaskID           `json:"id"`
 	Partitions []topicPartition `json:"partitions,omitempty"`
 }
 
@@ -47,7 +47,7 @@ func (s taskSpec) digest() string {
 // memberMetadata is what a worker tells the group when it joins.
 type memberMetadata struct {
 	Worker string            `json:"worker"`
-	Owned  map[string]string `json:"owned"` // task id -> digest
+	Owned  map[TaskID]string `json:"owned"` // task id -> digest
 	// Loads are the bytes/s the worker copies per partition, for the
 	// leader's load-aware assignment (tasks.assignment = load).
 	Loads []partitionLoad `json:"loads,omitempty"`
@@ -108,7 +108,7 @@ type membership struct {
 	handed []groupAssignment
 	seq    int
 	// joinClaim is the claim the last JoinGroup sent; the run loop only.
-	joinClaim map[string]string
+	joinClaim map[TaskID]string
 	// lastHeard is when the coordinator last showed it counted this worker
 	// a member (the send time of a heartbeat or SyncGroup it answered, the
 	// arrival of a JoinGroup answer): the session may end a session
@@ -122,7 +122,7 @@ type membership struct {
 // ownedTasks is what a flow runs: task id -> digest, as of the assignment
 // it applied last.
 type ownedTasks struct {
-	tasks map[string]string
+	tasks map[TaskID]string
 	seq   int
 }
 
@@ -131,11 +131,11 @@ type ownedTasks struct {
 // not have started yet. A task is free for another worker only once it is
 // in neither. applied reports whether the flow applied the newest
 // assignment.
-func (m *membership) claimed() (claim map[string]string, applied bool) {
+func (m *membership) claimed() (claim map[TaskID]string, applied bool) {
 	st := m.owned()
 	claim = maps.Clone(st.tasks)
 	if claim == nil {
-		claim = map[string]string{}
+		claim = map[TaskID]string{}
 	}
 	kept := m.handed[:0]
 	for i, a := range m.handed {
@@ -303,7 +303,7 @@ func (m *membership) awaitStopped(ctx context.Context) {
 			return
 		}
 		if time.Now().After(deadline) {
-			m.log.Warn("tasks still stopping after the rebalance timeout; rejoining the worker group claiming them", "group", m.group, "tasks", slices.Sorted(maps.Keys(claim)))
+			m.log.Warn("tasks still stopping after the rebalance timeout; rejoining the worker group claiming them", "group", m.group, "tasks", slices.SortedFunc(maps.Keys(claim), TaskID.compare))
 			return
 		}
 		select {
@@ -374,7 +374,7 @@ func (m *membership) run(ctx context.Context) error {
 			continue
 		}
 		backoff = 100 * time.Millisecond
-		ids := make([]string, len(a.Tasks))
+		ids := make([]TaskID, len(a.Tasks))
 		for i, t := range a.Tasks {
 			ids[i] = t.ID
 		}
@@ -382,9 +382,9 @@ func (m *membership) run(ctx context.Context) error {
 		// leader saw) or claims now, that it was not given. A task that
 		// stopped between the join and the assignment counts: the leader
 		// held it back, and only a rejoin frees it.
-		var revoked []string
+		var revoked []TaskID
 		claim, _ := m.claimed()
-		for _, c := range []map[string]string{m.joinClaim, claim} {
+		for _, c := range []map[TaskID]string{m.joinClaim, claim} {
 			for id := range c {
 				if !slices.Contains(ids, id) && !slices.Contains(revoked, id) {
 					revoked = append(revoked, id)
@@ -515,7 +515,7 @@ func (m *membership) lead(resp *kmsg.JoinGroupResponse) (map[string][]byte, erro
 		m.gotLoads(loads)
 	}
 	specs, sourceTasks := m.wanted()
-	byID := map[string]taskSpec{}
+	byID := map[TaskID]taskSpec{}
 	configs := make([]taskConfig, len(specs))
 	for i, s := range specs {
 		byID[s.ID] = s
@@ -551,7 +551,7 @@ func (m *membership) lead(resp *kmsg.JoinGroupResponse) (map[string][]byte, erro
 // from this worker have stopped (so the leader can give them to others).
 // Once the coordinator no longer counts this worker a member, or has not
 // answered for nearly a session timeout, it stops the tasks and returns.
-func (m *membership) heartbeat(ctx context.Context, memberID *string, gen int32, revoked []string) {
+func (m *membership) heartbeat(ctx context.Context, memberID *string, gen int32, revoked []TaskID) {
 	tick := time.NewTicker(m.interval)
 	defer tick.Stop()
 	var check <-chan time.Time
@@ -570,7 +570,7 @@ func (m *membership) heartbeat(ctx context.Context, memberID *string, gen int32,
 			// Rejoin once the flow applied the assignment and stopped
 			// every revoked task.
 			claim, applied := m.claimed()
-			if applied && !slices.ContainsFunc(revoked, func(id string) bool { _, ok := claim[id]; return ok }) {
+			if applied && !slices.ContainsFunc(revoked, func(id TaskID) bool { _, ok := claim[id]; return ok }) {
 				return
 			}
 		case <-tick.C:

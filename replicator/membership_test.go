@@ -105,28 +105,28 @@ func startFakeMember(t *testing.T, c *kfake.Cluster, group, worker string, sessi
 	flowDone := make(chan struct{})
 	go func() { // waited for by the returned stop
 		defer close(flowDone)
-		mine := map[string]string{}
+		mine := map[TaskID]string{}
 		for {
 			select {
 			case <-ctx.Done():
 				for id := range mine {
-					runs.stop(worker, id)
+					runs.stop(worker, id.String())
 				}
 				return
 			case a := <-m.assignments:
-				want := map[string]string{}
+				want := map[TaskID]string{}
 				for _, s := range a.Tasks {
 					want[s.ID] = s.digest()
 				}
 				for id := range mine {
 					if _, ok := want[id]; !ok {
-						runs.stop(worker, id)
+						runs.stop(worker, id.String())
 						delete(mine, id)
 					}
 				}
 				for id, d := range want {
 					if _, ok := mine[id]; !ok {
-						runs.start(worker, id)
+						runs.start(worker, id.String())
 						mine[id] = d
 					}
 				}
@@ -178,7 +178,7 @@ func testExpelledWorker(t *testing.T, key kmsg.Key, rejoin bool) {
 	}
 	defer c.Close()
 	const session = time.Second
-	wanted := []taskSpec{{ID: "source-0"}, {ID: "source-1"}, {ID: "source-2"}, {ID: "source-3"}}
+	wanted := []taskSpec{{ID: sourceTaskID(0)}, {ID: sourceTaskID(1)}, {ID: sourceTaskID(2)}, {ID: sourceTaskID(3)}}
 	runs := &taskRuns{running: map[string]map[string]bool{}}
 	logs := &lockedBuffer{}
 	defer func() {

@@ -179,12 +179,15 @@ func (s *partStats) observe(o metric.Observer, g *gauges, attrs metric.ObserveOp
 // observe reports the flow's lag and windowed metrics per partition and its
 // tasks' states.
 func (f *flow) observe(o metric.Observer, lag, state metric.Int64Observable, g *gauges, now time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, rt := range f.tasks {
-		st, _ := rt.task.status.get()
-		o.ObserveInt64(state, 1, metric.WithAttributes(attribute.String("flow", f.name), attribute.String("task", rt.task.id), attribute.String("state", st)))
-		parts := rt.task.published.Load()
+	for _, ts := range f.statuses() {
+		st := ts.State
+		if ts.Elsewhere {
+			st = StateUnassigned // here; its owner reports it
+		}
+		o.ObserveInt64(state, 1, metric.WithAttributes(attribute.String("flow", f.name), attribute.String("task", ts.ID), attribute.String("state", st)))
+	}
+	for _, t := range f.sourceRuns() {
+		parts := t.published.Load()
 		if parts == nil {
 			continue
 		}

@@ -59,20 +59,26 @@ func NewHandler(w *Worker, cfg RESTConfig) http.Handler {
 	mux.Handle("GET /ui/", uiHandler())
 	mux.HandleFunc("GET /ui", func(rw http.ResponseWriter, r *http.Request) { http.Redirect(rw, r, "/ui/", http.StatusFound) })
 	mux.HandleFunc("GET /ui/progress", h.progress)
-	mux.HandleFunc("GET /connectors", h.list)
-	mux.HandleFunc("GET /connectors/{$}", h.list)
-	mux.HandleFunc("GET /connectors/{name}", h.info)
-	mux.HandleFunc("GET /connectors/{name}/config", h.config)
-	mux.HandleFunc("GET /connectors/{name}/status", h.status)
-	mux.HandleFunc("GET /connectors/{name}/tasks", h.tasks)
-	mux.HandleFunc("GET /connectors/{name}/tasks/{task}/status", h.taskStatus)
-	mux.HandleFunc("PUT /connectors/{name}/pause", h.pause)
-	mux.HandleFunc("PUT /connectors/{name}/resume", h.resume)
-	mux.HandleFunc("POST /connectors/{name}/restart", h.restart)
-	mux.HandleFunc("POST /connectors/{name}/tasks/{task}/restart", h.restartTask)
-	mux.HandleFunc("PUT /connectors/{name}/config", h.putConfig)
-	mux.HandleFunc("DELETE /connectors/{name}", h.delete)
-	mux.HandleFunc("POST /connectors", h.create)
+	// The connectors are known once the worker runs its flows.
+	connectors := map[string]http.HandlerFunc{
+		"GET /connectors":                              h.list,
+		"GET /connectors/{$}":                          h.list,
+		"GET /connectors/{name}":                       h.info,
+		"GET /connectors/{name}/config":                h.config,
+		"GET /connectors/{name}/status":                h.status,
+		"GET /connectors/{name}/tasks":                 h.tasks,
+		"GET /connectors/{name}/tasks/{task}/status":   h.taskStatus,
+		"PUT /connectors/{name}/pause":                 h.pause,
+		"PUT /connectors/{name}/resume":                h.resume,
+		"POST /connectors/{name}/restart":              h.restart,
+		"POST /connectors/{name}/tasks/{task}/restart": h.restartTask,
+		"PUT /connectors/{name}/config":                h.putConfig,
+		"DELETE /connectors/{name}":                    h.delete,
+		"POST /connectors":                             h.create,
+	}
+	for pattern, handle := range connectors {
+		mux.Handle(pattern, h.whileRunning(handle))
+	}
 	mux.HandleFunc("/", func(rw http.ResponseWriter, _ *http.Request) {
 		writeError(rw, http.StatusNotFound, "HTTP 404 Not Found")
 	})
@@ -86,6 +92,26 @@ type restHandler struct {
 	w      *Worker
 	cfg    RESTConfig
 	client *http.Client // forwards requests to other workers
+}
+
+// whileRunning answers 503 to a request about connectors while the worker
+// is not running its flows (starting up, or stopping), as Connect answers
+// requests before its worker has started. The Worker's methods refuse
+// them then too (ErrNotRunning), which keeps flow state safe; this gives
+// the answer.
+func (h *restHandler) whileRunning(next http.HandlerFunc) http.HandlerFunc {
+	return func(rw http.ResponseWriter, r *http.Request) {
+		if err := h.w.running(); err != nil {
+			writeNotRunning(rw)
+			return
+		}
+		next(rw, r)
+	}
+}
+
+// writeNotRunning answers a request that needs the worker's flows running.
+func writeNotRunning(rw http.ResponseWriter) {
+	writeError(rw, http.StatusServiceUnavailable, "Request cannot be completed: "+ErrNotRunning.Error())
 }
 
 func writeJSON(rw http.ResponseWriter, status int, v any) {
@@ -165,7 +191,11 @@ func (h *restHandler) toState(c ConnectorStatus) connectorStateInfo {
 }
 
 func (h *restHandler) list(rw http.ResponseWriter, r *http.Request) {
-	conns := h.w.Connectors()
+	conns, err := h.w.Connectors()
+	if err != nil {
+		writeNotRunning(rw)
+		return
+	}
 	expand, ok := r.URL.Query()["expand"]
 	if !ok {
 		names := []string{}

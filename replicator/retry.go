@@ -59,51 +59,15 @@ const (
 	retryBackoffMax = 30 * time.Second
 )
 
-// runRetrying runs the task until ctx is done, starting it again (from its
-// stored positions, after a growing pause) when it fails for a passing
-// reason, and up to unknownRetries times in a row for a reason not known
-// either way (an admin request that timed out on every broker, say). It
-// returns the first failure that is known to last (fenced, refused records
-// or access, lost data) or that outlived those retries.
-func (t *sourceTask) runRetrying(ctx context.Context) error {
-	backoff := retryBackoffMin
-	unknown := 0
-	for {
-		began := time.Now()
-		err := t.run(ctx)
-		if ctx.Err() != nil && !fenced(err) {
-			return nil // stopped, whatever the interrupted step said
-		}
-		if err == nil || lasting(err) {
-			return err
-		}
-		if time.Since(began) > time.Minute {
-			backoff, unknown = retryBackoffMin, 0
-		}
-		if !retriable(err) {
-			if unknown++; unknown > unknownRetries {
-				return err
-			}
-		}
-		t.log.Warn("task failed; starting it again from its stored positions", "in", backoff, "err", err)
-		t.status.set(StateRunning, nil)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, retryBackoffMax)
-	}
-}
-
 // unknownRetries is how many times in a row a task runs again after a
 // failure not known to be passing.
 const unknownRetries = 3
 
 // lasting reports whether running the task again cannot help: it was
-// fenced, the target refuses its records or Strait's access, or source
-// data was lost.
+// fenced, the target refuses its records or Strait's access, source data
+// was lost, or the task panicked (a bug it would meet again).
 func lasting(err error) bool {
 	var loss *DataLossError
-	return fenced(err) || refused(err) || errors.As(err, &loss)
+	var panicked *PanicError
+	return fenced(err) || refused(err) || errors.As(err, &loss) || errors.As(err, &panicked)
 }

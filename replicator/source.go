@@ -157,11 +157,11 @@ func (s *taskStatus) get() (string, error) {
 // their positions get this long to be acknowledged.
 const stopTimeout = 6 * time.Second
 
-// run replicates until ctx is done or a partition fails. On the way out it
+// Run replicates until ctx is done or a partition fails. On the way out it
 // waits for in-flight records, writes the positions they reached and
 // closes its clients. It returns nil on a requested stop and the failure
-// otherwise.
-func (t *sourceTask) run(ctx context.Context) error {
+// otherwise. It implements Task.
+func (t *sourceTask) Run(ctx context.Context) error {
 	f := t.flow
 	popts := slices.Concat(f.tgtOpts, f.producerOpts, []kgo.Opt{
 		kgo.RecordPartitioner(partitioner(f.offsets.topic)),

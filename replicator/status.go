@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -32,13 +33,24 @@ type statusWriter struct {
 	workerID string
 	cl       *kgo.Client // nil: writes nothing
 	onError  func(error)
+	// generation is the worker group's generation this worker has, which
+	// every record carries (as Connect's do); set at each assignment.
+	generation atomic.Int32
+}
+
+// setGeneration records the group generation of the assignment the flow
+// got; the records written from then on carry it. Safe for concurrent use.
+func (w *statusWriter) setGeneration(g int32) {
+	if w != nil {
+		w.generation.Store(g)
+	}
 }
 
 func (w *statusWriter) write(key string, state string, err error) {
 	if w == nil || w.cl == nil {
 		return
 	}
-	rec := statusRecord{State: state, WorkerID: w.workerID}
+	rec := statusRecord{State: state, WorkerID: w.workerID, Generation: int(w.generation.Load())}
 	if err != nil {
 		trace := err.Error()
 		rec.Trace = &trace
@@ -103,7 +115,7 @@ func (v *statusView) task(k connKind, id int) (statusRecord, bool) {
 // followStatus reads the flow's status topic from its start into
 // f.statusView until ctx is done.
 func (f *flow) followStatus(ctx context.Context) {
-	topic := f.cfg.StatusTopic
+	topic := f.statusTopic
 	fl := topicread.NewFollower(topic, func(r *kgo.Record) {
 		if !f.statusView.apply(r) {
 			f.log.Warn("skipping malformed record in status topic", "topic", topic, "partition", r.Partition, "offset", r.Offset)

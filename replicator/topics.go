@@ -160,24 +160,19 @@ func (f *flow) resetRecreated(ctx context.Context) {
 		return
 	}
 	positions := map[topicPartition]int64{}
-	f.mu.Lock()
-	for _, rt := range f.tasks {
-		if rt.elsewhere {
-			continue
-		}
-		hit := false
-		for _, tp := range rt.task.tps {
+	var hit []TaskID
+	for _, t := range f.sourceRuns() {
+		for _, tp := range t.tps {
 			if topics[tp.Topic] {
-				hit = true
 				positions[tp] = -1
+				if !slices.Contains(hit, sourceTaskID(t.index)) {
+					hit = append(hit, sourceTaskID(t.index))
+				}
 			}
 		}
-		if hit {
-			f.stopTask(rt)
-			rt.task.status.set(StateUnassigned, nil) // started again below, failed or not
-		}
 	}
-	f.mu.Unlock()
+	// Stopped and dropped: reconcileTasks starts them again, failed or not.
+	f.tasks.stopIDs(hit)
 	if len(positions) == 0 {
 		return
 	}

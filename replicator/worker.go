@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
@@ -26,6 +27,11 @@ type Worker struct {
 	log        *slog.Logger
 	ran        atomic.Bool
 	ready      atomic.Bool
+	// started is closed once Run prepared the flows or returned; requests
+	// about connectors wait for it, at most startWait.
+	started     chan struct{}
+	startedOnce sync.Once
+	startWait   time.Duration
 }
 
 // clusterID is the Kafka cluster id of the first flow's target, which a
@@ -90,7 +96,7 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 	for _, opt := range opts {
 		opt(&o)
 	}
-	w := &Worker{log: log, cfg: cfg}
+	w := &Worker{log: log, cfg: cfg, started: make(chan struct{}), startWait: defaultStartWait}
 	tasks := 0
 	for _, fc := range cfg.Flows {
 		tasks += fc.TasksMax
@@ -98,7 +104,9 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 	// What the process needs besides record buffers (runtime, clients,
 	// metrics), measured at about 60 MiB, is kept out of the budget.
 	const baseline = 64 << 20
-	budget := max(cfg.MemoryMaxBytes-baseline, cfg.MemoryMaxBytes/4) / int64(max(tasks, 1))
+	// Each flow's share is fixed; its tasks split it, however many
+	// tasks.max gives it later.
+	memory := max(cfg.MemoryMaxBytes-baseline, cfg.MemoryMaxBytes/4)
 	ms, err := newMetrics(o.meterProvider, w)
 	if err != nil {
 		return nil, nil, fmt.Errorf("metrics: %w", err)
@@ -107,7 +115,7 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 	for _, fc := range cfg.Flows {
 		src, _ := cfg.Cluster(fc.Source)
 		tgt, _ := cfg.Cluster(fc.Target)
-		f, warn, err := newFlow(fc, src, tgt, log, ms, budget)
+		f, warn, err := newFlow(fc, src, tgt, log, ms, memory*int64(fc.TasksMax)/int64(max(tasks, 1)))
 		if f != nil {
 			f.workerID = o.workerID
 			f.overlay = func(settings map[string]string) (configs.Flow, error) {
@@ -128,9 +136,6 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 	for _, fc := range cfg.HeartbeatFlows {
 		tgt, _ := cfg.Cluster(fc.Target)
 		h := &heartbeatFlow{cfg: fc, tgt: tgt, log: log.With("flow", fc.Name()), ctl: newControl(), metrics: ms, workerID: o.workerID}
-		h.task = newSingle(fc.Name()+" heartbeat 0", func(ctx context.Context) error {
-			return newHeartbeatTask(h.cfg, h.opts, h.log, h.metrics).Run(ctx)
-		}, h.log)
 		w.heartbeats = append(w.heartbeats, h)
 	}
 	return w, warnings, nil
@@ -145,6 +150,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if !w.ran.CompareAndSwap(false, true) {
 		return ErrClosed
 	}
+	defer w.markStarted() // a failed start releases the waiting requests too
 	// Prepare every flow before any runs, and report every flow that
 	// cannot: an operator fixes them all at once.
 	type runner interface {
@@ -179,6 +185,7 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	w.ready.Store(true)
 	defer w.ready.Store(false)
+	w.markStarted()
 	g, ctx := errgroup.WithContext(ctx)
 	for i, r := range runners {
 		g.Go(func() error {
@@ -199,3 +206,6 @@ func (w *Worker) Status() []TaskStatus {
 	}
 	return out
 }
+
+// markStarted releases the requests waiting for the worker to start.
+func (w *Worker) markStarted() { w.startedOnce.Do(func() { close(w.started) }) }

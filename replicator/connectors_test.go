@@ -1,0 +1,131 @@
+package replicator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/strait-replicator/strait/configs"
+	"github.com/strait-replicator/strait/internal/kafkatest"
+	"github.com/strait-replicator/strait/internal/topicread"
+)
+
+// newTestCluster starts a kfake cluster of 3 brokers named alias.
+func newTestCluster(t *testing.T, alias string, opts ...kfake.Opt) *kfake.Cluster {
+	t.Helper()
+	c, err := kafkatest.NewCluster(alias, 3, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// newABWorker builds (does not run) a worker for the flow A->B between a
+// and b, with checkpoints and heartbeats off, named w1:8083.
+func newABWorker(t *testing.T, a, b *kfake.Cluster, extra ...string) *Worker {
+	t.Helper()
+	text := fmt.Sprintf("clusters = A, B\nA.bootstrap.servers = %s\nB.bootstrap.servers = %s\n", strings.Join(a.ListenAddrs(), ","), strings.Join(b.ListenAddrs(), ",")) +
+		"A->B.enabled = true\nemit.checkpoints.enabled = false\nemit.heartbeats.enabled = false\nrefresh.topics.interval.seconds = 1\n" +
+		strings.Join(extra, "\n") + "\n"
+	cfg, _, err := configs.Parse([]byte(text), configs.Properties, nil)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	w, _, err := New(cfg, slog.New(slog.DiscardHandler), WithWorkerID("w1:8083"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// readTopic returns the records of topic on c, to its current end.
+func readTopic(t *testing.T, c *kfake.Cluster, topic string) []*kgo.Record {
+	t.Helper()
+	opts := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	if err := topicread.ReadToEnd(ctx, kadm.NewClient(cl), opts, topic, func(r *kgo.Record) { out = append(out, r) }); err != nil {
+		t.Fatalf("read %s: %v", topic, err)
+	}
+	return out
+}
+
+// restCall sends a request with a JSON body (none if empty) and returns the
+// status and the answer.
+func restCall(t *testing.T, cl *http.Client, method, url, body string) (int, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := cl.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(answer)
+}
+
+// TestConfigConflictWritesNothing: a PUT of a connector's config while the
+// previous one is still pending (not yet taken by the flow's run loop,
+// which this test does not run) answers 409, and the configs topic, which
+// every worker of the group applies and a restarted worker reads back,
+// holds only the first config.
+func TestConfigConflictWritesNothing(t *testing.T) {
+	a, b := newTestCluster(t, "A"), newTestCluster(t, "B")
+	w := newABWorker(t, a, b)
+	f := w.flows[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := f.prepare(ctx); err != nil {
+		t.Fatalf("prepare: %v", err)
+	}
+	t.Cleanup(f.close)
+	w.ready.Store(true) // as Run does once every flow is prepared
+	srv := httptest.NewServer(NewHandler(w, RESTConfig{Version: "test", WorkerID: "w1:8083"}))
+	t.Cleanup(srv.Close)
+	url := srv.URL + "/connectors/A.B.MirrorSourceConnector/config"
+
+	if code, body := restCall(t, srv.Client(), "PUT", url, `{"tasks.max": "2"}`); code != http.StatusOK {
+		t.Fatalf("first PUT: %d %s, want 200", code, body)
+	}
+	if code, body := restCall(t, srv.Client(), "PUT", url, `{"tasks.max": "3"}`); code != http.StatusConflict {
+		t.Fatalf("second PUT while the first is pending: %d %s, want 409", code, body)
+	}
+	var stored []string
+	for _, r := range readTopic(t, b, f.view.Load().ConfigsTopic) {
+		if string(r.Key) == connectorKey(sourceConnector) {
+			var cc connectorConfig
+			if err := json.Unmarshal(r.Value, &cc); err != nil {
+				t.Fatalf("configs topic offset %d: %v", r.Offset, err)
+			}
+			stored = append(stored, cc.Properties["tasks.max"])
+		}
+	}
+	if len(stored) != 1 || stored[0] != "2" {
+		t.Fatalf("configs topic holds connector configs with tasks.max %v, want only the first PUT's [2]", stored)
+	}
+}
