@@ -55,7 +55,7 @@ type flow struct {
 	status         *statusWriter
 	statusView     statusView  // the status topic, for tasks other workers run
 	listTxnsFailed bool        // the run loop only: ListTransactions failed once (said once)
-	syncs          *kgo.Client // nil when offset syncs are off
+	syncs          *syncWriter // nil when offset syncs are off
 	syncTopic      string
 	syncsOnTarget  bool
 	// reverse is the flow in the other direction, when it is enabled: its
@@ -599,11 +599,15 @@ func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
 		return err
 	}
 	f.syncTopic, f.syncsOnTarget = syncTopic.name, syncOnTarget
-	f.syncs, err = kgo.NewClient(slices.Concat(syncOpts, clientOpts(f.cfg.OffsetSyncProducer, configs.RoleProducer), []kgo.Opt{
+	cl, err := kgo.NewClient(slices.Concat(syncOpts, clientOpts(f.cfg.OffsetSyncProducer, configs.RoleProducer), []kgo.Opt{
 		kgo.DefaultProduceTopic(syncTopic.name),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 	})...)
-	return err
+	if err != nil {
+		return err
+	}
+	f.syncs = &syncWriter{topic: syncTopic.name, cl: cl, log: f.log, writeErrors: f.metrics.writeErrors}
+	return nil
 }
 
 // checkpointTask builds the flow's checkpoint task; nil when offset syncs
@@ -642,39 +646,11 @@ func (f *flow) syncsAt(topic string, onTarget bool) checkpoint.Syncs {
 	return checkpoint.Syncs{Topic: topic, Admin: f.srcAdm, Opts: slices.Concat(f.srcOpts, clientOpts(f.cfg.SourceConsumer, configs.RoleConsumer))}
 }
 
-// sendSync writes an offset sync to partition 0 of the offset-syncs topic,
-// asynchronously. A failed write is logged: the next sync supersedes it.
-func (f *flow) sendSync(s checkpoint.OffsetSync) {
-	if f.syncs == nil {
-		return
-	}
-	r := &kgo.Record{Topic: f.syncTopic, Partition: 0, Key: s.AppendKey(nil), Value: s.AppendValue(nil)}
-	f.syncs.Produce(context.Background(), r, func(_ *kgo.Record, err error) {
-		if err != nil && !errors.Is(err, kgo.ErrClientClosed) {
-			f.metrics.writeErrors.Add(context.Background(), 1)
-			f.log.Warn("offset sync not written", "topic", f.syncTopic, "sync", s.String(), "err", err)
-		}
-	})
-}
-
-// flushSyncs waits for the offset syncs sent so far.
-func (f *flow) flushSyncs(ctx context.Context) error {
-	if f.syncs == nil {
-		return nil
-	}
-	if err := f.syncs.Flush(ctx); err != nil {
-		return fmt.Errorf("flush offset syncs to %s: %w", f.syncTopic, err)
-	}
-	return nil
-}
-
 func (f *flow) close() {
 	if f.member != nil {
 		f.member.cl.Close()
 	}
-	if f.syncs != nil {
-		f.syncs.Close()
-	}
+	f.syncs.close()
 	if f.status != nil && f.status.cl != nil {
 		f.status.cl.Close()
 	}
@@ -759,9 +735,32 @@ func (f *flow) reconcileTasks(ctx context.Context, restarts [connKinds]restartRe
 	f.publishOwned()
 }
 
-// newSourceTask is source task i copying tps, reporting to status.
+// newSourceTask is source task i copying tps, reporting to status. It
+// gets the flow's current config and client settings, and reaches the
+// flow only through its positions, offset syncs, load counters and topic
+// events.
 func (f *flow) newSourceTask(i int, tps []topicPartition, status *taskStatus) *sourceTask {
-	return &sourceTask{id: taskName(f.name, sourceTaskID(i)), index: i, flow: f, tps: tps, log: f.log.With("task", i), status: status}
+	t := &sourceTask{id: taskName(f.name, sourceTaskID(i)), index: i, tps: tps, log: f.log.With("task", i), status: status,
+		flowName: f.name, cfg: f.cfg, srcOpts: f.srcOpts, tgtOpts: f.tgtOpts, producerOpts: f.producerOpts, consumer: f.consumer,
+		srcAdm: f.srcAdm, metrics: f.metrics, positions: storePositions{store: f.offsets, adm: f.tgtAdm},
+		syncs: f.syncs, loads: &f.loads, topics: f, copiedBefore: f.copiedBefore}
+	return t
+}
+
+// remoteMissing implements topicEvents: the next refresh lists every
+// remote topic and creates the missing ones, now.
+func (f *flow) remoteMissing() {
+	f.fullListing.Store(true)
+	f.ctl.signal()
+}
+
+// sourceRecreated implements topicEvents.
+func (f *flow) sourceRecreated(topic string, id kadm.TopicID) bool {
+	if !f.idChanged(topic, id) {
+		return false
+	}
+	f.ctl.signal()
+	return true
 }
 
 // taskName is how the status page and logs name a task: "A->B source 0".

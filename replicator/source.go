@@ -10,29 +10,87 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/strait-replicator/strait/checkpoint"
+	"github.com/strait-replicator/strait/configs"
 )
 
 // sourceTask copies a fixed set of source partitions to the same partitions
 // of their remote topics. It owns one consumer on the source and one
-// producer on the target; both are closed when run returns.
+// producer on the target; both are closed when Run returns. What it needs
+// of its flow comes through small interfaces: one record's path reads one
+// way, fetch -> produce -> acknowledgement -> position and offset sync ->
+// flush.
 type sourceTask struct {
 	id     string
 	index  int // the task number: transactional ids and status keys name it
-	flow   *flow
 	tps    []topicPartition
 	log    *slog.Logger
 	status *taskStatus
+
+	flowName string
+	cfg      configs.Flow // the flow's, when the task was made
+	// Client options: the source and target clusters', the consumer's
+	// and the data producer's (with the task's memory budget).
+	srcOpts, tgtOpts, producerOpts []kgo.Opt
+	consumer                       consumerSettings
+	srcAdm                         *kadm.Client // log starts, topic ids
+	metrics                        *metrics
+	positions                      positions
+	syncs                          offsetSyncs
+	loads                          loadReporter
+	topics                         topicEvents
+	// copiedBefore is, per partition, the upstream offset of the newest
+	// offset sync found at start (a previous run copied that far).
+	copiedBefore map[topicPartition]int64
 
 	parts   map[topicPartition]*partState // set once by run before it copies
 	failure context.CancelCauseFunc
 	// published lists the partitions for readers outside the task (the
 	// metrics callback), once parts is complete.
 	published atomic.Pointer[[]*partState]
+}
+
+// positions is where a source task reads and writes the positions of its
+// partitions: the flow's offset store.
+type positions interface {
+	// current returns the stored positions, as the offsets topic holds
+	// them now.
+	current(ctx context.Context) (map[topicPartition]int64, error)
+	// write stores positions with producer (in its open transaction, in
+	// exactly-once mode).
+	write(ctx context.Context, producer *kgo.Client, positions map[topicPartition]int64) error
+	// offsetsTopic names the offsets topic, which the task's producer
+	// writes to besides the remote topics.
+	offsetsTopic() string
+}
+
+// offsetSyncs is where a source task sends the offset syncs it decides.
+type offsetSyncs interface {
+	send(checkpoint.OffsetSync)
+	// flush waits for the syncs sent so far.
+	flush(ctx context.Context) error
+}
+
+// loadReporter counts the bytes copied per partition, for load-aware
+// assignment.
+type loadReporter interface {
+	counter(tp topicPartition) *atomic.Int64
+}
+
+// topicEvents tells the flow what a task finds out about its topics.
+type topicEvents interface {
+	// remoteMissing reports a remote topic gone from the target: the flow
+	// looks for it and creates it again.
+	remoteMissing()
+	// sourceRecreated reports whether topic's id is no longer the one the
+	// flow knows (deleted and created again); the flow then starts its
+	// copy over.
+	sourceRecreated(topic string, id kadm.TopicID) bool
 }
 
 // partState is one partition's state in a task. The poll loop calls sent,
@@ -94,7 +152,7 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 		counts = ps.meter.add(len(r.Value), dup)
 		if due {
 			// Under the lock, as the delayed syncs: in upstream order.
-			t.flow.sendSync(sync)
+			t.syncs.send(sync)
 		}
 	}
 	ps.mu.Unlock()
@@ -102,12 +160,11 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 		if errors.Is(err, kerr.UnknownTopicOrPartition) {
 			// The remote topic is gone (deleted on the target): have the
 			// flow look for it and create it again now.
-			t.flow.fullListing.Store(true)
-			t.flow.ctl.signal()
+			t.topics.remoteMissing()
 		}
 		if !errors.Is(err, context.Canceled) && !errors.Is(err, kgo.ErrClientClosed) {
-			t.failure(&PartitionError{Flow: t.flow.name, Topic: ps.tp.Topic, Partition: ps.tp.Partition, Offset: up,
-				Err: fmt.Errorf("produce to %s/%d on cluster %s: %w", ps.remote, ps.tp.Partition, t.flow.cfg.Target, err)})
+			t.failure(&PartitionError{Flow: t.flowName, Topic: ps.tp.Topic, Partition: ps.tp.Partition, Offset: up,
+				Err: fmt.Errorf("produce to %s/%d on cluster %s: %w", ps.remote, ps.tp.Partition, t.cfg.Target, err)})
 		}
 		return
 	}
@@ -162,23 +219,22 @@ const stopTimeout = 6 * time.Second
 // closes its clients. It returns nil on a requested stop and the failure
 // otherwise. It implements Task.
 func (t *sourceTask) Run(ctx context.Context) error {
-	f := t.flow
-	popts := slices.Concat(f.tgtOpts, f.producerOpts, []kgo.Opt{
-		kgo.RecordPartitioner(partitioner(f.offsets.topic)),
+	popts := slices.Concat(t.tgtOpts, t.producerOpts, []kgo.Opt{
+		kgo.RecordPartitioner(partitioner(t.positions.offsetsTopic())),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		// A remote topic created a moment ago may take a while to show in
 		// a real cluster's metadata: wait for it rather than fail.
 		kgo.UnknownTopicRetries(20),
 	})
-	if f.cfg.ExactlyOnce {
-		popts = append(popts, transactionOpts(f.cfg.GroupID, t.index, f.cfg.TransactionInterval)...)
+	if t.cfg.ExactlyOnce {
+		popts = append(popts, transactionOpts(t.cfg.GroupID, t.index, t.cfg.TransactionInterval)...)
 	}
 	producer, err := kgo.NewClient(popts...)
 	if err != nil {
 		return fmt.Errorf("%s: target producer: %w", t.id, err)
 	}
 	defer producer.Close()
-	if f.cfg.ExactlyOnce {
+	if t.cfg.ExactlyOnce {
 		// The producer that commits the task's transactions fences its
 		// transactional id before the positions are read (KIP-618): a
 		// previous owner's open transaction is aborted, and a worker
@@ -187,17 +243,17 @@ func (t *sourceTask) Run(ctx context.Context) error {
 		// commits. (Fencing with another client first would leave a
 		// window in which that worker fences back after the read.)
 		if _, _, err := producer.ProducerID(ctx); err != nil {
-			return fmt.Errorf("%s: fence transactional id %s: %w", t.id, transactionalID(f.cfg.GroupID, t.index), err)
+			return fmt.Errorf("%s: fence transactional id %s: %w", t.id, transactionalID(t.cfg.GroupID, t.index), err)
 		}
 	}
 	starts, err := t.startOffsets(ctx)
 	if err != nil {
 		return err
 	}
-	consumer, err := kgo.NewClient(slices.Concat(f.srcOpts, f.consumer.opts, []kgo.Opt{
+	consumer, err := kgo.NewClient(slices.Concat(t.srcOpts, t.consumer.opts, []kgo.Opt{
 		kgo.ConsumePartitions(starts),
 		kgo.ConsumeResetOffset(kgo.NoResetOffset()),
-		kgo.FetchIsolationLevel(isolation(f.consumer.readCommitted)),
+		kgo.FetchIsolationLevel(isolation(t.consumer.readCommitted)),
 	})...)
 	if err != nil {
 		return fmt.Errorf("%s: source consumer: %w", t.id, err)
@@ -208,7 +264,7 @@ func (t *sourceTask) Run(ctx context.Context) error {
 	defer cancel(nil)
 	t.failure = cancel
 	t.status.set(StateRunning, nil)
-	if f.cfg.ExactlyOnce {
+	if t.cfg.ExactlyOnce {
 		return t.transact(ctx, taskCtx, consumer, producer)
 	}
 
@@ -218,7 +274,7 @@ func (t *sourceTask) Run(ctx context.Context) error {
 	var g errgroup.Group
 	g.Go(func() error { t.poll(taskCtx, consumer, producer); return nil })
 	g.Go(func() error {
-		flush := time.NewTicker(f.cfg.OffsetFlushInterval)
+		flush := time.NewTicker(t.cfg.OffsetFlushInterval)
 		defer flush.Stop()
 		for {
 			select {
@@ -242,7 +298,7 @@ func (t *sourceTask) Run(ctx context.Context) error {
 	if err := t.commit(stopCtx, producer); err != nil {
 		t.log.Error("writing positions at stop failed; records since the last flush will be copied again", "err", err)
 	}
-	if err := f.flushSyncs(stopCtx); err != nil {
+	if err := t.syncs.flush(stopCtx); err != nil {
 		t.log.Warn("offset syncs still in flight at stop", "err", err)
 	}
 	if cause := context.Cause(taskCtx); cause != nil && !errors.Is(cause, context.Canceled) {
@@ -268,12 +324,12 @@ func (t *sourceTask) culprit(cause error) error {
 		return cause
 	}
 	return &PartitionError{Flow: pe.Flow, Topic: pe.Topic, Partition: pe.Partition, Offset: ps.largest.offset,
-		Err: fmt.Errorf("record of %d bytes refused by %s/%d on cluster %s (max.message.bytes): %w", ps.largest.size, ps.remote, pe.Partition, t.flow.cfg.Target, ps.largest.err)}
+		Err: fmt.Errorf("record of %d bytes refused by %s/%d on cluster %s (max.message.bytes): %w", ps.largest.size, ps.remote, pe.Partition, t.cfg.Target, ps.largest.err)}
 }
 
 // poll copies records until ctx is done.
 func (t *sourceTask) poll(ctx context.Context, consumer, producer *kgo.Client) {
-	maxRecords := t.flow.consumer.maxPollRecords
+	maxRecords := t.consumer.maxPollRecords
 	for ctx.Err() == nil {
 		fetches := consumer.PollRecords(ctx, maxRecords)
 		if ctx.Err() != nil {
@@ -329,7 +385,6 @@ func isolation(readCommitted bool) kgo.IsolationLevel {
 // records were deleted before they were copied: that fails the task unless
 // data.loss.policy=skip.
 func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo.Offset, error) {
-	f := t.flow
 	topics := map[string]bool{}
 	for _, tp := range t.tps {
 		topics[tp.Topic] = true
@@ -342,30 +397,30 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 	// the group a moment ago. In exactly-once mode run has fenced its
 	// transactional id, so that no transaction of a previous owner commits
 	// after the read.
-	stored, err := f.offsets.current(ctx, f.tgtAdm)
+	stored, err := t.positions.current(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: read positions: %w", t.id, err)
 	}
-	logStarts, err := f.srcAdm.ListStartOffsets(ctx, names...)
+	logStarts, err := t.srcAdm.ListStartOffsets(ctx, names...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: list start offsets on cluster %s: %w", t.id, f.cfg.Source, err)
+		return nil, fmt.Errorf("%s: list start offsets on cluster %s: %w", t.id, t.cfg.Source, err)
 	}
 	starts := map[string]map[int32]kgo.Offset{}
 	t.parts = map[topicPartition]*partState{}
 	for _, tp := range t.tps {
-		ps := &partState{task: t, tp: tp, remote: f.cfg.Policy.FormatRemoteTopic(f.cfg.Source, tp.Topic),
-			pos: newPosition(-1), sync: checkpoint.NewSyncState(f.cfg.OffsetLagMax), written: -1, hwm: -1, copiedBefore: -1}
+		ps := &partState{task: t, tp: tp, remote: t.cfg.Policy.FormatRemoteTopic(t.cfg.Source, tp.Topic),
+			pos: newPosition(-1), sync: checkpoint.NewSyncState(t.cfg.OffsetLagMax), written: -1, hwm: -1, copiedBefore: -1}
 		ps.onAck = ps.ack
-		ps.copiedBytes = f.loads.counter(tp)
+		ps.copiedBytes = t.loads.counter(tp)
 		ps.lastLatency.Store(-1)
-		ps.metrics = f.metrics.forPartition(f.cfg.Source, f.cfg.Target, ps.remote, tp.Partition)
+		ps.metrics = t.metrics.forPartition(t.cfg.Source, t.cfg.Target, ps.remote, tp.Partition)
 		t.parts[tp] = ps
 		if starts[tp.Topic] == nil {
 			starts[tp.Topic] = map[int32]kgo.Offset{}
 		}
 		stored, ok := stored[tp]
 		if !ok {
-			if f.consumer.startAtEnd {
+			if t.consumer.startAtEnd {
 				starts[tp.Topic][tp.Partition] = kgo.NewOffset().AtEnd()
 			} else {
 				starts[tp.Topic][tp.Partition] = kgo.NewOffset().AtStart()
@@ -373,11 +428,11 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 			continue
 		}
 		ps.pos, ps.written = newPosition(stored), stored
-		ps.copiedBefore = f.copiedBefore[tp]
+		ps.copiedBefore = t.copiedBefore[tp]
 		next := stored + 1
 		if lo, found := logStarts.Lookup(tp.Topic, tp.Partition); found && lo.Err == nil && lo.Offset > next {
-			loss := &DataLossError{Flow: f.name, Topic: tp.Topic, Partition: tp.Partition, From: next, To: lo.Offset - 1}
-			if !f.cfg.SkipDataLoss {
+			loss := &DataLossError{Flow: t.flowName, Topic: tp.Topic, Partition: tp.Partition, From: next, To: lo.Offset - 1}
+			if !t.cfg.SkipDataLoss {
 				return nil, loss
 			}
 			t.log.Error("skipping records lost on the source", "topic", tp.Topic, "partition", tp.Partition, "from", loss.From, "to", loss.To, "lost", loss.Lost())
@@ -401,7 +456,6 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 // loss, handled as data.loss.policy says. Other non-retriable errors fail
 // the task.
 func (t *sourceTask) fetchError(ctx context.Context, consumer *kgo.Client, tp topicPartition, err error) {
-	f := t.flow
 	ps := t.parts[tp]
 	if ps == nil || errors.Is(err, context.Canceled) {
 		return
@@ -411,25 +465,24 @@ func (t *sourceTask) fetchError(ctx context.Context, consumer *kgo.Client, tp to
 	case errors.As(err, &lossErr):
 		t.log.Error("source reported a truncated log; resuming where the client reset", "topic", tp.Topic, "partition", tp.Partition, "err", err)
 	case errors.Is(err, kerr.OffsetOutOfRange):
-		starts, lerr := f.srcAdm.ListStartOffsets(ctx, tp.Topic)
+		starts, lerr := t.srcAdm.ListStartOffsets(ctx, tp.Topic)
 		lo, found := starts.Lookup(tp.Topic, tp.Partition)
 		if lerr != nil || !found || lo.Err != nil {
-			t.failure(&PartitionError{Flow: f.name, Topic: tp.Topic, Partition: tp.Partition, Offset: ps.next, Err: fmt.Errorf("offset out of range, and the log start could not be read: %w", errors.Join(err, lerr))})
+			t.failure(&PartitionError{Flow: t.flowName, Topic: tp.Topic, Partition: tp.Partition, Offset: ps.next, Err: fmt.Errorf("offset out of range, and the log start could not be read: %w", errors.Join(err, lerr))})
 			return
 		}
 		if lo.Offset <= ps.next {
-			if td, err := f.srcAdm.ListTopics(ctx, tp.Topic); err == nil && td.Has(tp.Topic) && f.idChanged(tp.Topic, td[tp.Topic].ID) {
+			if td, err := t.srcAdm.ListTopics(ctx, tp.Topic); err == nil && td.Has(tp.Topic) && t.topics.sourceRecreated(tp.Topic, td[tp.Topic].ID) {
 				// Deleted and created again: the next refresh starts the
 				// copy of the new topic over.
 				t.log.Warn("source topic was recreated under the task; waiting for the refresh to start it over", "topic", tp.Topic, "partition", tp.Partition)
-				f.ctl.signal()
 				return
 			}
-			t.failure(&PartitionError{Flow: f.name, Topic: tp.Topic, Partition: tp.Partition, Offset: ps.next, Err: fmt.Errorf("offset out of range although the log starts at %d: the source log was truncated", lo.Offset)})
+			t.failure(&PartitionError{Flow: t.flowName, Topic: tp.Topic, Partition: tp.Partition, Offset: ps.next, Err: fmt.Errorf("offset out of range although the log starts at %d: the source log was truncated", lo.Offset)})
 			return
 		}
-		loss := &DataLossError{Flow: f.name, Topic: tp.Topic, Partition: tp.Partition, From: ps.next, To: lo.Offset - 1}
-		if !f.cfg.SkipDataLoss {
+		loss := &DataLossError{Flow: t.flowName, Topic: tp.Topic, Partition: tp.Partition, From: ps.next, To: lo.Offset - 1}
+		if !t.cfg.SkipDataLoss {
 			t.failure(loss)
 			return
 		}
@@ -439,7 +492,7 @@ func (t *sourceTask) fetchError(ctx context.Context, consumer *kgo.Client, tp to
 		ps.next = lo.Offset
 		consumer.SetOffsets(map[string]map[int32]kgo.EpochOffset{tp.Topic: {tp.Partition: {Epoch: -1, Offset: lo.Offset}}})
 	case !kerr.IsRetriable(err):
-		t.failure(&PartitionError{Flow: f.name, Topic: tp.Topic, Partition: tp.Partition, Offset: ps.next, Err: fmt.Errorf("fetch from cluster %s: %w", f.cfg.Source, err)})
+		t.failure(&PartitionError{Flow: t.flowName, Topic: tp.Topic, Partition: tp.Partition, Offset: ps.next, Err: fmt.Errorf("fetch from cluster %s: %w", t.cfg.Source, err)})
 	default:
 		t.log.Debug("retriable fetch error", "topic", tp.Topic, "partition", tp.Partition, "err", err)
 	}
@@ -452,11 +505,11 @@ func (t *sourceTask) commit(ctx context.Context, producer *kgo.Client) error {
 	// Every offset sync of a record at or below a position must be written
 	// before the position is: a restart then never leaves a hole in the
 	// chain of syncs that exact translation relies on.
-	if err := t.flow.flushSyncs(ctx); err != nil {
+	if err := t.syncs.flush(ctx); err != nil {
 		return err
 	}
-	if err := t.flow.offsets.write(ctx, producer, positions); err != nil {
-		t.flow.metrics.writeErrors.Add(ctx, 1)
+	if err := t.positions.write(ctx, producer, positions); err != nil {
+		t.metrics.writeErrors.Add(ctx, 1)
 		return err
 	}
 	t.written(positions)
@@ -482,7 +535,7 @@ func (t *sourceTask) acknowledged(ctx context.Context) map[topicPartition]int64 
 		t.status.duplicates.Add(counts.dups)
 		ps.metrics.count(ctx, counts)
 		if s, ok := ps.sync.TakeDelayed(); ok {
-			t.flow.sendSync(s)
+			t.syncs.send(s)
 		}
 		ps.mu.Unlock()
 	}

@@ -46,8 +46,8 @@ var ErrTransactionAborted = errors.New("transaction aborted")
 // of it: the offset-syncs topic may be on the other cluster). On a
 // requested stop the open transaction commits.
 func (t *sourceTask) transact(ctx, taskCtx context.Context, consumer, producer *kgo.Client) error {
-	interval := t.flow.cfg.TransactionInterval
-	maxRecords := t.flow.consumer.maxPollRecords
+	interval := t.cfg.TransactionInterval
+	maxRecords := t.consumer.maxPollRecords
 	for {
 		if err := producer.BeginTransaction(); err != nil {
 			return fmt.Errorf("%s: begin transaction: %w", t.id, err)
@@ -120,10 +120,10 @@ func (t *sourceTask) commitTransaction(ctx, taskCtx context.Context, producer *k
 			return fmt.Errorf("records of %s/%d not acknowledged", tp.Topic, tp.Partition)
 		}
 	}
-	if err := t.flow.flushSyncs(ctx); err != nil {
+	if err := t.syncs.flush(ctx); err != nil {
 		return err
 	}
-	if err := t.flow.offsets.write(ctx, producer, positions); err != nil {
+	if err := t.positions.write(ctx, producer, positions); err != nil {
 		return err
 	}
 	if err := producer.EndTransaction(ctx, kgo.TryCommit); err != nil {
