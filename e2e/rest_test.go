@@ -12,7 +12,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 
-	"github.com/strait-replicator/strait/replicator"
+	restapi "github.com/strait-replicator/strait/replicator/rest"
 )
 
 // rest calls the API and decodes the JSON answer into out (if not nil).
@@ -67,7 +67,7 @@ type connectorState struct {
 
 func restServer(t *testing.T, w *worker) string {
 	t.Helper()
-	srv := httptest.NewServer(replicator.NewHandler(w.Worker, replicator.RESTConfig{Version: "test", WorkerID: "w1:8083"}))
+	srv := httptest.NewServer(restapi.NewHandler(w.Worker, restapi.Config{Version: "test", WorkerID: "w1:8083"}))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }

@@ -3,6 +3,7 @@ package replicator
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -19,7 +20,7 @@ func testFlow(t *testing.T, cfg configs.Flow, memory int64) *flow {
 	t.Helper()
 	src := configs.Cluster{Alias: "A", BootstrapServers: []string{"127.0.0.1:1"}}
 	tgt := configs.Cluster{Alias: "B", BootstrapServers: []string{"127.0.0.1:2"}}
-	f, _, err := newFlow(cfg, src, tgt, quietLog(), nil, memory)
+	f, _, err := newFlow(cfg, src, tgt, slog.New(slog.DiscardHandler), nil, memory)
 	if err != nil {
 		t.Fatal(err)
 	}

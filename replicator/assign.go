@@ -6,14 +6,6 @@ import (
 	"slices"
 )
 
-// topicPartition is a partition of a source topic.
-type topicPartition struct {
-	Topic     string
-	Partition int32
-}
-
-func (tp topicPartition) String() string { return tp.Topic + "/" + itoa(int64(tp.Partition)) }
-
 // assignRoundRobin spreads partitions over at most tasksMax tasks as MM2's
 // MirrorSourceConnector does: the i-th partition goes to task i mod n. The
 // list is sorted by topic and partition first so that every worker computes

@@ -7,7 +7,7 @@ import (
 )
 
 func TestAssignRoundRobin(t *testing.T) {
-	tps := []topicPartition{{"b", 0}, {"a", 1}, {"a", 0}, {"b", 1}, {"c", 0}}
+	tps := []topicPartition{{Topic: "b", Partition: 0}, {Topic: "a", Partition: 1}, {Topic: "a", Partition: 0}, {Topic: "b", Partition: 1}, {Topic: "c", Partition: 0}}
 	tests := []struct {
 		tasksMax int
 		want     string
@@ -28,7 +28,7 @@ func TestAssignRoundRobin(t *testing.T) {
 }
 
 func TestAssignByLoad(t *testing.T) {
-	p := func(i int32) topicPartition { return topicPartition{"t", i} }
+	p := func(i int32) topicPartition { return topicPartition{Topic: "t", Partition: i} }
 	eight := []topicPartition{p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7)}
 	roundRobin := assignRoundRobin(eight, 4) // [[0 4] [1 5] [2 6] [3 7]]
 	hot := func(loads map[int32]float64) map[topicPartition]float64 {
@@ -82,10 +82,10 @@ func TestAssignByLoad(t *testing.T) {
 }
 
 func TestTopicPartitionString(t *testing.T) {
-	if got := (topicPartition{"orders", 12}).String(); got != "orders/12" {
+	if got := (topicPartition{Topic: "orders", Partition: 12}).String(); got != "orders/12" {
 		t.Errorf("String() = %q", got)
 	}
-	if got := fmt.Sprint(sortedPartitions([]topicPartition{{"b", 0}, {"a", 10}, {"a", 2}})); got != "[a/2 a/10 b/0]" {
+	if got := fmt.Sprint(sortedPartitions([]topicPartition{{Topic: "b", Partition: 0}, {Topic: "a", Partition: 10}, {Topic: "a", Partition: 2}})); got != "[a/2 a/10 b/0]" {
 		t.Errorf("sortedPartitions = %s", got)
 	}
 }
@@ -126,7 +126,7 @@ func TestLightestBusiest(t *testing.T) {
 // which partition (the one closest to half the gap between the busiest
 // and the lightest task), and when it stops.
 func TestAssignByLoadMoves(t *testing.T) {
-	p := func(i int32) topicPartition { return topicPartition{"t", i} }
+	p := func(i int32) topicPartition { return topicPartition{Topic: "t", Partition: i} }
 	// tasks builds a current assignment and loads from load figures, one
 	// list per task, partitions numbered in order.
 	build := func(loads ...[]float64) ([]topicPartition, [][]topicPartition, map[topicPartition]float64) {
@@ -181,7 +181,7 @@ func TestAssignByLoadMoves(t *testing.T) {
 // TestAssignByLoadNewPartitions: new partitions go one by one to the task
 // that is lightest counting the ones placed before.
 func TestAssignByLoadNewPartitions(t *testing.T) {
-	p := func(i int32) topicPartition { return topicPartition{"t", i} }
+	p := func(i int32) topicPartition { return topicPartition{Topic: "t", Partition: i} }
 	var tps []topicPartition
 	for i := range int32(10) {
 		tps = append(tps, p(i))

@@ -76,7 +76,7 @@ func (w *Worker) ref(name string) (connectorRef, error) {
 // connector goes through it (or Connectors): before Run prepared the flows
 // it returns ErrNotRunning, as their state is written by prepare.
 func (w *Worker) anyRef(name string) (connectorRef, error) {
-	if err := w.running(); err != nil {
+	if err := w.WaitRunning(); err != nil {
 		return connectorRef{}, err
 	}
 	for _, r := range w.refs() {
@@ -115,8 +115,11 @@ func (r connectorRef) status() ConnectorStatus {
 	return cs
 }
 
-// anyRefStatus reports a connector, deleted or not.
-func (w *Worker) anyRefStatus(name string) (ConnectorStatus, error) {
+// ConnectorIncludingDeleted reports one connector as Connector does, but
+// also a deleted one (whose tasks do not run), so that a caller of
+// Configure can report the connector it configured even if a Delete came
+// in between. The error wraps ErrUnknownConnector, or is ErrNotRunning.
+func (w *Worker) ConnectorIncludingDeleted(name string) (ConnectorStatus, error) {
 	r, err := w.anyRef(name)
 	if err != nil {
 		return ConnectorStatus{}, err
@@ -135,11 +138,14 @@ var ErrNotRunning = errors.New("worker is still starting up (or shutting down): 
 // herder (90 s there).
 const defaultStartWait = 90 * time.Second
 
-// running waits until every flow is prepared, for at most the start
-// wait, and returns ErrNotRunning if they are not (or Run returned). Run
-// marks the worker ready only after prepare returned, so what prepare
-// wrote is visible to a caller that saw it ready.
-func (w *Worker) running() error {
+// WaitRunning waits until every flow is prepared, for at most the start
+// wait (defaultStartWait), and returns ErrNotRunning if they are not (or
+// Run returned); nil at once while the worker runs. Run marks the worker
+// ready only after prepare returned, so what prepare wrote is visible to a
+// caller that saw it ready. Every method about connectors waits the same
+// way; the REST API calls it first, to answer 503 without touching the
+// request.
+func (w *Worker) WaitRunning() error {
 	if w.ready.Load() {
 		return nil
 	}
@@ -158,7 +164,7 @@ func (w *Worker) running() error {
 // Connectors reports every connector of every flow, by name; the error is
 // ErrNotRunning while the worker starts.
 func (w *Worker) Connectors() ([]ConnectorStatus, error) {
-	if err := w.running(); err != nil {
+	if err := w.WaitRunning(); err != nil {
 		return nil, err
 	}
 	var out []ConnectorStatus

@@ -3,11 +3,9 @@ package replicator
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -68,32 +66,11 @@ func readTopic(t *testing.T, c *kfake.Cluster, topic string) []*kgo.Record {
 	return out
 }
 
-// restCall sends a request with a JSON body (none if empty) and returns the
-// status and the answer.
-func restCall(t *testing.T, cl *http.Client, method, url, body string) (int, string) {
-	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := cl.Do(req)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(answer)
-}
-
-// TestConfigConflictWritesNothing: a PUT of a connector's config while the
-// previous one is still pending (not yet taken by the flow's run loop,
-// which this test does not run) answers 409, and the configs topic, which
-// every worker of the group applies and a restarted worker reads back,
-// holds only the first config.
+// TestConfigConflictWritesNothing: a config set (PUT of a connector's
+// config) while the previous one is still pending (not yet taken by the
+// flow's run loop, which this test does not run) returns ErrConflict (409
+// over REST), and the configs topic, which every worker of the group
+// applies and a restarted worker reads back, holds only the first config.
 func TestConfigConflictWritesNothing(t *testing.T) {
 	a, b := newTestCluster(t, "A"), newTestCluster(t, "B")
 	w := newABWorker(t, a, b)
@@ -105,15 +82,13 @@ func TestConfigConflictWritesNothing(t *testing.T) {
 	}
 	t.Cleanup(f.close)
 	w.ready.Store(true) // as Run does once every flow is prepared
-	srv := httptest.NewServer(NewHandler(w, RESTConfig{Version: "test", WorkerID: "w1:8083"}))
-	t.Cleanup(srv.Close)
-	url := srv.URL + "/connectors/A.B.MirrorSourceConnector/config"
+	const name = "A.B.MirrorSourceConnector"
 
-	if code, body := restCall(t, srv.Client(), "PUT", url, `{"tasks.max": "2"}`); code != http.StatusOK {
-		t.Fatalf("first PUT: %d %s, want 200", code, body)
+	if _, err := w.Configure(ctx, name, map[string]string{"tasks.max": "2"}); err != nil {
+		t.Fatalf("first config: %v", err)
 	}
-	if code, body := restCall(t, srv.Client(), "PUT", url, `{"tasks.max": "3"}`); code != http.StatusConflict {
-		t.Fatalf("second PUT while the first is pending: %d %s, want 409", code, body)
+	if _, err := w.Configure(ctx, name, map[string]string{"tasks.max": "3"}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("second config while the first is pending: %v, want ErrConflict", err)
 	}
 	var stored []string
 	for _, r := range readTopic(t, b, f.view.Load().ConfigsTopic) {

@@ -6,23 +6,15 @@ import (
 	"sync"
 
 	"github.com/strait-replicator/strait/configs"
+	"github.com/strait-replicator/strait/replicator/task"
 )
 
-// Connector kinds of a flow, as MM2 names its connector classes.
-type connKind int
-
-const (
-	sourceConnector connKind = iota
-	checkpointConnector
-	heartbeatConnector
-	connKinds
-)
-
+// connClasses are the connector kinds' classes.
 var connClasses = [connKinds]string{"MirrorSourceConnector", "MirrorCheckpointConnector", "MirrorHeartbeatConnector"}
 
 // Task and connector states, as Kafka Connect names them.
 const (
-	StatePaused     = "PAUSED"
+	StatePaused     = task.Paused
 	StateRestarting = "RESTARTING"
 )
 

@@ -20,13 +20,14 @@ import (
 	"github.com/strait-replicator/strait/configs"
 	"github.com/strait-replicator/strait/internal/topicread"
 	"github.com/strait-replicator/strait/policy"
+	"github.com/strait-replicator/strait/replicator/task"
 )
 
 // Task states, as Kafka Connect names them.
 const (
-	StateRunning    = "RUNNING"
-	StateFailed     = "FAILED"
-	StateUnassigned = "UNASSIGNED"
+	StateRunning    = task.Running
+	StateFailed     = task.Failed
+	StateUnassigned = task.Unassigned
 )
 
 // flow runs one source->target flow's source connector: it keeps the remote
@@ -81,7 +82,7 @@ type flow struct {
 	// tasks are the tasks this worker runs (or shows paused); only
 	// reconcileTasks starts and stops them. sourceTasks is the number of
 	// source tasks of the last assignment, for status readers.
-	tasks       taskSet
+	tasks       task.Set
 	sourceTasks atomic.Int32
 
 	ctl *control
@@ -302,7 +303,7 @@ func (f *flow) run(ctx context.Context) error {
 	// worker starts one of them while it still runs here.
 	member := f.member.start(ctx)
 	defer member.leave()
-	defer f.tasks.stopAll()
+	defer f.tasks.StopAll()
 	// Configs, pauses and resumes set through other workers.
 	var follow sync.WaitGroup
 	defer follow.Wait()
@@ -422,14 +423,14 @@ func (f *flow) setWanted(desired [][]topicPartition) bool {
 
 // wantedHere is the tasks of this worker's assignment that the flow's
 // config has, paused where their connector is.
-func (f *flow) wantedHere() []wantedTask {
-	var out []wantedTask
+func (f *flow) wantedHere() []task.Wanted {
+	var out []task.Wanted
 	for _, t := range f.assigned.Tasks {
-		k := t.ID.kind
-		if k == sourceConnector && t.ID.index >= f.assigned.SourceTasks || k != sourceConnector && !singleConfigured(f.cfg, k) {
+		k := t.ID.Kind
+		if k == sourceConnector && t.ID.Index >= f.assigned.SourceTasks || k != sourceConnector && !singleConfigured(f.cfg, k) {
 			continue
 		}
-		out = append(out, wantedTask{id: t.ID, partitions: t.Partitions, paused: f.ctl.isPaused(k)})
+		out = append(out, task.Wanted{ID: t.ID, Partitions: t.Partitions, Paused: f.ctl.isPaused(k)})
 	}
 	return out
 }
@@ -440,46 +441,46 @@ func (f *flow) ownedTasks() ownedTasks { return *f.owned.Load() }
 // publishOwned tells the group which tasks this worker runs now: those of
 // its assignment (stopped ones are not in it any more).
 func (f *flow) publishOwned() {
-	owned := ownedOf(f.tasks.snapshot())
+	owned := ownedOf(f.tasks.Snapshot())
 	f.owned.Store(&ownedTasks{tasks: owned, seq: f.assigned.seq})
 }
 
 // ownedOf is what a worker running rs tells its group it owns: task id
 // -> config digest.
-func ownedOf(rs []*runner) map[TaskID]string {
+func ownedOf(rs []*task.Runner) map[TaskID]string {
 	owned := make(map[TaskID]string, len(rs))
 	for _, r := range rs {
-		owned[r.id] = r.digest
+		owned[r.ID] = r.Digest
 	}
 	return owned
 }
 
 // newRunner makes the runner of a task of the flow; nil for a task the
 // flow's config does not have.
-func (f *flow) newRunner(w wantedTask) *runner {
-	r := &runner{id: w.id, digest: w.digest(), status: &taskStatus{state: StateUnassigned}, log: f.log.With("task", connIDs[w.id.kind]),
-		fenced: func() {
+func (f *flow) newRunner(w task.Wanted) *task.Runner {
+	r := &task.Runner{ID: w.ID, Digest: w.Digest(), Status: task.NewStatus(StateUnassigned), Log: f.log.With("task", w.ID.Kind.String()), Classify: classify,
+		Fenced: func() {
 			if f.member != nil {
 				f.member.requestRejoin()
 			}
 		}}
-	switch w.id.kind {
+	switch w.ID.Kind {
 	case sourceConnector:
-		t := f.newSourceTask(w.id.index, w.partitions, r.status)
-		r.task, r.log, r.started = t, t.log, []any{"partitions", len(t.tps)}
+		t := f.newSourceTask(w.ID.Index, w.Partitions, r.Status)
+		r.Task, r.Log, r.Started = t, t.log, []any{"partitions", len(t.tps)}
 	case checkpointConnector:
 		if t := f.checkpointTask(); t != nil {
-			r.task = t
+			r.Task = t
 		}
 	case heartbeatConnector:
 		if f.cfg.EmitHeartbeatsInterval > 0 {
-			r.task = newHeartbeatTask(f.cfg, slices.Concat(f.tgtOpts, clientOpts(f.cfg.Producer, configs.RoleProducer)), f.log, f.metrics)
+			r.Task = newHeartbeatTask(f.cfg, slices.Concat(f.tgtOpts, clientOpts(f.cfg.Producer, configs.RoleProducer)), f.log, f.metrics)
 		}
 	}
-	if r.task == nil {
+	if r.Task == nil {
 		return nil
 	}
-	r.status.onChange = func(state string, err error) { f.status.task(w.id.kind, w.id.index, state, err) }
+	r.Status.OnChange = func(state string, err error) { f.status.task(w.ID.Kind, w.ID.Index, state, err) }
 	return r
 }
 
@@ -488,7 +489,7 @@ func (f *flow) newRunner(w wantedTask) *runner {
 // over, and the tasks it asks for start at the next reconcile.
 func (f *flow) applyConfig(ctx context.Context, cfg configs.Flow) {
 	f.log.Info("applying a new connector config", "tasks_max", cfg.TasksMax)
-	f.tasks.apply(ctx, planTasks(nil, f.tasks.states(), noRestarts), nil)
+	f.tasks.Apply(ctx, task.Plan(nil, f.tasks.States(), restartsOf(noRestarts)), nil)
 	f.cfg = cfg
 	f.useClientSettings(cfg)
 	f.view.Store(&cfg)
@@ -511,7 +512,7 @@ func (f *flow) loadCopiedBefore(ctx context.Context) error {
 	}
 	return topicread.ReadToEnd(ctx, adm, opts, f.syncTopic, func(r *kgo.Record) {
 		if s, err := checkpoint.DecodeOffsetSync(r.Key, r.Value); err == nil {
-			f.copiedBefore[topicPartition{s.Topic, s.Partition}] = s.Upstream
+			f.copiedBefore[topicPartition{Topic: s.Topic, Partition: s.Partition}] = s.Upstream
 		}
 	})
 }
@@ -701,8 +702,8 @@ func (f *flow) assign(tps []topicPartition) [][]topicPartition {
 	specs, n := f.wantedSpecs()
 	current := make([][]topicPartition, n)
 	for _, s := range specs {
-		if s.ID.kind == sourceConnector && s.ID.index < n {
-			current[s.ID.index] = s.Partitions
+		if s.ID.Kind == sourceConnector && s.ID.Index < n {
+			current[s.ID.Index] = s.Partitions
 		}
 	}
 	desired := assignByLoad(tps, f.cfg.TasksMax, f.loads.withPeers(f.loads.take(time.Now())), current)
@@ -731,7 +732,7 @@ var noRestarts [connKinds]restartRequest
 // the group what this worker runs.
 func (f *flow) reconcileTasks(ctx context.Context, restarts [connKinds]restartRequest) {
 	f.sourceTasks.Store(int32(f.assigned.SourceTasks))
-	f.tasks.apply(ctx, planTasks(f.wantedHere(), f.tasks.states(), restarts), f.newRunner)
+	f.tasks.Apply(ctx, task.Plan(f.wantedHere(), f.tasks.States(), restartsOf(restarts)), f.newRunner)
 	f.publishOwned()
 }
 
@@ -739,7 +740,7 @@ func (f *flow) reconcileTasks(ctx context.Context, restarts [connKinds]restartRe
 // gets the flow's current config and client settings, and reaches the
 // flow only through its positions, offset syncs, load counters and topic
 // events.
-func (f *flow) newSourceTask(i int, tps []topicPartition, status *taskStatus) *sourceTask {
+func (f *flow) newSourceTask(i int, tps []topicPartition, status *task.Status) *sourceTask {
 	t := &sourceTask{id: taskName(f.name, sourceTaskID(i)), index: i, tps: tps, log: f.log.With("task", i), status: status,
 		flowName: f.name, cfg: f.cfg, srcOpts: f.srcOpts, tgtOpts: f.tgtOpts, producerOpts: f.producerOpts, consumer: f.consumer,
 		srcAdm: f.srcAdm, metrics: f.metrics, positions: storePositions{store: f.offsets, adm: f.tgtAdm},
@@ -765,7 +766,7 @@ func (f *flow) sourceRecreated(topic string, id kadm.TopicID) bool {
 
 // taskName is how the status page and logs name a task: "A->B source 0".
 func taskName(flow string, id TaskID) string {
-	return flow + " " + connIDs[id.kind] + " " + itoa(int64(id.index))
+	return flow + " " + id.Kind.String() + " " + itoa(int64(id.Index))
 }
 
 // statuses reports every source task of the flow: those this worker runs
@@ -775,10 +776,10 @@ func (f *flow) statuses() []TaskStatus {
 	out := make([]TaskStatus, 0, n)
 	for i := range n {
 		id := sourceTaskID(i)
-		r := f.tasks.get(id)
+		r := f.tasks.Get(id)
 		t, ok := (*sourceTask)(nil), false
 		if r != nil {
-			t, ok = r.task.(*sourceTask)
+			t, ok = r.Task.(*sourceTask)
 		}
 		if !ok {
 			ts := TaskStatus{ID: taskName(f.name, id), Flow: f.name, State: StateUnassigned, Elsewhere: true}
@@ -788,13 +789,13 @@ func (f *flow) statuses() []TaskStatus {
 			out = append(out, ts)
 			continue
 		}
-		state, err := r.status.get()
+		state, err := r.Status.Get()
 		assigned := make([]string, len(t.tps))
 		for i, tp := range t.tps {
 			assigned[i] = tp.Topic + "-" + itoa(int64(tp.Partition))
 		}
 		out = append(out, TaskStatus{ID: t.id, Flow: f.name, State: state, Err: err, Partitions: len(t.tps),
-			Assigned: assigned, Copied: r.status.copied.Load(), Lost: r.status.lost.Load(), Duplicates: r.status.duplicates.Load()})
+			Assigned: assigned, Copied: r.Status.Copied.Load(), Lost: r.Status.Lost.Load(), Duplicates: r.Status.Duplicates.Load()})
 	}
 	return out
 }
@@ -804,8 +805,8 @@ func (f *flow) statuses() []TaskStatus {
 func (f *flow) singleStatus(k connKind) TaskStatus {
 	id := singleTaskID(k)
 	ts := TaskStatus{ID: taskName(f.name, id), Flow: f.name, State: StateUnassigned}
-	if r := f.tasks.get(id); r != nil {
-		ts.State, ts.Err = r.status.get()
+	if r := f.tasks.Get(id); r != nil {
+		ts.State, ts.Err = r.Status.Get()
 		return ts
 	}
 	if st, err, worker, ok := f.statusElsewhere(k, 0); ok {
@@ -817,8 +818,8 @@ func (f *flow) singleStatus(k connKind) TaskStatus {
 // sourceRuns returns the source tasks this worker runs (or shows paused).
 func (f *flow) sourceRuns() []*sourceTask {
 	var out []*sourceTask
-	for _, r := range f.tasks.snapshot() {
-		if t, ok := r.task.(*sourceTask); ok {
+	for _, r := range f.tasks.Snapshot() {
+		if t, ok := r.Task.(*sourceTask); ok {
 			out = append(out, t)
 		}
 	}

@@ -47,7 +47,7 @@ func assignGroup(members []groupMember, tasks []taskConfig) (assigned map[string
 	valid := make([]int, len(ms)) // tasks each member runs with the wanted config
 	for i, m := range ms {
 		assigned[m.ID] = []TaskID{}
-		for _, id := range slices.SortedFunc(maps.Keys(m.Owned), TaskID.compare) {
+		for _, id := range slices.SortedFunc(maps.Keys(m.Owned), TaskID.Compare) {
 			d, ok := want[id]
 			if _, taken := owner[id]; !ok || taken {
 				continue

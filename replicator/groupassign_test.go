@@ -5,6 +5,8 @@ import (
 	"math/rand"
 	"slices"
 	"testing"
+
+	"github.com/strait-replicator/strait/replicator/task"
 )
 
 func sourceTasks(n int, digest string) []taskConfig {
@@ -34,7 +36,7 @@ func ids(tasks []taskConfig) []string {
 
 // tid is the task id s names; it fails the test binary on a bad one.
 func tid(s string) TaskID {
-	id, err := parseTaskID(s)
+	id, err := task.ParseID(s)
 	if err != nil {
 		panic(err)
 	}

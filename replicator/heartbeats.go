@@ -12,6 +12,7 @@ import (
 	"github.com/strait-replicator/strait/configs"
 	"github.com/strait-replicator/strait/heartbeat"
 	"github.com/strait-replicator/strait/policy"
+	"github.com/strait-replicator/strait/replicator/task"
 )
 
 // heartbeatsTopic is the heartbeats topic of a flow's target, compacted
@@ -36,7 +37,7 @@ type heartbeatFlow struct {
 	log      *slog.Logger
 	opts     []kgo.Opt
 	ctl      *control
-	tasks    taskSet
+	tasks    task.Set
 
 	// member shares the heartbeat task among the workers of the pair's
 	// group (group.id on the pair's target), as a flow shares its tasks:
@@ -89,7 +90,7 @@ func (h *heartbeatFlow) run(ctx context.Context) error {
 	defer h.member.cl.Close()
 	member := h.member.start(ctx)
 	defer member.leave()
-	defer h.tasks.stopAll() // before the group is left
+	defer h.tasks.StopAll() // before the group is left
 	for {
 		select {
 		case <-ctx.Done():
@@ -101,28 +102,28 @@ func (h *heartbeatFlow) run(ctx context.Context) error {
 		case <-h.ctl.wake:
 		}
 		_, restarts := h.ctl.take()
-		var wanted []wantedTask
+		var wanted []task.Wanted
 		id := singleTaskID(heartbeatConnector)
 		if slices.ContainsFunc(h.assigned.Tasks, func(t taskSpec) bool { return t.ID == id }) {
-			wanted = []wantedTask{{id: id, paused: h.ctl.isPaused(heartbeatConnector)}}
+			wanted = []task.Wanted{{ID: id, Paused: h.ctl.isPaused(heartbeatConnector)}}
 		}
-		h.tasks.apply(ctx, planTasks(wanted, h.tasks.states(), restarts), h.newRunner)
-		h.owned.Store(&ownedTasks{tasks: ownedOf(h.tasks.snapshot()), seq: h.assigned.seq})
+		h.tasks.Apply(ctx, task.Plan(wanted, h.tasks.States(), restartsOf(restarts)), h.newRunner)
+		h.owned.Store(&ownedTasks{tasks: ownedOf(h.tasks.Snapshot()), seq: h.assigned.seq})
 	}
 }
 
 // newRunner makes the runner of the pair's heartbeat task.
-func (h *heartbeatFlow) newRunner(w wantedTask) *runner {
-	return &runner{id: w.id, status: &taskStatus{state: StateUnassigned}, log: h.log.With("task", "heartbeat"),
-		task: newHeartbeatTask(h.cfg, h.opts, h.log, h.metrics)}
+func (h *heartbeatFlow) newRunner(w task.Wanted) *task.Runner {
+	return &task.Runner{ID: w.ID, Status: task.NewStatus(StateUnassigned), Log: h.log.With("task", "heartbeat"), Classify: classify,
+		Task: newHeartbeatTask(h.cfg, h.opts, h.log, h.metrics)}
 }
 
 // taskStatus reports the pair's heartbeat task as this worker sees it.
 func (h *heartbeatFlow) taskStatus() TaskStatus {
 	id := singleTaskID(heartbeatConnector)
 	ts := TaskStatus{ID: taskName(h.cfg.Name(), id), Flow: h.cfg.Name(), State: StateUnassigned}
-	if r := h.tasks.get(id); r != nil {
-		ts.State, ts.Err = r.status.get()
+	if r := h.tasks.Get(id); r != nil {
+		ts.State, ts.Err = r.Status.Get()
 	}
 	return ts
 }

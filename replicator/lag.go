@@ -83,7 +83,7 @@ func Lag(ctx context.Context, f configs.Flow, src, tgt configs.Cluster) ([]Parti
 			return
 		}
 		l := PartitionLag{Flow: f.Name(), Topic: o.Topic, Remote: f.Policy.FormatRemoteTopic(f.Source, o.Topic), Partition: o.Partition, End: o.Offset}
-		if pos, ok := positions[topicPartition{o.Topic, o.Partition}]; ok {
+		if pos, ok := positions[topicPartition{Topic: o.Topic, Partition: o.Partition}]; ok {
 			l.Next = pos + 1
 		} else if s, ok := starts.Lookup(o.Topic, o.Partition); ok {
 			l.Next = s.Offset
@@ -112,7 +112,7 @@ func oldestUncopied(ctx context.Context, opts []kgo.Opt, lags []PartitionLag) {
 			want[l.Topic] = map[int32]kgo.Offset{}
 		}
 		want[l.Topic][l.Partition] = kgo.NewOffset().At(l.Next)
-		index[topicPartition{l.Topic, l.Partition}] = i
+		index[topicPartition{Topic: l.Topic, Partition: l.Partition}] = i
 	}
 	if len(index) == 0 {
 		return
@@ -127,12 +127,12 @@ func oldestUncopied(ctx context.Context, opts []kgo.Opt, lags []PartitionLag) {
 	now := time.Now()
 	for len(index) > 0 && ctx.Err() == nil {
 		cl.PollFetches(ctx).EachPartition(func(p kgo.FetchTopicPartition) {
-			i, ok := index[topicPartition{p.Topic, p.Partition}]
+			i, ok := index[topicPartition{Topic: p.Topic, Partition: p.Partition}]
 			if !ok || len(p.Records) == 0 {
 				return
 			}
 			lags[i].Behind = max(now.Sub(p.Records[0].Timestamp), 0)
-			delete(index, topicPartition{p.Topic, p.Partition})
+			delete(index, topicPartition{Topic: p.Topic, Partition: p.Partition})
 		})
 	}
 }
@@ -154,7 +154,7 @@ func (w *Worker) Progress() []FlowProgress {
 	for _, f := range w.flows {
 		p := FlowProgress{Flow: f.name, LatencyMs: -1}
 		for _, t := range f.sourceRuns() {
-			p.Copied += t.status.copied.Load()
+			p.Copied += t.status.Copied.Load()
 			if parts := t.published.Load(); parts != nil {
 				for _, ps := range *parts {
 					if lag, ok := ps.lag(); ok {

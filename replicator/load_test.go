@@ -7,7 +7,7 @@ import (
 )
 
 func TestLoadMeterWithPeers(t *testing.T) {
-	a, b, c := topicPartition{"t", 0}, topicPartition{"t", 1}, topicPartition{"t", 2}
+	a, b, c := topicPartition{Topic: "t", Partition: 0}, topicPartition{Topic: "t", Partition: 1}, topicPartition{Topic: "t", Partition: 2}
 	for _, tc := range []struct {
 		name         string
 		peers, rates map[topicPartition]float64
@@ -35,7 +35,7 @@ func TestLoadMeterWithPeers(t *testing.T) {
 // none at the first take, and a take sooner than minLoadWindow returns the
 // previous rates; measured shares the last ones.
 func TestLoadMeterTake(t *testing.T) {
-	a, b := topicPartition{"t", 0}, topicPartition{"t", 1}
+	a, b := topicPartition{Topic: "t", Partition: 0}, topicPartition{Topic: "t", Partition: 1}
 	var m loadMeter
 	if m.measured() != nil {
 		t.Fatal("measured before any take")

@@ -303,7 +303,7 @@ func (m *membership) awaitStopped(ctx context.Context) {
 			return
 		}
 		if time.Now().After(deadline) {
-			m.log.Warn("tasks still stopping after the rebalance timeout; rejoining the worker group claiming them", "group", m.group, "tasks", slices.SortedFunc(maps.Keys(claim), TaskID.compare))
+			m.log.Warn("tasks still stopping after the rebalance timeout; rejoining the worker group claiming them", "group", m.group, "tasks", slices.SortedFunc(maps.Keys(claim), TaskID.Compare))
 			return
 		}
 		select {
@@ -508,7 +508,7 @@ func (m *membership) lead(resp *kmsg.JoinGroupResponse) (map[string][]byte, erro
 				continue // reported below
 			}
 			for _, l := range meta.Loads {
-				tp := topicPartition{l.Topic, l.Partition}
+				tp := topicPartition{Topic: l.Topic, Partition: l.Partition}
 				loads[tp] = max(loads[tp], l.Rate)
 			}
 		}

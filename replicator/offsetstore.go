@@ -79,7 +79,7 @@ func (s *offsetStore) apply(positions map[topicPartition]int64, r *kgo.Record, l
 	if errors.Is(err, connect.ErrNotSource) || name != s.connector || p.Cluster != s.source {
 		return
 	}
-	tp := topicPartition{p.Topic, p.Partition}
+	tp := topicPartition{Topic: p.Topic, Partition: p.Partition}
 	if r.Value == nil {
 		delete(positions, tp)
 		return

@@ -1,8 +1,9 @@
-package replicator
+package replicator_test
 
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +13,9 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strait-replicator/strait/replicator"
+	"github.com/strait-replicator/strait/replicator/rest"
 )
 
 // TestRESTWhileWorkerStarts: requests about connectors that arrive while
@@ -22,7 +26,7 @@ import (
 // body. GET /, the health probes and /metrics answer at once; a request
 // waiting when the worker starts succeeds.
 func TestRESTWhileWorkerStarts(t *testing.T) {
-	a, b := newTestCluster(t, "A"), newTestCluster(t, "B")
+	a, b := replicator.NewTestCluster(t, "A"), replicator.NewTestCluster(t, "B")
 	held, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	b.ControlKey(int16(kmsg.CreateTopics), func(kmsg.Request) (kmsg.Response, error, bool) {
@@ -37,11 +41,11 @@ func TestRESTWhileWorkerStarts(t *testing.T) {
 	unhold := func() { releaseOnce.Do(func() { close(release) }) }
 	t.Cleanup(unhold)
 
-	w := newABWorker(t, a, b)
+	w := replicator.NewABWorker(t, a, b)
 	const startWait = 3 * time.Second
-	w.startWait = startWait
+	w.SetStartWait(startWait)
 	metrics := http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) { rw.WriteHeader(http.StatusOK) })
-	srv := httptest.NewServer(NewHandler(w, RESTConfig{Version: "test", WorkerID: "w1:8083", Metrics: metrics}))
+	srv := httptest.NewServer(rest.NewHandler(w, rest.Config{Version: "test", WorkerID: "w1:8083", Metrics: metrics}))
 	t.Cleanup(srv.Close)
 	cl := &http.Client{Timeout: 3 * startWait}
 	src := srv.URL + "/connectors/A.B.MirrorSourceConnector"
@@ -71,7 +75,7 @@ func TestRESTWhileWorkerStarts(t *testing.T) {
 			}
 		})
 	}
-	runWorker(t, w)
+	replicator.RunWorker(t, w)
 	t.Cleanup(func() { stop.Store(true); hammer.Wait() })
 
 	select {
@@ -118,4 +122,25 @@ func TestRESTWhileWorkerStarts(t *testing.T) {
 	if code, body := restCall(t, cl, "PUT", src+"/pause", ""); code != http.StatusAccepted {
 		t.Errorf("pause once running: %d %s, want 202", code, body)
 	}
+}
+
+// restCall sends a request with a JSON body (none if empty) and returns the
+// status and the answer.
+func restCall(t *testing.T, cl *http.Client, method, url, body string) (int, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := cl.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(answer)
 }

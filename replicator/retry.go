@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"syscall"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -53,21 +52,10 @@ func retriable(err error) bool {
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, kgo.ErrRecordTimeout)
 }
 
-// Backoff between runs of a task that failed for a passing reason.
-const (
-	retryBackoffMin = 500 * time.Millisecond
-	retryBackoffMax = 30 * time.Second
-)
-
-// unknownRetries is how many times in a row a task runs again after a
-// failure not known to be passing.
-const unknownRetries = 3
-
 // lasting reports whether running the task again cannot help: it was
-// fenced, the target refuses its records or Strait's access, source data
-// was lost, or the task panicked (a bug it would meet again).
+// fenced, the target refuses its records or Strait's access, or source
+// data was lost.
 func lasting(err error) bool {
 	var loss *DataLossError
-	var panicked *PanicError
-	return fenced(err) || refused(err) || errors.As(err, &loss) || errors.As(err, &panicked)
+	return fenced(err) || refused(err) || errors.As(err, &loss)
 }

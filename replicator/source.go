@@ -17,6 +17,7 @@ import (
 
 	"github.com/strait-replicator/strait/checkpoint"
 	"github.com/strait-replicator/strait/configs"
+	"github.com/strait-replicator/strait/replicator/task"
 )
 
 // sourceTask copies a fixed set of source partitions to the same partitions
@@ -30,7 +31,7 @@ type sourceTask struct {
 	index  int // the task number: transactional ids and status keys name it
 	tps    []topicPartition
 	log    *slog.Logger
-	status *taskStatus
+	status *task.Status
 
 	flowName string
 	cfg      configs.Flow // the flow's, when the task was made
@@ -169,45 +170,14 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 		return
 	}
 	if counts.n > 0 {
-		t.status.copied.Add(counts.n)
-		t.status.duplicates.Add(counts.dups)
+		t.status.Copied.Add(counts.n)
+		t.status.Duplicates.Add(counts.dups)
 		ps.copiedBytes.Add(counts.bytes)
 	}
 	ps.metrics.count(context.Background(), counts)
 	if ms, ok := ps.metrics.acked(context.Background(), up, r.Timestamp); ok {
 		ps.lastLatency.Store(ms)
 	}
-}
-
-// taskStatus is what Worker.Status reports of a task.
-type taskStatus struct {
-	copied     atomic.Int64
-	lost       atomic.Int64
-	duplicates atomic.Int64
-
-	mu    sync.Mutex
-	state string // guarded by mu
-	err   error  // guarded by mu
-
-	// onChange, if set before the task runs, is told every change of
-	// state (to write it to the status topic).
-	onChange func(state string, err error)
-}
-
-func (s *taskStatus) set(state string, err error) {
-	s.mu.Lock()
-	changed := s.state != state || s.err != err
-	s.state, s.err = state, err
-	s.mu.Unlock()
-	if changed && s.onChange != nil {
-		s.onChange(state, err)
-	}
-}
-
-func (s *taskStatus) get() (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.state, s.err
 }
 
 // stopTimeout bounds the flush of a stopping task: in-flight records and
@@ -263,7 +233,7 @@ func (t *sourceTask) Run(ctx context.Context) error {
 	taskCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	t.failure = cancel
-	t.status.set(StateRunning, nil)
+	t.status.Set(StateRunning, nil)
 	if t.cfg.ExactlyOnce {
 		return t.transact(ctx, taskCtx, consumer, producer)
 	}
@@ -314,7 +284,7 @@ func (t *sourceTask) culprit(cause error) error {
 	if !errors.As(cause, &pe) {
 		return cause
 	}
-	ps := t.parts[topicPartition{pe.Topic, pe.Partition}]
+	ps := t.parts[topicPartition{Topic: pe.Topic, Partition: pe.Partition}]
 	if ps == nil {
 		return cause
 	}
@@ -342,9 +312,11 @@ func (t *sourceTask) poll(ctx context.Context, consumer, producer *kgo.Client) {
 // copyFetches produces the fetched records to the target and handles the
 // fetch errors.
 func (t *sourceTask) copyFetches(ctx context.Context, consumer, producer *kgo.Client, fetches kgo.Fetches) {
-	fetches.EachError(func(topic string, p int32, err error) { t.fetchError(ctx, consumer, topicPartition{topic, p}, err) })
+	fetches.EachError(func(topic string, p int32, err error) {
+		t.fetchError(ctx, consumer, topicPartition{Topic: topic, Partition: p}, err)
+	})
 	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
-		ps := t.parts[topicPartition{fp.Topic, fp.Partition}]
+		ps := t.parts[topicPartition{Topic: fp.Topic, Partition: fp.Partition}]
 		if ps == nil || len(fp.Records) == 0 {
 			return
 		}
@@ -436,7 +408,7 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 				return nil, loss
 			}
 			t.log.Error("skipping records lost on the source", "topic", tp.Topic, "partition", tp.Partition, "from", loss.From, "to", loss.To, "lost", loss.Lost())
-			t.status.lost.Add(loss.Lost())
+			t.status.Lost.Add(loss.Lost())
 			ps.metrics.m.lost.Add(ctx, loss.Lost(), ps.metrics.opts...)
 			next = lo.Offset
 		}
@@ -487,7 +459,7 @@ func (t *sourceTask) fetchError(ctx context.Context, consumer *kgo.Client, tp to
 			return
 		}
 		t.log.Error("skipping records lost on the source", "topic", tp.Topic, "partition", tp.Partition, "from", loss.From, "to", loss.To, "lost", loss.Lost())
-		t.status.lost.Add(loss.Lost())
+		t.status.Lost.Add(loss.Lost())
 		ps.metrics.m.lost.Add(ctx, loss.Lost(), ps.metrics.opts...)
 		ps.next = lo.Offset
 		consumer.SetOffsets(map[string]map[int32]kgo.EpochOffset{tp.Topic: {tp.Partition: {Epoch: -1, Offset: lo.Offset}}})
@@ -531,8 +503,8 @@ func (t *sourceTask) acknowledged(ctx context.Context) map[topicPartition]int64 
 		}
 		counts := ps.meter.take()
 		ps.copiedBytes.Add(counts.bytes)
-		t.status.copied.Add(counts.n)
-		t.status.duplicates.Add(counts.dups)
+		t.status.Copied.Add(counts.n)
+		t.status.Duplicates.Add(counts.dups)
 		ps.metrics.count(ctx, counts)
 		if s, ok := ps.sync.TakeDelayed(); ok {
 			t.syncs.send(s)

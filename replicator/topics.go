@@ -110,7 +110,7 @@ func (f *flow) syncTopics(ctx context.Context) ([]topicPartition, error) {
 		}
 		f.replicated = append(f.replicated, name)
 		for p := range int32(min(len(srcTopics[name].Partitions), n)) {
-			tps = append(tps, topicPartition{name, p})
+			tps = append(tps, topicPartition{Topic: name, Partition: p})
 		}
 	}
 	return tps, nil
@@ -172,7 +172,7 @@ func (f *flow) resetRecreated(ctx context.Context) {
 		}
 	}
 	// Stopped and dropped: reconcileTasks starts them again, failed or not.
-	f.tasks.stopIDs(hit)
+	f.tasks.StopIDs(hit)
 	if len(positions) == 0 {
 		return
 	}

@@ -34,9 +34,10 @@ type Worker struct {
 	startWait   time.Duration
 }
 
-// clusterID is the Kafka cluster id of the first flow's target, which a
-// Connect worker reports as the cluster it belongs to.
-func (w *Worker) clusterID() string {
+// ClusterID is the Kafka cluster id of the first flow's target, which a
+// Connect worker reports as the cluster it belongs to (GET /); empty before
+// Run connected to it, or without flows.
+func (w *Worker) ClusterID() string {
 	if len(w.flows) > 0 {
 		return w.flows[0].tgtClusterID.Load()
 	}

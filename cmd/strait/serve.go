@@ -18,6 +18,7 @@ import (
 
 	"github.com/strait-replicator/strait/configs"
 	"github.com/strait-replicator/strait/replicator"
+	"github.com/strait-replicator/strait/replicator/rest"
 )
 
 // newMetrics builds the meter provider whose instruments /metrics exports
@@ -50,7 +51,7 @@ func hostname() string {
 func serveREST(cfg *configs.Config, workerID string, w *replicator.Worker, metrics http.Handler, log *slog.Logger) (func(ctx context.Context) error, error) {
 	scheme, _, _ := cfg.Advertised("")
 	srv := &http.Server{
-		Handler: replicator.NewHandler(w, replicator.RESTConfig{
+		Handler: rest.NewHandler(w, rest.Config{
 			Version: buildVersion(), WorkerID: workerID, Metrics: metrics,
 			Auth: cfg.REST.Auth, ForwardScheme: scheme, ForwardTLS: cfg.REST.ForwardTLS, Log: log,
 		}),

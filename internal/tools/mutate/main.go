@@ -81,6 +81,8 @@ var defaultTargets = []string{
 	// Only the table tests of these files: the package also holds
 	// in-process cluster tests, seconds each, that cover other files.
 	"./replicator=assign.go+groupassign.go+load.go+retry.go@^Test(Assign|LightestBusiest|TopicPartitionString|LoadMeter|RetryClassification|Retriable|Lasting)",
+	// The task runtime's pure parts: ids and planning.
+	"./replicator/task=id.go+plan.go@^Test(IDText|Plan)$",
 }
 
 // defaultSkip names functions whose bodies are not mutated: the checkpoint

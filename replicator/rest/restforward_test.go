@@ -1,4 +1,4 @@
-package replicator
+package rest
 
 import (
 	"io"
@@ -10,7 +10,7 @@ import (
 )
 
 // TestForwardUsesConfiguredTLS: a request forwarded to the worker that runs
-// the task goes through the client built from RESTConfig.ForwardTLS (here
+// the task goes through the client built from Config.ForwardTLS (here
 // the only one that trusts that worker's certificate, which no system root
 // signs), with forward=false and the caller's credentials; without that
 // TLS config, as with http.DefaultClient, it cannot reach the worker.
@@ -33,7 +33,7 @@ func TestForwardUsesConfiguredTLS(t *testing.T) {
 		return rw
 	}
 
-	rw := forward(&restHandler{cfg: RESTConfig{ForwardScheme: "https"}, client: newForwardClient(trusting)})
+	rw := forward(&restHandler{cfg: Config{ForwardScheme: "https"}, client: newForwardClient(trusting)})
 	if rw.Code != http.StatusNoContent || got == nil {
 		t.Fatalf("forwarded with the configured TLS: %d %s, want the other worker's 204", rw.Code, rw.Body)
 	}
@@ -42,7 +42,7 @@ func TestForwardUsesConfiguredTLS(t *testing.T) {
 	}
 
 	got = nil
-	rw = forward(&restHandler{cfg: RESTConfig{ForwardScheme: "https"}, client: newForwardClient(nil)})
+	rw = forward(&restHandler{cfg: Config{ForwardScheme: "https"}, client: newForwardClient(nil)})
 	body, _ := io.ReadAll(rw.Body)
 	if rw.Code != http.StatusConflict || got != nil || !strings.Contains(string(body), "certificate") {
 		t.Errorf("forwarded with the system's roots: %d %s, want 409 naming the certificate", rw.Code, body)

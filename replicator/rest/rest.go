@@ -1,4 +1,4 @@
-package replicator
+package rest
 
 import (
 	"context"
@@ -14,10 +14,11 @@ import (
 	"time"
 
 	"github.com/strait-replicator/strait/configs"
+	"github.com/strait-replicator/strait/replicator"
 )
 
-// RESTConfig is what the REST API says about the worker.
-type RESTConfig struct {
+// Config is what the REST API says about the worker.
+type Config struct {
 	Version string
 	// WorkerID is the advertised host:port of the listener.
 	WorkerID string
@@ -39,7 +40,7 @@ type RESTConfig struct {
 // NewHandler serves Kafka Connect's REST API for w's connectors (the shapes
 // of ../shared/CONNECT-REST.md), plus /metrics, /healthz, /readyz and the
 // status page at /ui/ (with its data at /ui/progress).
-func NewHandler(w *Worker, cfg RESTConfig) http.Handler {
+func NewHandler(w *replicator.Worker, cfg Config) http.Handler {
 	if cfg.ForwardScheme == "" {
 		cfg.ForwardScheme = "http"
 	}
@@ -89,19 +90,19 @@ func NewHandler(w *Worker, cfg RESTConfig) http.Handler {
 }
 
 type restHandler struct {
-	w      *Worker
-	cfg    RESTConfig
+	w      *replicator.Worker
+	cfg    Config
 	client *http.Client // forwards requests to other workers
 }
 
 // whileRunning answers 503 to a request about connectors while the worker
 // is not running its flows (starting up, or stopping), as Connect answers
 // requests before its worker has started. The Worker's methods refuse
-// them then too (ErrNotRunning), which keeps flow state safe; this gives
-// the answer.
+// them then too (replicator.ErrNotRunning), which keeps flow state safe;
+// this gives the answer.
 func (h *restHandler) whileRunning(next http.HandlerFunc) http.HandlerFunc {
 	return func(rw http.ResponseWriter, r *http.Request) {
-		if err := h.w.running(); err != nil {
+		if err := h.w.WaitRunning(); err != nil {
 			writeNotRunning(rw)
 			return
 		}
@@ -111,7 +112,7 @@ func (h *restHandler) whileRunning(next http.HandlerFunc) http.HandlerFunc {
 
 // writeNotRunning answers a request that needs the worker's flows running.
 func writeNotRunning(rw http.ResponseWriter) {
-	writeError(rw, http.StatusServiceUnavailable, "Request cannot be completed: "+ErrNotRunning.Error())
+	writeError(rw, http.StatusServiceUnavailable, "Request cannot be completed: "+replicator.ErrNotRunning.Error())
 }
 
 func writeJSON(rw http.ResponseWriter, status int, v any) {
@@ -125,7 +126,7 @@ func writeError(rw http.ResponseWriter, status int, message string) {
 }
 
 func (h *restHandler) serverInfo(rw http.ResponseWriter, _ *http.Request) {
-	writeJSON(rw, http.StatusOK, map[string]string{"version": h.cfg.Version, "commit": "", "kafka_cluster_id": h.w.clusterID()})
+	writeJSON(rw, http.StatusOK, map[string]string{"version": h.cfg.Version, "commit": "", "kafka_cluster_id": h.w.ClusterID()})
 }
 
 func (h *restHandler) readyz(rw http.ResponseWriter, _ *http.Request) {
@@ -162,7 +163,7 @@ type connectorStateInfo struct {
 	Type      string      `json:"type"`
 }
 
-func (h *restHandler) toInfo(c ConnectorStatus) connectorInfo {
+func (h *restHandler) toInfo(c replicator.ConnectorStatus) connectorInfo {
 	ci := connectorInfo{Name: c.Name, Config: c.Config, Tasks: []taskID{}, Type: "source"}
 	for i := range c.Tasks {
 		ci.Tasks = append(ci.Tasks, taskID{c.Name, i})
@@ -170,7 +171,7 @@ func (h *restHandler) toInfo(c ConnectorStatus) connectorInfo {
 	return ci
 }
 
-func (h *restHandler) taskState(i int, t TaskStatus) stateInfo {
+func (h *restHandler) taskState(i int, t replicator.TaskStatus) stateInfo {
 	id := i
 	s := stateInfo{ID: &id, State: t.State, WorkerID: h.cfg.WorkerID}
 	if t.WorkerID != "" {
@@ -182,7 +183,7 @@ func (h *restHandler) taskState(i int, t TaskStatus) stateInfo {
 	return s
 }
 
-func (h *restHandler) toState(c ConnectorStatus) connectorStateInfo {
+func (h *restHandler) toState(c replicator.ConnectorStatus) connectorStateInfo {
 	cs := connectorStateInfo{Name: c.Name, Connector: stateInfo{State: c.State, WorkerID: h.cfg.WorkerID}, Tasks: []stateInfo{}, Type: "source"}
 	for i, t := range c.Tasks {
 		cs.Tasks = append(cs.Tasks, h.taskState(i, t))
@@ -223,12 +224,12 @@ func (h *restHandler) list(rw http.ResponseWriter, r *http.Request) {
 
 // lookup finds the connector of the request or answers 404 with message
 // (Connect's wording differs by endpoint).
-func (h *restHandler) lookup(rw http.ResponseWriter, r *http.Request, message string) (ConnectorStatus, bool) {
+func (h *restHandler) lookup(rw http.ResponseWriter, r *http.Request, message string) (replicator.ConnectorStatus, bool) {
 	name := r.PathValue("name")
 	c, err := h.w.Connector(name)
 	if err != nil {
 		writeError(rw, http.StatusNotFound, fmt.Sprintf(message, name))
-		return ConnectorStatus{}, false
+		return replicator.ConnectorStatus{}, false
 	}
 	return c, true
 }
@@ -261,7 +262,7 @@ func (h *restHandler) tasks(rw http.ResponseWriter, r *http.Request) {
 		Config map[string]string `json:"config"`
 	}
 	out := []taskInfo{}
-	taskClass := mirrorPackage + strings.TrimSuffix(strings.TrimPrefix(c.Class, mirrorPackage), "Connector") + "Task"
+	taskClass := strings.TrimSuffix(c.Class, "Connector") + "Task" // the class has its package
 	for i, t := range c.Tasks {
 		cfg := map[string]string{"task.class": taskClass, "task.index": strconv.Itoa(i)}
 		for k, v := range c.Config {
@@ -275,7 +276,7 @@ func (h *restHandler) tasks(rw http.ResponseWriter, r *http.Request) {
 	writeJSON(rw, http.StatusOK, out)
 }
 
-func (h *restHandler) taskIndex(rw http.ResponseWriter, r *http.Request, c ConnectorStatus, message string) (int, bool) {
+func (h *restHandler) taskIndex(rw http.ResponseWriter, r *http.Request, c replicator.ConnectorStatus, message string) (int, bool) {
 	raw := r.PathValue("task")
 	i, err := strconv.Atoi(raw)
 	if err != nil {
@@ -318,7 +319,7 @@ func (h *restHandler) setPaused(rw http.ResponseWriter, r *http.Request, paused 
 		err = h.w.Resume(r.Context(), name)
 	}
 	switch {
-	case errors.Is(err, ErrUnknownConnector):
+	case errors.Is(err, replicator.ErrUnknownConnector):
 		writeError(rw, http.StatusNotFound, "Unknown connector "+name)
 	case err != nil:
 		writeError(rw, http.StatusInternalServerError, err.Error())
@@ -338,7 +339,7 @@ func (h *restHandler) restart(rw http.ResponseWriter, r *http.Request) {
 	includeTasks, onlyFailed := boolParam(r, "includeTasks"), boolParam(r, "onlyFailed")
 	plan, err := h.w.Restart(r.Context(), name, includeTasks, onlyFailed)
 	switch {
-	case errors.Is(err, ErrUnknownConnector):
+	case errors.Is(err, replicator.ErrUnknownConnector):
 		writeError(rw, http.StatusNotFound, "Unknown connector: "+name)
 	case err != nil:
 		writeError(rw, http.StatusInternalServerError, err.Error())
@@ -361,11 +362,11 @@ func (h *restHandler) restartTask(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = h.w.RestartTask(name, i)
-	var na *NotAssignedError
+	var na *replicator.NotAssignedError
 	switch {
 	case errors.As(err, &na) && r.URL.Query().Get("forward") != "false":
 		h.forward(rw, r, na.Worker)
-	case na != nil || errors.Is(err, ErrConflict):
+	case na != nil || errors.Is(err, replicator.ErrConflict):
 		// Forwarded here and this worker does not run it either, or its
 		// worker is not known yet: the group is rebalancing.
 		writeError(rw, http.StatusConflict, "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)")
@@ -446,25 +447,25 @@ func (h *restHandler) putConfig(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	created, err := h.w.Configure(r.Context(), name, cfg)
-	var ce *ConfigError
+	var ce *replicator.ConfigError
 	switch {
-	case errors.Is(err, ErrUnknownConnector):
+	case errors.Is(err, replicator.ErrUnknownConnector):
 		writeError(rw, http.StatusBadRequest, fmt.Sprintf("Strait cannot create connector %s: its connectors are the flows of its configuration file, named <source>.<target>.<Class>", name))
 		return
 	case errors.As(err, &ce):
 		writeError(rw, http.StatusBadRequest, ce.Error()+"\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`")
 		return
-	case errors.Is(err, ErrNotConfigurable):
+	case errors.Is(err, replicator.ErrNotConfigurable):
 		writeError(rw, http.StatusBadRequest, fmt.Sprintf("connector %s: %v", name, err))
 		return
-	case errors.Is(err, ErrConflict):
+	case errors.Is(err, replicator.ErrConflict):
 		writeError(rw, http.StatusConflict, "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)")
 		return
 	case err != nil:
 		writeError(rw, http.StatusInternalServerError, err.Error())
 		return
 	}
-	c, err := h.w.anyRefStatus(name)
+	c, err := h.w.ConnectorIncludingDeleted(name)
 	if err != nil {
 		writeError(rw, http.StatusInternalServerError, err.Error())
 		return
@@ -484,9 +485,9 @@ func (h *restHandler) delete(rw http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	err := h.w.Delete(r.Context(), name)
 	switch {
-	case errors.Is(err, ErrUnknownConnector):
+	case errors.Is(err, replicator.ErrUnknownConnector):
 		writeError(rw, http.StatusNotFound, "Connector "+name+" not found")
-	case errors.Is(err, ErrNotConfigurable):
+	case errors.Is(err, replicator.ErrNotConfigurable):
 		writeError(rw, http.StatusBadRequest, fmt.Sprintf("connector %s: %v", name, err))
 	case err != nil:
 		writeError(rw, http.StatusInternalServerError, err.Error())
