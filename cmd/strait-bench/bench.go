@@ -36,7 +36,7 @@ type benchCase struct {
 // benchResult is one system's run of a case.
 type benchResult struct {
 	Case          string  `json:"case"`
-	System        string  `json:"system"` // "pipe" or "strait"
+	System        string  `json:"system"` // "pipe", "strait" or "baseline"
 	Records       int     `json:"records"`
 	Seconds       float64 `json:"seconds"` // first record on the target to the last
 	RecordsPerSec float64 `json:"records_per_second"`
@@ -60,6 +60,9 @@ type bench struct {
 	lastProgress time.Time
 	self         string // this binary, for its hidden helper commands
 	strait       string // the strait binary measured
+	// baseline is a second strait binary measured in the same rounds as
+	// strait (an older build, to compare); "" for none.
+	baseline string
 	dir          string
 	out          io.Writer
 	partitions   int
@@ -87,6 +90,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { usage(fs) }
 	straitPath := fs.String("strait", "", "the strait binary to measure (default: "+straitPackage+", built with go build)")
+	baseline := fs.String("baseline", "", "another strait binary (an older build) measured in the same rounds, reported as system \"baseline\"")
 	records1k := fs.Int("records-1k", 1000000, "records of 1 KiB (0 skips the case)")
 	records100 := fs.Int("records-100", 5000000, "records of 100 bytes (0 skips the case)")
 	size := fs.Int("size", 0, "run one case of this record size instead (with --records)")
@@ -140,7 +144,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 			return exitFailed
 		}
 	}
-	b := &bench{self: self, strait: strait, dir: dir, out: stderr, partitions: *partitions, tasks: *tasks, compression: *compression, latencyFor: *latencyFor, latencyLoad: *latencyLoad, rounds: max(*rounds, 1), exactlyOnce: *exactlyOnce}
+	b := &bench{self: self, strait: strait, baseline: *baseline, dir: dir, out: stderr, partitions: *partitions, tasks: *tasks, compression: *compression, latencyFor: *latencyFor, latencyLoad: *latencyLoad, rounds: max(*rounds, 1), exactlyOnce: *exactlyOnce}
 	if *skew {
 		res, err := b.skewed(benchCase{*skewRecords, 1024}, *skewMBps)
 		return report(stdout, stderr, *asJSON, res, err, func() { printSkew(stdout, res) })
@@ -242,6 +246,17 @@ func printBench(w io.Writer, results []benchResult, latencies []latencyResult) {
 		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.1f\t%.2f\t%.0f\t%s\t%s\t\n", r.Case, r.System, r.RecordsPerSec, r.MBPerSec, r.CPUPerGB, float64(r.PeakRSS)/(1<<20), ratio, cpu)
 	}
 	tw.Flush()
+	var strait benchResult
+	for _, r := range results {
+		switch r.System {
+		case "strait":
+			strait = r
+		case "baseline":
+			if strait.Case == r.Case && r.RecordsPerSec > 0 && r.CPUPerGB > 0 {
+				fmt.Fprintf(w, "%s: strait vs baseline: rate %.2f, CPU/GB %.2f\n", r.Case, strait.RecordsPerSec/r.RecordsPerSec, strait.CPUPerGB/r.CPUPerGB)
+			}
+		}
+	}
 	for _, l := range latencies {
 		fmt.Fprintf(w, "latency %s %-6s at %.0f records/s offered: p50 %.1f ms, p99 %.1f ms (%d samples)\n", l.Case, l.System, l.Rate, l.P50Ms, l.P99Ms, l.Samples)
 	}
@@ -411,11 +426,10 @@ func (b *bench) run(c benchCase) ([]benchResult, []latencyResult, error) {
 	// of the kfake processes' garbage collection and the machine's other
 	// work, and whichever system goes first would pay for warming them.
 	runs := map[string][]benchResult{}
+	systems := b.systems()
 	for round := range b.rounds {
-		order := []string{"pipe", "strait"}
-		if round%2 == 1 {
-			order = []string{"strait", "pipe"}
-		}
+		// Each round starts with another system.
+		order := append(slices.Clone(systems[round%len(systems):]), systems[:round%len(systems)]...)
 		for _, system := range order {
 			r, err := b.measure(ctx, c, src.addr, system)
 			if err != nil {
@@ -424,12 +438,15 @@ func (b *bench) run(c benchCase) ([]benchResult, []latencyResult, error) {
 			runs[system] = append(runs[system], r)
 		}
 	}
-	results := []benchResult{median(runs["pipe"]), median(runs["strait"])}
+	var results []benchResult
+	for _, system := range systems {
+		results = append(results, median(runs[system]))
+	}
 	if b.latencyFor <= 0 {
 		return results, nil, nil
 	}
 	var lats []latencyResult
-	for i, system := range []string{"pipe", "strait"} {
+	for i, system := range systems {
 		lat, err := b.latency(ctx, c, src.addr, system, fmt.Sprintf("latency%d", i), results[0].RecordsPerSec*b.latencyLoad)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s latency: %w", system, err)
@@ -462,7 +479,20 @@ func (b *bench) startSystem(ctx context.Context, system, srcAddr, tgtAddr, topic
 	if err != nil {
 		return nil, err
 	}
-	return b.startStrait(io.Discard, "-c", cfg, "--log-level", "error", "--progress-interval", "0")
+	exe := b.strait
+	if system == "baseline" {
+		exe = b.baseline
+	}
+	return startProcess(io.Discard, exe, "run", "-c", cfg, "--log-level", "error", "--progress-interval", "0")
+}
+
+// systems are the systems each case measures: the pipe, Strait and, with
+// --baseline, the other Strait build.
+func (b *bench) systems() []string {
+	if b.baseline != "" {
+		return []string{"pipe", "strait", "baseline"}
+	}
+	return []string{"pipe", "strait"}
 }
 
 func (b *bench) straitConfig(srcAddr, tgtAddr, topics string) (string, error) {
