@@ -5,12 +5,12 @@
 // the flow's checkpoint and heartbeat tasks.
 //
 // Workers share a flow's tasks through a group on the target cluster
-// (group.id, protocol type "strait"): the leader assigns task configs
-// (assignGroup, sticky and incremental, revoke before reassign), every
-// worker runs what it was given. Standalone is a group of one.
+// (group.id, protocol type "strait"; package replicator/group): the leader
+// assigns task configs (sticky and incremental, revoke before reassign),
+// every worker runs what it was given. Standalone is a group of one.
 //
 // Goroutines: Worker.Run runs one goroutine per flow in an errgroup; each
-// flow runs its membership, a follower of its configs topic, and one
+// flow runs its group member, a follower of its configs topic, and one
 // goroutine per task it was assigned, and stops and waits for all of them
 // before it returns (tasks first, then it leaves the group). A task owns
 // its source consumer and target producer.

@@ -18,8 +18,10 @@ import (
 
 	"github.com/strait-replicator/strait/checkpoint"
 	"github.com/strait-replicator/strait/configs"
+	"github.com/strait-replicator/strait/internal/kclient"
 	"github.com/strait-replicator/strait/internal/topicread"
 	"github.com/strait-replicator/strait/policy"
+	"github.com/strait-replicator/strait/replicator/group"
 	"github.com/strait-replicator/strait/replicator/task"
 )
 
@@ -119,21 +121,21 @@ type flow struct {
 	stored      [connKinds]map[string]string // guarded by storedMu
 
 	// member keeps this worker in the flow's worker group; set by prepare.
-	member *membership
+	member *group.Member
 	// assigned is this worker's share of the tasks, from the group; only
 	// the run loop touches it.
-	assigned groupAssignment
+	assigned group.Assignment
 	// wanted are the tasks the flow wants run (what this worker assigns
 	// when it leads the group), set by the run loop.
 	wantedMu    sync.Mutex
-	wanted      []taskSpec // guarded by wantedMu
-	wantedTasks int        // guarded by wantedMu: number of source tasks
+	wanted      []group.Spec // guarded by wantedMu
+	wantedTasks int          // guarded by wantedMu: number of source tasks
 	// wantedVersion counts changes of wanted, and ledVersion is the one
 	// this worker last assigned as leader; both guarded by wantedMu.
 	wantedVersion, ledVersion int
 	// owned are the tasks this worker runs or is stopping (task id ->
 	// digest), as the group is told; published by the run loop.
-	owned atomic.Pointer[ownedTasks]
+	owned atomic.Pointer[group.Owned]
 }
 
 // atomicString is a string read and written from several goroutines.
@@ -153,10 +155,10 @@ func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *m
 		memory: memory, configsTopic: cfg.ConfigsTopic, statusTopic: cfg.StatusTopic}
 	f.view.Store(&cfg)
 	var err error
-	if f.srcOpts, err = ClientOpts(src, cfg.Name()+"|replication-consumer"); err != nil {
+	if f.srcOpts, err = kclient.ClusterOpts(src, cfg.Name()+"|replication-consumer"); err != nil {
 		return nil, nil, err
 	}
-	if f.tgtOpts, err = ClientOpts(tgt, cfg.Name()+"|replication-producer"); err != nil {
+	if f.tgtOpts, err = kclient.ClusterOpts(tgt, cfg.Name()+"|replication-producer"); err != nil {
 		return nil, nil, err
 	}
 	f.useClientSettings(cfg)
@@ -171,7 +173,7 @@ func (f *flow) useClientSettings(cfg configs.Flow) {
 	budget := f.memory / int64(max(cfg.TasksMax, 1))
 	f.consumer = newConsumerSettings(cfg.SourceConsumer)
 	f.consumer.opts = slices.Concat(budgetConsumerOpts(budget), f.consumer.opts)
-	f.producerOpts = slices.Concat(budgetProducerOpts(budget), clientOpts(cfg.Producer, configs.RoleProducer))
+	f.producerOpts = slices.Concat(budgetProducerOpts(budget), kclient.Opts(cfg.Producer, configs.RoleProducer))
 }
 
 // newInstanceID is a random id for a flow of this process.
@@ -225,10 +227,10 @@ func unreachable(c configs.Cluster, err error) error {
 // connect opens the admin clients of both clusters. It returns the number
 // of brokers of each.
 func (f *flow) connect(ctx context.Context) (srcBrokers, tgtBrokers int, err error) {
-	if f.srcAdm, srcBrokers, err = openAdmin(ctx, f.src, slices.Concat(f.srcOpts, clientOpts(f.cfg.SourceAdmin, configs.RoleAdmin))); err != nil {
+	if f.srcAdm, srcBrokers, err = openAdmin(ctx, f.src, slices.Concat(f.srcOpts, kclient.Opts(f.cfg.SourceAdmin, configs.RoleAdmin))); err != nil {
 		return 0, 0, err
 	}
-	if f.tgtAdm, tgtBrokers, err = openAdmin(ctx, f.tgt, slices.Concat(f.tgtOpts, clientOpts(f.cfg.TargetAdmin, configs.RoleAdmin))); err != nil {
+	if f.tgtAdm, tgtBrokers, err = openAdmin(ctx, f.tgt, slices.Concat(f.tgtOpts, kclient.Opts(f.cfg.TargetAdmin, configs.RoleAdmin))); err != nil {
 		return 0, 0, err
 	}
 	if md, err := f.tgtAdm.BrokerMetadata(ctx); err == nil {
@@ -255,19 +257,18 @@ func (f *flow) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	f.member = &membership{
-		group: f.cfg.GroupID, workerID: f.workerID, cluster: f.tgt.Alias,
-		session: f.cfg.SessionTimeout, interval: f.cfg.HeartbeatInterval, timeout: f.cfg.RebalanceTimeout,
-		cl: memberClient, log: f.log,
-		owned:       f.ownedTasks,
-		wanted:      f.wantedSpecs,
-		assignments: make(chan groupAssignment, 1),
-		rejoin:      make(chan struct{}, 1),
+	mcfg := group.Config{
+		Group: f.cfg.GroupID, WorkerID: f.workerID, Cluster: f.tgt.Alias,
+		SessionTimeout: f.cfg.SessionTimeout, HeartbeatInterval: f.cfg.HeartbeatInterval, RebalanceTimeout: f.cfg.RebalanceTimeout,
+		Client: memberClient, Log: f.log,
+		Owned:  f.ownedTasks,
+		Wanted: f.wantedSpecs,
 	}
-	f.owned.Store(&ownedTasks{})
 	if f.cfg.LoadAware {
-		f.member.loads, f.member.gotLoads = f.loads.measured, f.loads.setPeers
+		mcfg.Loads, mcfg.GotLoads = f.loads.measured, f.loads.setPeers
 	}
+	f.member = group.NewMember(mcfg)
+	f.owned.Store(&group.Owned{})
 	ends, err := topicread.Ends(ctx, f.tgtAdm, f.cfg.ConfigsTopic)
 	if err != nil {
 		return fmt.Errorf("read configs topic: %w", err)
@@ -301,8 +302,8 @@ func (f *flow) run(ctx context.Context) error {
 	defer f.close()
 	// The group is left only after every task stopped, so that no other
 	// worker starts one of them while it still runs here.
-	member := f.member.start(ctx)
-	defer member.leave()
+	f.member.Start(ctx)
+	defer f.member.Leave()
 	defer f.tasks.StopAll()
 	// Configs, pauses and resumes set through other workers.
 	var follow sync.WaitGroup
@@ -334,17 +335,17 @@ func (f *flow) run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-member.done:
-			return member.err
-		case a := <-f.member.assignments:
+		case <-f.member.Done():
+			return f.member.Err()
+		case a := <-f.member.Assignments():
 			first := f.assigned.Tasks == nil && a.Generation >= 0
 			f.assigned = a
 			f.status.setGeneration(a.Generation)
 			_, restarts := f.ctl.take()
 			f.reconcileTasks(ctx, restarts)
-			if f.member.leader.Load() {
+			if f.member.Leader() {
 				if f.wantedStale() {
-					f.member.requestRejoin()
+					f.member.RequestRejoin()
 				}
 				if first && f.cfg.SyncTopicConfigsInterval > 0 {
 					f.syncConfigs(ctx)
@@ -356,11 +357,11 @@ func (f *flow) run(ctx context.Context) error {
 		case <-refresh.C:
 			f.reconcile(ctx, noRestarts)
 		case <-configSync.C:
-			if f.member.leader.Load() {
+			if f.member.Leader() {
 				f.syncConfigs(ctx)
 			}
 		case <-aclSync.C:
-			if f.member.leader.Load() {
+			if f.member.Leader() {
 				f.syncACLs(ctx)
 			}
 		case <-f.ctl.wake:
@@ -381,8 +382,8 @@ func (f *flow) run(ctx context.Context) error {
 }
 
 // wantedSpecs returns the tasks the flow wants run and how many of them
-// are source tasks; the membership calls it when this worker leads.
-func (f *flow) wantedSpecs() ([]taskSpec, int) {
+// are source tasks; the group member calls it when this worker leads.
+func (f *flow) wantedSpecs() ([]group.Spec, int) {
 	f.wantedMu.Lock()
 	defer f.wantedMu.Unlock()
 	f.ledVersion = f.wantedVersion
@@ -400,19 +401,19 @@ func (f *flow) wantedStale() bool {
 // setWanted records the tasks the flow wants and reports whether they
 // changed.
 func (f *flow) setWanted(desired [][]topicPartition) bool {
-	specs := make([]taskSpec, 0, len(desired)+2)
+	specs := make([]group.Spec, 0, len(desired)+2)
 	for i, tps := range desired {
-		specs = append(specs, taskSpec{ID: sourceTaskID(i), Partitions: tps})
+		specs = append(specs, group.Spec{ID: sourceTaskID(i), Partitions: tps})
 	}
 	for k := checkpointConnector; k < connKinds; k++ {
 		if singleConfigured(f.cfg, k) {
-			specs = append(specs, taskSpec{ID: singleTaskID(k)})
+			specs = append(specs, group.Spec{ID: singleTaskID(k)})
 		}
 	}
 	f.wantedMu.Lock()
 	defer f.wantedMu.Unlock()
-	changed := f.wantedTasks != len(desired) || !slices.EqualFunc(f.wanted, specs, func(a, b taskSpec) bool {
-		return a.ID == b.ID && a.digest() == b.digest()
+	changed := f.wantedTasks != len(desired) || !slices.EqualFunc(f.wanted, specs, func(a, b group.Spec) bool {
+		return a.ID == b.ID && a.Digest() == b.Digest()
 	})
 	f.wanted, f.wantedTasks = specs, len(desired)
 	if changed {
@@ -436,13 +437,13 @@ func (f *flow) wantedHere() []task.Wanted {
 }
 
 // ownedTasks returns what publishOwned last published.
-func (f *flow) ownedTasks() ownedTasks { return *f.owned.Load() }
+func (f *flow) ownedTasks() group.Owned { return *f.owned.Load() }
 
 // publishOwned tells the group which tasks this worker runs now: those of
 // its assignment (stopped ones are not in it any more).
 func (f *flow) publishOwned() {
 	owned := ownedOf(f.tasks.Snapshot())
-	f.owned.Store(&ownedTasks{tasks: owned, seq: f.assigned.seq})
+	f.owned.Store(&group.Owned{Tasks: owned, Seq: f.assigned.Seq})
 }
 
 // ownedOf is what a worker running rs tells its group it owns: task id
@@ -461,7 +462,7 @@ func (f *flow) newRunner(w task.Wanted) *task.Runner {
 	r := &task.Runner{ID: w.ID, Digest: w.Digest(), Status: task.NewStatus(StateUnassigned), Log: f.log.With("task", w.ID.Kind.String()), Classify: classify,
 		Fenced: func() {
 			if f.member != nil {
-				f.member.requestRejoin()
+				f.member.RequestRejoin()
 			}
 		}}
 	switch w.ID.Kind {
@@ -474,7 +475,7 @@ func (f *flow) newRunner(w task.Wanted) *task.Runner {
 		}
 	case heartbeatConnector:
 		if f.cfg.EmitHeartbeatsInterval > 0 {
-			r.Task = newHeartbeatTask(f.cfg, slices.Concat(f.tgtOpts, clientOpts(f.cfg.Producer, configs.RoleProducer)), f.log, f.metrics)
+			r.Task = newHeartbeatTask(f.cfg, slices.Concat(f.tgtOpts, kclient.Opts(f.cfg.Producer, configs.RoleProducer)), f.log, f.metrics)
 		}
 	}
 	if r.Task == nil {
@@ -600,7 +601,7 @@ func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
 		return err
 	}
 	f.syncTopic, f.syncsOnTarget = syncTopic.name, syncOnTarget
-	cl, err := kgo.NewClient(slices.Concat(syncOpts, clientOpts(f.cfg.OffsetSyncProducer, configs.RoleProducer), []kgo.Opt{
+	cl, err := kgo.NewClient(slices.Concat(syncOpts, kclient.Opts(f.cfg.OffsetSyncProducer, configs.RoleProducer), []kgo.Opt{
 		kgo.DefaultProduceTopic(syncTopic.name),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 	})...)
@@ -624,7 +625,7 @@ func (f *flow) checkpointTask() *checkpoint.Task {
 		Interval: f.cfg.EmitCheckpointsInterval, SyncGroupsInterval: f.cfg.SyncGroupOffsetsInterval,
 		Syncs:            f.syncsAt(f.syncTopic, f.syncsOnTarget),
 		CheckpointsTopic: f.cfg.Policy.CheckpointsTopic(f.cfg.Source),
-		SourceAdmin:      f.srcAdm, TargetAdmin: f.tgtAdm, TargetOpts: slices.Concat(f.tgtOpts, clientOpts(f.cfg.Producer, configs.RoleProducer)),
+		SourceAdmin:      f.srcAdm, TargetAdmin: f.tgtAdm, TargetOpts: slices.Concat(f.tgtOpts, kclient.Opts(f.cfg.Producer, configs.RoleProducer)),
 		Log:     f.log.With("task", "checkpoint"),
 		Latency: f.metrics.checkpoint, WriteErrors: f.metrics.writeErrors,
 	}
@@ -642,14 +643,14 @@ func (f *flow) checkpointTask() *checkpoint.Task {
 // source of this flow.
 func (f *flow) syncsAt(topic string, onTarget bool) checkpoint.Syncs {
 	if onTarget {
-		return checkpoint.Syncs{Topic: topic, Admin: f.tgtAdm, Opts: slices.Concat(f.tgtOpts, clientOpts(f.cfg.TargetConsumer, configs.RoleConsumer))}
+		return checkpoint.Syncs{Topic: topic, Admin: f.tgtAdm, Opts: slices.Concat(f.tgtOpts, kclient.Opts(f.cfg.TargetConsumer, configs.RoleConsumer))}
 	}
-	return checkpoint.Syncs{Topic: topic, Admin: f.srcAdm, Opts: slices.Concat(f.srcOpts, clientOpts(f.cfg.SourceConsumer, configs.RoleConsumer))}
+	return checkpoint.Syncs{Topic: topic, Admin: f.srcAdm, Opts: slices.Concat(f.srcOpts, kclient.Opts(f.cfg.SourceConsumer, configs.RoleConsumer))}
 }
 
 func (f *flow) close() {
 	if f.member != nil {
-		f.member.cl.Close()
+		f.member.Close()
 	}
 	f.syncs.close()
 	if f.status != nil && f.status.cl != nil {
@@ -677,7 +678,7 @@ func (f *flow) reconcile(ctx context.Context, restarts [connKinds]restartRequest
 	}
 	f.resetRecreated(ctx)
 	changed := f.setWanted(f.assign(tps))
-	if f.cfg.ExactlyOnce && f.member.leader.Load() {
+	if f.cfg.ExactlyOnce && f.member.Leader() {
 		f.wantedMu.Lock()
 		tasks := f.wantedTasks
 		f.wantedMu.Unlock()
@@ -686,8 +687,8 @@ func (f *flow) reconcile(ctx context.Context, restarts [connKinds]restartRequest
 	// With load-aware assignment the leader hears the other workers'
 	// loads at each rebalance: ask for one every refresh (cooperative:
 	// nothing stops unless it moves).
-	if f.member.leader.Load() && (changed || f.cfg.LoadAware && f.member.members.Load() > 1) {
-		f.member.requestRejoin()
+	if f.member.Leader() && (changed || f.cfg.LoadAware && f.member.Members() > 1) {
+		f.member.RequestRejoin()
 	}
 	f.reconcileTasks(ctx, restarts)
 	f.log.Debug("refreshed topics", "topics", len(f.replicated), "partitions", len(tps), "listed_on_target", f.listed,

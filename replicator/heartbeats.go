@@ -11,7 +11,9 @@ import (
 
 	"github.com/strait-replicator/strait/configs"
 	"github.com/strait-replicator/strait/heartbeat"
+	"github.com/strait-replicator/strait/internal/kclient"
 	"github.com/strait-replicator/strait/policy"
+	"github.com/strait-replicator/strait/replicator/group"
 	"github.com/strait-replicator/strait/replicator/task"
 )
 
@@ -42,16 +44,16 @@ type heartbeatFlow struct {
 	// member shares the heartbeat task among the workers of the pair's
 	// group (group.id on the pair's target), as a flow shares its tasks:
 	// one worker emits the pair's heartbeats. Set by prepare.
-	member   *membership
-	assigned groupAssignment // the run loop only
-	owned    atomic.Pointer[ownedTasks]
+	member   *group.Member
+	assigned group.Assignment // the run loop only
+	owned    atomic.Pointer[group.Owned]
 }
 
 // prepare creates the target's heartbeats topic. On error it leaves
 // nothing open.
 func (h *heartbeatFlow) prepare(ctx context.Context) error {
 	var err error
-	if h.opts, err = ClientOpts(h.tgt, h.cfg.Name()+"|heartbeats"); err != nil {
+	if h.opts, err = kclient.ClusterOpts(h.tgt, h.cfg.Name()+"|heartbeats"); err != nil {
 		return err
 	}
 	adm, brokers, err := openAdmin(ctx, h.tgt, h.opts)
@@ -70,16 +72,14 @@ func (h *heartbeatFlow) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	h.owned.Store(&ownedTasks{})
-	h.member = &membership{
-		group: h.cfg.GroupID, workerID: h.workerID, cluster: h.tgt.Alias,
-		session: h.cfg.SessionTimeout, interval: h.cfg.HeartbeatInterval, timeout: h.cfg.RebalanceTimeout,
-		cl: cl, log: h.log,
-		owned:       func() ownedTasks { return *h.owned.Load() },
-		wanted:      func() ([]taskSpec, int) { return []taskSpec{{ID: singleTaskID(heartbeatConnector)}}, 0 },
-		assignments: make(chan groupAssignment, 1),
-		rejoin:      make(chan struct{}, 1),
-	}
+	h.owned.Store(&group.Owned{})
+	h.member = group.NewMember(group.Config{
+		Group: h.cfg.GroupID, WorkerID: h.workerID, Cluster: h.tgt.Alias,
+		SessionTimeout: h.cfg.SessionTimeout, HeartbeatInterval: h.cfg.HeartbeatInterval, RebalanceTimeout: h.cfg.RebalanceTimeout,
+		Client: cl, Log: h.log,
+		Owned:  func() group.Owned { return *h.owned.Load() },
+		Wanted: func() ([]group.Spec, int) { return []group.Spec{{ID: singleTaskID(heartbeatConnector)}}, 0 },
+	})
 	return nil
 }
 
@@ -87,28 +87,28 @@ func (h *heartbeatFlow) prepare(ctx context.Context) error {
 // heartbeat task, until ctx is done, applying pause, resume and restart
 // requests.
 func (h *heartbeatFlow) run(ctx context.Context) error {
-	defer h.member.cl.Close()
-	member := h.member.start(ctx)
-	defer member.leave()
+	defer h.member.Close()
+	h.member.Start(ctx)
+	defer h.member.Leave()
 	defer h.tasks.StopAll() // before the group is left
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-member.done:
-			return member.err
-		case a := <-h.member.assignments:
+		case <-h.member.Done():
+			return h.member.Err()
+		case a := <-h.member.Assignments():
 			h.assigned = a
 		case <-h.ctl.wake:
 		}
 		_, restarts := h.ctl.take()
 		var wanted []task.Wanted
 		id := singleTaskID(heartbeatConnector)
-		if slices.ContainsFunc(h.assigned.Tasks, func(t taskSpec) bool { return t.ID == id }) {
+		if slices.ContainsFunc(h.assigned.Tasks, func(t group.Spec) bool { return t.ID == id }) {
 			wanted = []task.Wanted{{ID: id, Paused: h.ctl.isPaused(heartbeatConnector)}}
 		}
 		h.tasks.Apply(ctx, task.Plan(wanted, h.tasks.States(), restartsOf(restarts)), h.newRunner)
-		h.owned.Store(&ownedTasks{tasks: ownedOf(h.tasks.Snapshot()), seq: h.assigned.seq})
+		h.owned.Store(&group.Owned{Tasks: ownedOf(h.tasks.Snapshot()), Seq: h.assigned.Seq})
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/strait-replicator/strait/configs"
+	"github.com/strait-replicator/strait/internal/kclient"
 )
 
 // PartitionLag is how far a flow's copy of one source partition is behind.
@@ -34,11 +35,11 @@ type PartitionLag struct {
 // Lag reads, without running anything, how far flow f is behind: the
 // source's end offsets against the positions in the flow's offsets topic.
 func Lag(ctx context.Context, f configs.Flow, src, tgt configs.Cluster) ([]PartitionLag, error) {
-	srcOpts, err := ClientOpts(src, f.Name()+"|lag")
+	srcOpts, err := kclient.ClusterOpts(src, f.Name()+"|lag")
 	if err != nil {
 		return nil, err
 	}
-	tgtOpts, err := ClientOpts(tgt, f.Name()+"|lag")
+	tgtOpts, err := kclient.ClusterOpts(tgt, f.Name()+"|lag")
 	if err != nil {
 		return nil, err
 	}

@@ -15,8 +15,8 @@ import (
 
 	"github.com/strait-replicator/strait/checkpoint"
 	"github.com/strait-replicator/strait/configs"
+	"github.com/strait-replicator/strait/internal/kclient"
 	"github.com/strait-replicator/strait/policy"
-	"github.com/strait-replicator/strait/replicator"
 )
 
 // defaultMaxAge is how old the newest checkpoint of a group may be before
@@ -90,7 +90,7 @@ func closeFailover(f *checkpoint.Failover) {
 }
 
 func adminFor(c configs.Cluster) ([]kgo.Opt, *kadm.Client, error) {
-	opts, err := replicator.ClientOpts(c, "strait-failover")
+	opts, err := kclient.ClusterOpts(c, "strait-failover")
 	if err != nil {
 		return nil, nil, err
 	}

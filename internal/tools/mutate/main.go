@@ -80,7 +80,10 @@ var defaultTargets = []string{
 	"./internal/kstruct",
 	// Only the table tests of these files: the package also holds
 	// in-process cluster tests, seconds each, that cover other files.
-	"./replicator=assign.go+groupassign.go+load.go+retry.go@^Test(Assign|LightestBusiest|TopicPartitionString|LoadMeter|RetryClassification|Retriable|Lasting)",
+	"./replicator=assign.go+load.go+retry.go@^Test(Assign|LightestBusiest|TopicPartitionString|LoadMeter|RetryClassification|Retriable|Lasting)",
+	// The worker group's pure assignment (its membership is tested
+	// against kfake).
+	"./replicator/group=assign.go@^TestAssign",
 	// The task runtime's pure parts: ids and planning.
 	"./replicator/task=id.go+plan.go@^Test(IDText|Plan)$",
 }

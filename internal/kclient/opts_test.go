@@ -1,4 +1,4 @@
-package replicator
+package kclient
 
 import (
 	"testing"
@@ -11,7 +11,7 @@ import (
 
 // Each typed client setting reaches the franz-go option it stands for, read
 // back from a client built with the options.
-func TestClientOptsMapping(t *testing.T) {
+func TestOptsMapping(t *testing.T) {
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	wait, linger, level := ms(17), ms(9), 3
 	c := configs.Client{
@@ -22,7 +22,7 @@ func TestClientOptsMapping(t *testing.T) {
 		TransactionTimeout: ms(30000),
 	}
 	build := func(role configs.Role) *kgo.Client {
-		cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers("127.0.0.1:1")}, clientOpts(c, role)...)...)
+		cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers("127.0.0.1:1")}, Opts(c, role)...)...)
 		if err != nil {
 			t.Fatal(err)
 		}

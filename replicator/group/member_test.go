@@ -1,4 +1,4 @@
-package replicator
+package group
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-replicator/strait/internal/kafkatest"
+	"github.com/strait-replicator/strait/replicator/task"
 )
 
 // taskRuns records which workers run each task, and every moment a task
@@ -78,34 +79,32 @@ func (b *lockedBuffer) String() string {
 	return b.b.String()
 }
 
-// startFakeMember runs a membership of worker in group on c with a flow
+// startFakeMember runs a Member of worker in group on c with a flow
 // that applies each assignment at once (stopping, then starting tasks) and
-// publishes what it runs, as flow.run does. It returns the membership and
+// publishes what it runs, as flow.run does. It returns the Member and
 // a function that leaves the group and waits for both.
-func startFakeMember(t *testing.T, c *kfake.Cluster, group, worker string, session time.Duration, wanted []taskSpec, runs *taskRuns, logs *lockedBuffer) (*membership, func()) {
+func startFakeMember(t *testing.T, c *kfake.Cluster, group, worker string, session time.Duration, wanted []Spec, runs *taskRuns, logs *lockedBuffer) (*Member, func()) {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var owned atomic.Pointer[ownedTasks]
-	owned.Store(&ownedTasks{})
-	m := &membership{
-		group: group, workerID: worker, cluster: "B",
-		session: session, interval: session / 10, timeout: 2 * session,
-		cl:          cl,
-		log:         slog.New(slog.NewTextHandler(logs, nil)).With("worker", worker),
-		owned:       func() ownedTasks { return *owned.Load() },
-		wanted:      func() ([]taskSpec, int) { return slices.Clone(wanted), len(wanted) },
-		assignments: make(chan groupAssignment, 1),
-		rejoin:      make(chan struct{}, 1),
-	}
+	var owned atomic.Pointer[Owned]
+	owned.Store(&Owned{})
+	m := NewMember(Config{
+		Group: group, WorkerID: worker, Cluster: "B",
+		SessionTimeout: session, HeartbeatInterval: session / 10, RebalanceTimeout: 2 * session,
+		Client: cl,
+		Log:    slog.New(slog.NewTextHandler(logs, nil)).With("worker", worker),
+		Owned:  func() Owned { return *owned.Load() },
+		Wanted: func() ([]Spec, int) { return slices.Clone(wanted), len(wanted) },
+	})
 	ctx, cancel := context.WithCancel(context.Background())
-	run := m.start(ctx)
+	m.Start(ctx)
 	flowDone := make(chan struct{})
 	go func() { // waited for by the returned stop
 		defer close(flowDone)
-		mine := map[TaskID]string{}
+		mine := map[task.ID]string{}
 		for {
 			select {
 			case <-ctx.Done():
@@ -113,10 +112,10 @@ func startFakeMember(t *testing.T, c *kfake.Cluster, group, worker string, sessi
 					runs.stop(worker, id.String())
 				}
 				return
-			case a := <-m.assignments:
-				want := map[TaskID]string{}
+			case a := <-m.Assignments():
+				want := map[task.ID]string{}
 				for _, s := range a.Tasks {
-					want[s.ID] = s.digest()
+					want[s.ID] = s.Digest()
 				}
 				for id := range mine {
 					if _, ok := want[id]; !ok {
@@ -130,7 +129,7 @@ func startFakeMember(t *testing.T, c *kfake.Cluster, group, worker string, sessi
 						mine[id] = d
 					}
 				}
-				owned.Store(&ownedTasks{tasks: maps.Clone(mine), seq: a.seq})
+				owned.Store(&Owned{Tasks: maps.Clone(mine), Seq: a.Seq})
 			}
 		}
 	}()
@@ -140,8 +139,8 @@ func startFakeMember(t *testing.T, c *kfake.Cluster, group, worker string, sessi
 			// As flow.run: the tasks stop before the worker leaves.
 			cancel()
 			<-flowDone
-			run.leave()
-			cl.Close()
+			m.Leave()
+			m.Close()
 		})
 	}
 	t.Cleanup(stop)
@@ -178,7 +177,7 @@ func testExpelledWorker(t *testing.T, key kmsg.Key, rejoin bool) {
 	}
 	defer c.Close()
 	const session = time.Second
-	wanted := []taskSpec{{ID: sourceTaskID(0)}, {ID: sourceTaskID(1)}, {ID: sourceTaskID(2)}, {ID: sourceTaskID(3)}}
+	wanted := []Spec{{ID: task.SourceID(0)}, {ID: task.SourceID(1)}, {ID: task.SourceID(2)}, {ID: task.SourceID(3)}}
 	runs := &taskRuns{running: map[string]map[string]bool{}}
 	logs := &lockedBuffer{}
 	defer func() {
@@ -262,7 +261,7 @@ func testExpelledWorker(t *testing.T, key kmsg.Key, rejoin bool) {
 		return nil, nil, false
 	})
 	if rejoin {
-		m1.requestRejoin()
+		m1.RequestRejoin()
 	}
 	// w1's session expires; w2 takes every task, and w1 must have
 	// stopped them by then.

@@ -1,4 +1,4 @@
-package replicator
+package group
 
 import (
 	"fmt"
@@ -12,14 +12,14 @@ import (
 func sourceTasks(n int, digest string) []taskConfig {
 	out := make([]taskConfig, n)
 	for i := range out {
-		out[i] = taskConfig{ID: sourceTaskID(i), Digest: digest}
+		out[i] = taskConfig{ID: task.SourceID(i), Digest: digest}
 	}
 	return out
 }
 
 // owning is a member that runs tasks (by id) with digest d.
-func owning(id, d string, tasks ...string) groupMember {
-	m := groupMember{ID: id, Owned: map[TaskID]string{}}
+func owning(id, d string, tasks ...string) memberTasks {
+	m := memberTasks{ID: id, Owned: map[task.ID]string{}}
 	for _, t := range tasks {
 		m.Owned[tid(t)] = d
 	}
@@ -35,7 +35,7 @@ func ids(tasks []taskConfig) []string {
 }
 
 // tid is the task id s names; it fails the test binary on a bad one.
-func tid(s string) TaskID {
+func tid(s string) task.ID {
 	id, err := task.ParseID(s)
 	if err != nil {
 		panic(err)
@@ -43,48 +43,48 @@ func tid(s string) TaskID {
 	return id
 }
 
-func TestAssignGroup(t *testing.T) {
+func TestAssign(t *testing.T) {
 	all := sourceTasks(24, "x")
 	tasks := ids(all)
 	tests := []struct {
 		name     string
-		members  []groupMember
+		members  []memberTasks
 		tasks    []taskConfig
 		want     map[string]int // tasks per member
 		revoked  int
 		moved    int // tasks assigned to a member that did not run them
 		assigned map[string][]string
 	}{
-		{name: "first worker takes everything", members: []groupMember{owning("a", "x")}, tasks: all,
+		{name: "first worker takes everything", members: []memberTasks{owning("a", "x")}, tasks: all,
 			want: map[string]int{"a": 24}, moved: 24},
-		{name: "second worker: the first revokes half, keeps the rest", members: []groupMember{owning("a", "x", tasks...), owning("b", "x")}, tasks: all,
+		{name: "second worker: the first revokes half, keeps the rest", members: []memberTasks{owning("a", "x", tasks...), owning("b", "x")}, tasks: all,
 			want: map[string]int{"a": 12, "b": 0}, revoked: 12},
-		{name: "second round: the revoked half goes to the new worker", members: []groupMember{owning("a", "x", tasks[:12]...), owning("b", "x")}, tasks: all,
+		{name: "second round: the revoked half goes to the new worker", members: []memberTasks{owning("a", "x", tasks[:12]...), owning("b", "x")}, tasks: all,
 			want: map[string]int{"a": 12, "b": 12}, moved: 12},
-		{name: "third worker joins two: 8 revoked", members: []groupMember{owning("a", "x", tasks[:12]...), owning("b", "x", tasks[12:]...), owning("c", "x")}, tasks: all,
+		{name: "third worker joins two: 8 revoked", members: []memberTasks{owning("a", "x", tasks[:12]...), owning("b", "x", tasks[12:]...), owning("c", "x")}, tasks: all,
 			want: map[string]int{"a": 8, "b": 8, "c": 0}, revoked: 8},
-		{name: "third worker, second round: 8 move", members: []groupMember{owning("a", "x", tasks[:8]...), owning("b", "x", tasks[12:20]...), owning("c", "x")}, tasks: all,
+		{name: "third worker, second round: 8 move", members: []memberTasks{owning("a", "x", tasks[:8]...), owning("b", "x", tasks[12:20]...), owning("c", "x")}, tasks: all,
 			want: map[string]int{"a": 8, "b": 8, "c": 8}, moved: 8},
-		{name: "a worker leaves: only its 8 move", members: []groupMember{owning("a", "x", tasks[:8]...), owning("b", "x", tasks[8:16]...)}, tasks: all,
+		{name: "a worker leaves: only its 8 move", members: []memberTasks{owning("a", "x", tasks[:8]...), owning("b", "x", tasks[8:16]...)}, tasks: all,
 			want: map[string]int{"a": 12, "b": 12}, moved: 8},
-		{name: "changed config: revoked, then reassigned", members: []groupMember{owning("a", "old", tasks[:2]...)}, tasks: all[:2],
+		{name: "changed config: revoked, then reassigned", members: []memberTasks{owning("a", "old", tasks[:2]...)}, tasks: all[:2],
 			want: map[string]int{"a": 0}, revoked: 2},
-		{name: "task run twice: the second owner stops it", members: []groupMember{owning("a", "x", "source-0"), owning("b", "x", "source-0")}, tasks: all[:2],
+		{name: "task run twice: the second owner stops it", members: []memberTasks{owning("a", "x", "source-0"), owning("b", "x", "source-0")}, tasks: all[:2],
 			want: map[string]int{"a": 1, "b": 1}, moved: 1,
 			assigned: map[string][]string{"a": {"source-0"}, "b": {"source-1"}}},
-		{name: "removed task: assigned to nobody", members: []groupMember{owning("a", "x", "source-0", "source-99")}, tasks: all[:1],
+		{name: "removed task: assigned to nobody", members: []memberTasks{owning("a", "x", "source-0", "source-99")}, tasks: all[:1],
 			want: map[string]int{"a": 1}},
-		{name: "more workers than tasks", members: []groupMember{owning("a", "x"), owning("b", "x"), owning("c", "x")}, tasks: all[:2],
+		{name: "more workers than tasks", members: []memberTasks{owning("a", "x"), owning("b", "x"), owning("c", "x")}, tasks: all[:2],
 			want: map[string]int{"a": 1, "b": 1, "c": 0}, moved: 2},
 		{name: "no members", members: nil, tasks: all, want: map[string]int{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, revoked := assignGroup(tt.members, tt.tasks)
+			got, revoked := assign(tt.members, tt.tasks)
 			if revoked != tt.revoked {
 				t.Errorf("revoked %d, want %d", revoked, tt.revoked)
 			}
-			runs := map[TaskID]string{}
+			runs := map[task.ID]string{}
 			for _, m := range tt.members {
 				for id := range m.Owned {
 					if _, ok := runs[id]; !ok {
@@ -92,7 +92,7 @@ func TestAssignGroup(t *testing.T) {
 					}
 				}
 			}
-			seen := map[TaskID]bool{}
+			seen := map[task.ID]bool{}
 			moved := 0
 			for m, ts := range got {
 				if len(ts) != tt.want[m] {
@@ -123,39 +123,39 @@ func TestAssignGroup(t *testing.T) {
 	}
 }
 
-// TestAssignGroupExact: who gets what where the counts alone do not tell.
-func TestAssignGroupExact(t *testing.T) {
+// TestAssignExact: who gets what where the counts alone do not tell.
+func TestAssignExact(t *testing.T) {
 	tests := []struct {
 		name    string
-		members []groupMember
+		members []memberTasks
 		tasks   []taskConfig
 		want    map[string][]string
 		revoked int
 	}{
 		{"free tasks fill the emptiest member, lowest id first",
-			[]groupMember{owning("b", "x"), owning("a", "x")}, sourceTasks(3, "x"),
+			[]memberTasks{owning("b", "x"), owning("a", "x")}, sourceTasks(3, "x"),
 			map[string][]string{"a": {"source-0", "source-2"}, "b": {"source-1"}}, 0},
 		{"the lowest id keeps a task run twice, whatever the order",
-			[]groupMember{owning("b", "x", "source-0"), owning("a", "x", "source-0")}, sourceTasks(2, "x"),
+			[]memberTasks{owning("b", "x", "source-0"), owning("a", "x", "source-0")}, sourceTasks(2, "x"),
 			map[string][]string{"a": {"source-0"}, "b": {"source-1"}}, 0},
 		// b runs two tasks with the wanted config, a runs one with an old
 		// one: b has the larger share and keeps both.
 		{"the larger share goes to who runs the most",
-			[]groupMember{owning("a", "old", "source-2"), owning("b", "x", "source-0", "source-1")}, sourceTasks(3, "x"),
+			[]memberTasks{owning("a", "old", "source-2"), owning("b", "x", "source-0", "source-1")}, sourceTasks(3, "x"),
 			map[string][]string{"a": {}, "b": {"source-0", "source-1"}}, 1},
 		// b runs one task and has the larger share (2); a, with the
 		// smaller (1), is full after the first free task, so the second
 		// goes to b although a had fewer tasks when the round began.
 		{"a full member gets no more free tasks",
-			[]groupMember{owning("a", "x"), owning("b", "x", "source-2")}, sourceTasks(3, "x"),
+			[]memberTasks{owning("a", "x"), owning("b", "x", "source-2")}, sourceTasks(3, "x"),
 			map[string][]string{"a": {"source-0"}, "b": {"source-2", "source-1"}}, 0},
 		{"a member that runs nothing still gets an assignment",
-			[]groupMember{owning("a", "x", "source-0"), owning("b", "x")}, sourceTasks(1, "x"),
+			[]memberTasks{owning("a", "x", "source-0"), owning("b", "x")}, sourceTasks(1, "x"),
 			map[string][]string{"a": {"source-0"}, "b": {}}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, revoked := assignGroup(tt.members, tt.tasks)
+			got, revoked := assign(tt.members, tt.tasks)
 			if revoked != tt.revoked {
 				t.Errorf("revoked %d, want %d", revoked, tt.revoked)
 			}
@@ -171,17 +171,17 @@ func TestAssignGroupExact(t *testing.T) {
 	}
 }
 
-// TestAssignGroupProperties: over seeded random groups (members running
+// TestAssignProperties: over seeded random groups (members running
 // random tasks, some with an old config, some run twice, some removed),
 // the assignment is balanced, sticky and complete, and does not depend on
 // the order members are listed in.
-func TestAssignGroupProperties(t *testing.T) {
+func TestAssignProperties(t *testing.T) {
 	for seed := range int64(300) {
 		r := rand.New(rand.NewSource(seed))
 		tasks := sourceTasks(r.Intn(20), "x")
-		var members []groupMember
+		var members []memberTasks
 		for i := range 1 + r.Intn(5) {
-			m := groupMember{ID: fmt.Sprintf("m%d", i), Owned: map[TaskID]string{}}
+			m := memberTasks{ID: fmt.Sprintf("m%d", i), Owned: map[task.ID]string{}}
 			for _, tk := range tasks {
 				if r.Intn(3) == 0 {
 					m.Owned[tk.ID] = "x"
@@ -191,19 +191,19 @@ func TestAssignGroupProperties(t *testing.T) {
 				}
 			}
 			if r.Intn(4) == 0 {
-				m.Owned[sourceTaskID(999)] = "x" // removed
+				m.Owned[task.SourceID(999)] = "x" // removed
 			}
 			members = append(members, m)
 		}
-		got, revoked := assignGroup(members, tasks)
+		got, revoked := assign(members, tasks)
 		shuffled := slices.Clone(members)
 		r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-		again, revokedAgain := assignGroup(shuffled, tasks)
+		again, revokedAgain := assign(shuffled, tasks)
 		if fmt.Sprint(got) != fmt.Sprint(again) || revoked != revokedAgain {
 			t.Fatalf("seed %d: depends on member order: %v / %v", seed, got, again)
 		}
 		// The first owner by id of each task, and whether it runs it as wanted.
-		owner := map[TaskID]string{}
+		owner := map[task.ID]string{}
 		for _, m := range members { // members are listed by id
 			for id := range m.Owned {
 				if _, ok := owner[id]; !ok {
@@ -211,12 +211,12 @@ func TestAssignGroupProperties(t *testing.T) {
 				}
 			}
 		}
-		want := map[TaskID]bool{}
+		want := map[task.ID]bool{}
 		for _, tk := range tasks {
 			want[tk.ID] = true
 		}
 		base, extra := len(tasks)/len(members), len(tasks)%len(members)
-		assignedTo := map[TaskID]string{}
+		assignedTo := map[task.ID]string{}
 		over := 0
 		for _, m := range members {
 			ts, ok := got[m.ID]

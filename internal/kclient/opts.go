@@ -1,10 +1,9 @@
-package replicator
+package kclient
 
 import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -12,15 +11,21 @@ import (
 	"github.com/strait-replicator/strait/configs"
 )
 
-// ClientOpts are the options every client of cluster c shares: seeds,
-// client id (role, after the cluster's own client.id), TLS and SASL.
-// The TLS stores were read when the configuration was parsed.
-func ClientOpts(c configs.Cluster, role string) ([]kgo.Opt, error) {
-	id := role
+// ClusterOpts are the options every client of cluster c shares: seeds,
+// client id (clientID, after the cluster's own client.id as
+// "<client.id>|<clientID>"), TLS, SASL and the cluster-level client keys
+// (Opts for an admin). It makes no network call: the TLS stores were read
+// when the configuration was parsed, and tokens, AWS credentials and
+// Kerberos tickets are obtained when a connection authenticates (a GSSAPI
+// login only reads krb5.conf and the keytab or ticket cache here). The
+// error, naming the cluster, says the SASL settings name no supported
+// mechanism or the Kerberos files cannot be read.
+func ClusterOpts(c configs.Cluster, clientID string) ([]kgo.Opt, error) {
+	id := clientID
 	if c.ClientID != "" {
-		id = c.ClientID + "|" + role
+		id = c.ClientID + "|" + clientID
 	}
-	opts := append([]kgo.Opt{kgo.SeedBrokers(c.BootstrapServers...), kgo.ClientID(id)}, clientOpts(c.Client, configs.RoleAdmin)...)
+	opts := append([]kgo.Opt{kgo.SeedBrokers(c.BootstrapServers...), kgo.ClientID(id)}, Opts(c.Client, configs.RoleAdmin)...)
 	s := c.Security
 	if s.TLS() {
 		opts = append(opts, kgo.DialTLSConfig(s.TLSConfig.Clone()))
@@ -35,27 +40,11 @@ func ClientOpts(c configs.Cluster, role string) ([]kgo.Opt, error) {
 	return opts, nil
 }
 
-// consumerSettings is what a flow's source consumer keys say.
-type consumerSettings struct {
-	opts           []kgo.Opt
-	readCommitted  bool
-	startAtEnd     bool // auto.offset.reset=latest for partitions with no position
-	maxPollRecords int
-}
-
-func newConsumerSettings(c configs.Client) consumerSettings {
-	s := consumerSettings{opts: clientOpts(c, configs.RoleConsumer), readCommitted: !c.ReadUncommitted, startAtEnd: c.StartAtEnd, maxPollRecords: 10000}
-	if c.MaxPollRecords > 0 {
-		s.maxPollRecords = c.MaxPollRecords
-	}
-	return s
-}
-
-// clientOpts are the franz-go options of what a client's Java keys say
-// (configs parsed and validated them); unset settings keep franz-go's
-// defaults. The data producer is always idempotent with acks=all:
-// configs refuses anything else.
-func clientOpts(c configs.Client, role configs.Role) []kgo.Opt {
+// Opts are the franz-go options of what the Java keys of a client in role
+// say (configs parsed and validated them); unset settings keep franz-go's
+// defaults, and settings of another role are ignored. The data producer is
+// always idempotent with acks=all: configs refuses anything else.
+func Opts(c configs.Client, role configs.Role) []kgo.Opt {
 	var opts []kgo.Opt
 	if c.RequestTimeout > 0 {
 		opts = append(opts, kgo.RequestTimeoutOverhead(c.RequestTimeout))
@@ -144,32 +133,4 @@ func retryBackoff(base, maxBackoff time.Duration) func(int) time.Duration {
 		jitter := 0.8 + 0.4*rand.Float64()
 		return time.Duration(float64(d) * jitter)
 	}
-}
-
-// partitioner sends data records to the partition they carry and records of
-// the state topics (keyed JSON) where Kafka's default partitioner would, so
-// that MM2 and Strait agree on where each key lives.
-func partitioner(stateTopics ...string) kgo.Partitioner {
-	return kgo.BasicConsistentPartitioner(func(topic string) func(*kgo.Record, int) int {
-		if slices.Contains(stateTopics, topic) {
-			return kgo.StickyKeyPartitioner(nil).ForTopic(topic).Partition
-		}
-		return func(r *kgo.Record, _ int) int { return int(r.Partition) }
-	})
-}
-
-// A task's memory is mostly records: fetched from the source and held until
-// the target acknowledges them (the produced records are the fetched ones).
-// Half of a task's budget goes to the producer's buffer, a quarter to the
-// fetch responses (two in flight or buffered at most); the rest is
-// headroom for the runtime.
-func budgetProducerOpts(budget int64) []kgo.Opt {
-	return []kgo.Opt{kgo.MaxBufferedBytes(int(max(budget/2, 1<<20)))}
-}
-
-func budgetConsumerOpts(budget int64) []kgo.Opt {
-	// At most kgo's default (50 MiB): larger fetches gain nothing and a
-	// broker may refuse them.
-	fetch := int32(min(max(budget/8, 1<<20), 50<<20))
-	return []kgo.Opt{kgo.FetchMaxBytes(fetch), kgo.FetchMaxPartitionBytes(min(fetch, 1<<20)), kgo.MaxConcurrentFetches(2)}
 }

@@ -1,53 +1,55 @@
-package replicator
+package group
 
 import (
 	"cmp"
 	"maps"
 	"slices"
+
+	"github.com/strait-replicator/strait/replicator/task"
 )
 
 // A worker group shares a flow's tasks. Its leader assigns them with
-// assignGroup, sticky and incremental, as Connect's incremental cooperative
+// assign, sticky and incremental, as Connect's incremental cooperative
 // protocol does: a task that must move is first revoked (assigned to
 // nobody, so its owner stops it and rejoins), and assigned to its new owner
 // only in the next round, once nobody runs it.
 
-// groupMember is a member of the group as the leader sees it: the tasks
+// memberTasks is a member of the group as the leader sees it: the tasks
 // it runs (or is stopping), each with the config it runs it with.
-type groupMember struct {
+type memberTasks struct {
 	ID    string
-	Owned map[TaskID]string // task id -> config digest
+	Owned map[task.ID]string // task id -> config digest
 }
 
 // taskConfig is a task to run and its config digest.
 type taskConfig struct {
-	ID     TaskID
+	ID     task.ID
 	Digest string
 }
 
-// assignGroup returns, per member, the tasks it is to run: each member
+// assign returns, per member, the tasks it is to run: each member
 // keeps what it runs, up to its share (len(tasks)/len(members), the larger
 // shares going to those that run the most); a task run by nobody goes to
 // the member with the fewest tasks. A task whose owner is over its share,
 // or runs it with another config, is revoked: assigned to nobody this
 // round. revoked reports how many tasks are.
-func assignGroup(members []groupMember, tasks []taskConfig) (assigned map[string][]TaskID, revoked int) {
-	assigned = map[string][]TaskID{}
+func assign(members []memberTasks, tasks []taskConfig) (assigned map[string][]task.ID, revoked int) {
+	assigned = map[string][]task.ID{}
 	if len(members) == 0 {
 		return assigned, 0
 	}
 	ms := slices.Clone(members)
-	slices.SortFunc(ms, func(a, b groupMember) int { return cmp.Compare(a.ID, b.ID) })
-	want := map[TaskID]string{}
+	slices.SortFunc(ms, func(a, b memberTasks) int { return cmp.Compare(a.ID, b.ID) })
+	want := map[task.ID]string{}
 	for _, t := range tasks {
 		want[t.ID] = t.Digest
 	}
 	// owner of each task: the first member (by id) that runs it.
-	owner := map[TaskID]int{}
+	owner := map[task.ID]int{}
 	valid := make([]int, len(ms)) // tasks each member runs with the wanted config
 	for i, m := range ms {
-		assigned[m.ID] = []TaskID{}
-		for _, id := range slices.SortedFunc(maps.Keys(m.Owned), TaskID.Compare) {
+		assigned[m.ID] = []task.ID{}
+		for _, id := range slices.SortedFunc(maps.Keys(m.Owned), task.ID.Compare) {
 			d, ok := want[id]
 			if _, taken := owner[id]; !ok || taken {
 				continue
@@ -73,7 +75,7 @@ func assignGroup(members []groupMember, tasks []taskConfig) (assigned map[string
 		}
 	}
 	count := make([]int, len(ms))
-	var free []TaskID
+	var free []task.ID
 	for _, t := range tasks {
 		i, ok := owner[t.ID]
 		switch {
