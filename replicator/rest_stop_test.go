@@ -1,0 +1,166 @@
+package replicator_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strait-replicator/strait/replicator"
+	"github.com/strait-replicator/strait/replicator/rest"
+)
+
+// TestStatusAnswersWhileTasksStop: pausing a connector whose task cannot
+// flush (the target holds every produce request, so the stopping task
+// waits for its in-flight records, up to its 6 s bound) leaves
+// GET .../status answering at once: tasks stop outside the lock that
+// status readers take.
+func TestStatusAnswersWhileTasksStop(t *testing.T) {
+	a, b := replicator.NewTestCluster(t, "A"), replicator.NewTestCluster(t, "B")
+	var holding atomic.Bool
+	var remoteID atomic.Pointer[[16]byte] // A.orders on B
+	var held atomic.Int32
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	unhold := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(unhold)
+	b.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		b.KeepControl()
+		// Only the copy to the remote topic is held, not the state topics
+		// (the pause itself is written to the configs topic).
+		if holding.Load() && producesTo(req, "A.orders", remoteID.Load()) {
+			held.Add(1)
+			b.SleepControl(func() { <-release })
+		}
+		return nil, nil, false
+	})
+
+	src, err := kgo.NewClient(kgo.SeedBrokers(a.ListenAddrs()...), kgo.DefaultProduceTopic("orders"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(src.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := kadm.NewClient(src).CreateTopic(ctx, 1, -1, nil, "orders"); err != nil {
+		t.Fatal(err)
+	}
+	var produce sync.WaitGroup
+	produce.Go(func() { // records keep coming while the connector is paused
+		for ctx.Err() == nil {
+			src.Produce(ctx, &kgo.Record{Value: []byte("v")}, nil)
+			time.Sleep(time.Millisecond)
+		}
+	})
+	t.Cleanup(func() { cancel(); produce.Wait() })
+
+	w := replicator.NewABWorker(t, a, b)
+	replicator.RunWorker(t, w)
+	srv := httptest.NewServer(rest.NewHandler(w, rest.Config{Version: "test", WorkerID: "w1:8083"}))
+	t.Cleanup(srv.Close)
+	url := srv.URL + "/connectors/A.B.MirrorSourceConnector"
+	cl := &http.Client{Timeout: 10 * time.Second}
+	type status struct {
+		Connector struct {
+			State string `json:"state"`
+		} `json:"connector"`
+		Tasks []struct {
+			State string `json:"state"`
+		} `json:"tasks"`
+	}
+	get := func() (status, time.Duration) {
+		t.Helper()
+		began := time.Now()
+		resp, err := cl.Get(url + "/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var st status
+		if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("status: %d, %v", resp.StatusCode, err)
+		}
+		return st, time.Since(began)
+	}
+	waitFor := func(timeout time.Duration, cond func() (bool, string)) {
+		t.Helper()
+		deadline := time.Now().Add(timeout)
+		for {
+			ok, why := cond()
+			if ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after %v: %s", timeout, why)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor(30*time.Second, func() (bool, string) {
+		st, _ := get()
+		return len(st.Tasks) == 1 && st.Tasks[0].State == replicator.StateRunning, fmt.Sprintf("status %+v", st)
+	})
+
+	tgt, err := kgo.NewClient(kgo.SeedBrokers(b.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tgt.Close)
+	topics, err := kadm.NewClient(tgt).ListTopics(ctx, "A.orders")
+	if err != nil || !topics.Has("A.orders") {
+		t.Fatalf("A.orders on B: %v, %v", topics, err)
+	}
+	id := [16]byte(topics["A.orders"].ID)
+	remoteID.Store(&id)
+	holding.Store(true)
+	waitFor(10*time.Second, func() (bool, string) { return held.Load() > 0, "no produce request held" })
+	req, _ := http.NewRequest(http.MethodPut, url+"/pause", nil)
+	resp, err := cl.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("pause: %d", resp.StatusCode)
+	}
+	// For 2 s the task is stopping (its records are held): every status
+	// call answers at once, and shows the connector paused and the task
+	// not stopped yet.
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		st, took := get()
+		if took > 300*time.Millisecond {
+			t.Fatalf("GET status took %v while the task was stopping", took)
+		}
+		if st.Connector.State != replicator.StatePaused || len(st.Tasks) != 1 || st.Tasks[0].State != replicator.StateRunning {
+			t.Fatalf("while the task stops: %+v, want the connector PAUSED and its task still RUNNING", st)
+		}
+	}
+	unhold()
+	waitFor(15*time.Second, func() (bool, string) {
+		st, _ := get()
+		return len(st.Tasks) == 1 && st.Tasks[0].State == replicator.StatePaused, fmt.Sprintf("status %+v", st)
+	})
+}
+
+// producesTo reports whether a produce request writes to topic (named, or
+// by id from version 13 on).
+func producesTo(req kmsg.Request, topic string, id *[16]byte) bool {
+	p, ok := req.(*kmsg.ProduceRequest)
+	if !ok {
+		return false
+	}
+	for _, t := range p.Topics {
+		if t.Topic == topic || id != nil && t.TopicID == *id {
+			return true
+		}
+	}
+	return false
+}
