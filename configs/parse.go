@@ -606,7 +606,7 @@ func (b *builder) flow(s, t string) Flow {
 	}
 	def := policy.Default{Separator: sep, DotInternal: !isTrue(get(KeyInternalTopicSeparator))}
 	f.Policy = def
-	if strings.HasSuffix(get(KeyReplicationPolicyClass), "IdentityReplicationPolicy") {
+	if strings.HasSuffix(strings.TrimSpace(get(KeyReplicationPolicyClass)), "IdentityReplicationPolicy") {
 		f.Policy = policy.Identity{Default: def, SourceAlias: s}
 	}
 

@@ -172,7 +172,8 @@ func (b *builder) saslSettings(get lookupFunc) SASL {
 		s.Username, s.Password = user, Secret(pass)
 	case "OAUTHBEARER":
 		handler, hWhere := get(KeySASLLoginCallbackHandler)
-		switch strings.TrimSpace(handler) {
+		handler = strings.TrimSpace(handler) // saslNoHandlers compares the value, trimmed, with it
+		switch handler {
 		case oauthLoginHandler, oauthLoginHandlerSecured:
 			b.saslNoHandlers(get, handler, "")
 			s.OAuth = b.oauthSettings(get, mechWhere)
