@@ -32,7 +32,6 @@ func TestStatusAnswersWhileTasksStop(t *testing.T) {
 	release := make(chan struct{})
 	var releaseOnce sync.Once
 	unhold := func() { releaseOnce.Do(func() { close(release) }) }
-	t.Cleanup(unhold)
 	b.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		b.KeepControl()
 		// Only the copy to the remote topic is held, not the state topics
@@ -64,6 +63,9 @@ func TestStatusAnswersWhileTasksStop(t *testing.T) {
 
 	w := replicator.NewABWorker(t, a, b)
 	replicator.RunWorker(t, w)
+	// Cleanups run last first: the held requests go before the worker
+	// stops (its task waits for them) and the clusters close.
+	t.Cleanup(unhold)
 	srv := httptest.NewServer(rest.NewHandler(w, rest.Config{Version: "test", WorkerID: "w1:8083"}))
 	t.Cleanup(srv.Close)
 	url := srv.URL + "/connectors/A.B.MirrorSourceConnector"
