@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -304,7 +305,10 @@ var ErrNotConfigurable = errors.New("this connector's config comes from the conf
 // does: the settings apply to its flow as "<source>-><target>.<key>" keys
 // would in the file, are validated like the file, stored in the flow's
 // configs topic (so a restarted worker keeps them) and applied by
-// restarting the flow's tasks. created reports that the connector had been
+// restarting the flow's tasks. A key Strait does not read in a flow's
+// settings, or a secret written in the clear (configs.CheckFlowSetting),
+// is refused with the other problems in a *ConfigError, before anything
+// is written. created reports that the connector had been
 // deleted and is back. While the flow still applies a config set before,
 // it returns ErrConflict and writes nothing.
 func (w *Worker) Configure(ctx context.Context, name string, settings map[string]string) (created bool, err error) {
@@ -319,9 +323,20 @@ func (w *Worker) Configure(ctx context.Context, name string, settings map[string
 	// and queued: a refused PUT (400, 409, a failed write) leaves it as is.
 	w.cfgMu.Lock()
 	defer w.cfgMu.Unlock()
+	// Settings sent through the API must be ones Strait reads, and no
+	// secret in the clear: they are stored as sent.
+	var ce ConfigError
+	for _, k := range slices.Sorted(maps.Keys(settings)) {
+		if p := configs.CheckFlowSetting(k, settings[k]); p != "" {
+			ce.Problems = append(ce.Problems, p)
+		}
+	}
 	next, cfg, err := w.withSettings(r.cfg.Source, r.cfg.Target, settings)
-	if err != nil {
-		return false, err
+	if err != nil || len(ce.Problems) > 0 {
+		for _, e := range settingsErrors(err) {
+			ce.Problems = append(ce.Problems, e.Error())
+		}
+		return false, &ce
 	}
 	// Refused before anything is written: other workers apply what the
 	// configs topic holds, and a restarted worker reads it back.
@@ -366,18 +381,57 @@ func (w *Worker) withSettings(source, target string, settings map[string]string)
 	next, err := w.cfg.WithFlowSettings(source, target, settings)
 	if err != nil {
 		ce := &ConfigError{}
-		var merr *multierror.Error
-		if errors.As(err, &merr) {
-			for _, e := range merr.Errors {
-				ce.Problems = append(ce.Problems, e.Error())
-			}
-		} else {
-			ce.Problems = []string{err.Error()}
+		for _, e := range settingsErrors(err) {
+			ce.Problems = append(ce.Problems, e.Error())
 		}
 		return nil, configs.Flow{}, ce
 	}
 	f, _ := next.Flow(source, target)
 	return next, f, nil
+}
+
+// settingsErrors lists the errors of configs.WithFlowSettings, one per
+// invalid key (*configs.KeyError); none for nil.
+func settingsErrors(err error) []error {
+	var merr *multierror.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &merr):
+		return merr.Errors
+	}
+	return []error{err}
+}
+
+// ValidateSettings checks a connector config for flow source->target as
+// Configure would, without applying or writing anything, and returns the
+// problems by key as sent (a problem with another key of the
+// configuration under that key, one tied to no key under
+// connector.class); none for a valid config. With source or target
+// empty only the keys themselves are checked. It does not wait for the
+// worker to run.
+func (w *Worker) ValidateSettings(source, target string, settings map[string]string) map[string][]string {
+	problems := map[string][]string{}
+	for k, v := range settings {
+		if p := configs.CheckFlowSetting(k, v); p != "" {
+			problems[k] = append(problems[k], p)
+		}
+	}
+	if source == "" || target == "" {
+		return problems
+	}
+	w.cfgMu.Lock()
+	_, err := w.cfg.WithFlowSettings(source, target, settings)
+	w.cfgMu.Unlock()
+	prefix := source + "->" + target + "."
+	for _, e := range settingsErrors(err) {
+		key, problem := "connector.class", e.Error()
+		if ke := (*configs.KeyError)(nil); errors.As(e, &ke) {
+			key, problem = strings.TrimPrefix(ke.Key, prefix), ke.Problem
+		}
+		problems[key] = append(problems[key], problem)
+	}
+	return problems
 }
 
 // Delete stops a connector and removes it from the listings; the state is

@@ -14,3 +14,6 @@ var (
 // SetStartWait sets how long requests about connectors wait for w to
 // start; call it before Run.
 func (w *Worker) SetStartWait(d time.Duration) { w.startWait = d }
+
+// ReadTopic returns the records of a topic, to its current end.
+var ReadTopic = readTopic

@@ -1,6 +1,7 @@
 // Package rest serves a worker's Kafka-Connect-compatible REST API (the
 // shapes of ../shared/CONNECT-REST.md: connectors, their status, tasks,
-// config, pause, resume, restart, delete), the health and readiness probes,
+// config, pause, resume, restart, delete; MM2's three connector plugins
+// and their config validation), the health and readiness probes,
 // /metrics when given a handler, and the status page at /ui/ (one embedded
 // HTML file that polls /ui/progress and the API).
 //
@@ -13,7 +14,9 @@
 // forward=false and the caller's credentials) through one client per
 // handler, bounded by a timeout, and its answer is relayed.
 //
-// Invariants: with basic authentication configured, every request passes it
+// Invariants: no request body is read past 1 MiB (413); a connector
+// config is one JSON object, numbers kept as written. With basic
+// authentication configured, every request passes it
 // before anything else runs; a request about connectors is answered 503
 // while the worker is not running its flows (after waiting for it to start,
 // as Connect waits for its herder), and reaches the worker only once it runs.

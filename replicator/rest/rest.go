@@ -80,13 +80,18 @@ func NewHandler(w *replicator.Worker, cfg Config) http.Handler {
 	for pattern, handle := range connectors {
 		mux.Handle(pattern, h.whileRunning(handle))
 	}
+	mux.HandleFunc("GET /connector-plugins", h.plugins)
+	mux.HandleFunc("GET /connector-plugins/{$}", h.plugins)
+	mux.HandleFunc("GET /connector-plugins/{plugin}/config", h.pluginConfig)
+	mux.HandleFunc("PUT /connector-plugins/{plugin}/config/validate", h.validate)
 	mux.HandleFunc("/", func(rw http.ResponseWriter, _ *http.Request) {
 		writeError(rw, http.StatusNotFound, "HTTP 404 Not Found")
 	})
+	handler := limitBodies(mux)
 	if cfg.Auth != nil {
-		return requireBasicAuth(cfg.Auth, mux, cfg.Log)
+		return requireBasicAuth(cfg.Auth, handler, cfg.Log)
 	}
-	return mux
+	return handler
 }
 
 type restHandler struct {
@@ -413,33 +418,11 @@ func (h *restHandler) forward(rw http.ResponseWriter, r *http.Request, worker st
 // forwardTimeout bounds a request forwarded to another worker.
 const forwardTimeout = 30 * time.Second
 
-// readConfig reads a flat JSON config map; numbers and booleans become
-// strings, as Connect coerces them.
-func readConfig(r *http.Request) (map[string]string, error) {
-	var raw map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&raw); err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(raw))
-	for k, v := range raw {
-		switch v := v.(type) {
-		case string:
-			out[k] = v
-		case nil:
-		case map[string]any, []any:
-			return nil, fmt.Errorf("config %s: a string is expected", k)
-		default:
-			out[k] = fmt.Sprint(v)
-		}
-	}
-	return out, nil
-}
-
 func (h *restHandler) putConfig(rw http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	cfg, err := readConfig(r)
 	if err != nil {
-		writeError(rw, http.StatusInternalServerError, err.Error()) // Connect's answer to bad JSON
+		writeBodyError(rw, err)
 		return
 	}
 	if n, ok := cfg["name"]; ok && n != name {
@@ -503,7 +486,7 @@ func (h *restHandler) create(rw http.ResponseWriter, r *http.Request) {
 		Name string `json:"name"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(rw, http.StatusInternalServerError, err.Error())
+		writeBodyError(rw, err)
 		return
 	}
 	name := strings.TrimSpace(req.Name)
