@@ -1,6 +1,7 @@
 // Package replicator is Strait's worker runtime: it runs each enabled flow's
 // source connector, which keeps the remote topics in line with the source
-// (creation, partition increases, config and ACL sync) and runs the source
+// (creation, partition increases, config and ACL sync: package
+// replicator/topicsync, called from the flow's run loop) and runs the source
 // tasks that copy records to the same partitions of the remote topics, and
 // the flow's checkpoint and heartbeat tasks.
 //

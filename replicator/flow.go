@@ -23,6 +23,7 @@ import (
 	"github.com/strait-replicator/strait/policy"
 	"github.com/strait-replicator/strait/replicator/group"
 	"github.com/strait-replicator/strait/replicator/task"
+	"github.com/strait-replicator/strait/replicator/topicsync"
 )
 
 // Task states, as Kafka Connect names them.
@@ -70,16 +71,9 @@ type flow struct {
 	// Written by prepare only.
 	copiedBefore map[topicPartition]int64
 
-	// remotes are the partition counts of the remote topics at the last
-	// refresh; only the run loop touches it.
-	remotes map[string]int
-	// replicated are the source topics whose remote topics exist; only
-	// the run loop touches it.
-	replicated []string
-	// refreshes counts topic refreshes and listed is how many remote
-	// topics the last one listed on the target; only the run loop
-	// touches them.
-	refreshes, listed int
+	// topics keeps the remote topics, their configs and ACLs in line
+	// with the source; set by connect.
+	topics *topicsync.Syncer
 
 	// tasks are the tasks this worker runs (or shows paused); only
 	// reconcileTasks starts and stops them. sourceTasks is the number of
@@ -99,17 +93,6 @@ type flow struct {
 	workerID     string // what the status topic names this worker by
 
 	loads loadMeter // bytes copied per partition, for tasks.assignment = load
-
-	// topicIDs are the source topics' ids at the last refresh, and
-	// recreated the topics whose id changed since (deleted and created
-	// again) and whose positions, the old topic's, are not reset yet.
-	idsMu     sync.Mutex
-	topicIDs  map[string]kadm.TopicID // guarded by idsMu
-	recreated map[string]bool         // guarded by idsMu
-	// fullListing asks the next refresh to list every remote topic (one
-	// was found missing while copying).
-	fullListing atomic.Bool
-	acls        aclSync // the ACL sync's state; the run loop only
 
 	// instance tells this flow's records in the configs topic from other
 	// workers'; configsFrom is where following that topic starts (its end
@@ -236,6 +219,8 @@ func (f *flow) connect(ctx context.Context) (srcBrokers, tgtBrokers int, err err
 	if md, err := f.tgtAdm.BrokerMetadata(ctx); err == nil {
 		f.tgtClusterID.Store(md.Cluster)
 	}
+	f.topics = topicsync.New(topicsync.Config{Flow: f.cfg, SourceAdmin: f.srcAdm, TargetAdmin: f.tgtAdm,
+		SourceOpts: f.srcOpts, TargetOpts: f.tgtOpts, Log: f.log})
 	return srcBrokers, tgtBrokers, nil
 }
 
@@ -286,6 +271,7 @@ func (f *flow) prepare(ctx context.Context) error {
 			f.log.Info("using the connector config stored in the configs topic (set through the REST API)", "topic", f.cfg.ConfigsTopic)
 			f.cfg = cfg
 			f.view.Store(&cfg)
+			f.topics.SetFlow(cfg)
 			if err := f.ensureTaskTopics(ctx); err != nil {
 				return err
 			}
@@ -348,21 +334,21 @@ func (f *flow) run(ctx context.Context) error {
 					f.member.RequestRejoin()
 				}
 				if first && f.cfg.SyncTopicConfigsInterval > 0 {
-					f.syncConfigs(ctx)
+					f.topics.Configs(ctx)
 				}
 				if first && f.cfg.SyncTopicACLsInterval > 0 {
-					f.syncACLs(ctx)
+					f.topics.ACLs(ctx)
 				}
 			}
 		case <-refresh.C:
 			f.reconcile(ctx, noRestarts)
 		case <-configSync.C:
 			if f.member.Leader() {
-				f.syncConfigs(ctx)
+				f.topics.Configs(ctx)
 			}
 		case <-aclSync.C:
 			if f.member.Leader() {
-				f.syncACLs(ctx)
+				f.topics.ACLs(ctx)
 			}
 		case <-f.ctl.wake:
 			if cfg := f.ctl.takeConfig(); cfg != nil {
@@ -494,6 +480,9 @@ func (f *flow) applyConfig(ctx context.Context, cfg configs.Flow) {
 	f.cfg = cfg
 	f.useClientSettings(cfg)
 	f.view.Store(&cfg)
+	if f.topics != nil { // nil before connect
+		f.topics.SetFlow(cfg)
+	}
 	if err := f.ensureTaskTopics(ctx); err != nil {
 		f.log.Error("creating internal topics for the new config failed", "err", err)
 	}
@@ -521,14 +510,14 @@ func (f *flow) loadCopiedBefore(ctx context.Context) error {
 // ensureTaskTopics creates the checkpoints and heartbeats topics f.cfg
 // needs; existing ones are left as they are.
 func (f *flow) ensureTaskTopics(ctx context.Context) error {
-	var topics []internalTopic
+	var topics []topicsync.InternalTopic
 	if f.cfg.EmitCheckpointsInterval > 0 {
-		topics = append(topics, internalTopic{name: f.cfg.Policy.CheckpointsTopic(f.cfg.Source), partitions: 1, rf: f.cfg.CheckpointsTopicRF, rfKey: configs.KeyCheckpointsTopicRF})
+		topics = append(topics, topicsync.InternalTopic{Name: f.cfg.Policy.CheckpointsTopic(f.cfg.Source), Partitions: 1, RF: f.cfg.CheckpointsTopicRF, RFKey: configs.KeyCheckpointsTopicRF})
 	}
 	if f.cfg.EmitHeartbeatsInterval > 0 {
 		topics = append(topics, heartbeatsTopic(f.cfg))
 	}
-	return ensureInternalTopics(ctx, f.tgtAdm, f.tgt.Alias, topics...)
+	return topicsync.EnsureInternal(ctx, f.tgtAdm, f.tgt.Alias, topics...)
 }
 
 // newTicker ticks every d, or never for d == 0.
@@ -542,16 +531,16 @@ func newTicker(d time.Duration) *time.Ticker {
 }
 
 func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
-	targetTopics := []internalTopic{
-		{f.cfg.OffsetsTopic, f.cfg.OffsetsTopicPartitions, f.cfg.OffsetsTopicRF, configs.KeyOffsetStorageRF, f.cfg.OffsetsTopicConfigs},
-		{f.cfg.ConfigsTopic, 1, f.cfg.ConfigsTopicRF, configs.KeyConfigStorageRF, f.cfg.ConfigsTopicConfigs},
-		{f.cfg.StatusTopic, f.cfg.StatusTopicPartitions, f.cfg.StatusTopicRF, configs.KeyStatusStorageRF, f.cfg.StatusTopicConfigs},
+	targetTopics := []topicsync.InternalTopic{
+		{Name: f.cfg.OffsetsTopic, Partitions: f.cfg.OffsetsTopicPartitions, RF: f.cfg.OffsetsTopicRF, RFKey: configs.KeyOffsetStorageRF, Configs: f.cfg.OffsetsTopicConfigs},
+		{Name: f.cfg.ConfigsTopic, Partitions: 1, RF: f.cfg.ConfigsTopicRF, RFKey: configs.KeyConfigStorageRF, Configs: f.cfg.ConfigsTopicConfigs},
+		{Name: f.cfg.StatusTopic, Partitions: f.cfg.StatusTopicPartitions, RF: f.cfg.StatusTopicRF, RFKey: configs.KeyStatusStorageRF, Configs: f.cfg.StatusTopicConfigs},
 	}
-	var syncTopic internalTopic
+	var syncTopic topicsync.InternalTopic
 	syncOnTarget := false
 	if f.cfg.EmitOffsetSyncs {
-		syncTopic.name, syncOnTarget = f.cfg.OffsetSyncsTopic()
-		syncTopic.partitions, syncTopic.rf, syncTopic.rfKey = 1, f.cfg.OffsetSyncsTopicRF, configs.KeyOffsetSyncsTopicRF
+		syncTopic.Name, syncOnTarget = f.cfg.OffsetSyncsTopic()
+		syncTopic.Partitions, syncTopic.RF, syncTopic.RFKey = 1, f.cfg.OffsetSyncsTopicRF, configs.KeyOffsetSyncsTopicRF
 	}
 	// Every replication factor the clusters cannot meet, at once.
 	var problems []error
@@ -562,14 +551,14 @@ func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
 	}
 	check(f.tgt.Alias, tgtBrokers, f.cfg.ReplicationFactor, configs.KeyReplicationFactor, "remote topics")
 	for _, t := range targetTopics {
-		check(f.tgt.Alias, tgtBrokers, t.rf, t.rfKey, t.name)
+		check(f.tgt.Alias, tgtBrokers, t.RF, t.RFKey, t.Name)
 	}
 	syncAdm, syncAlias, syncBrokers, syncOpts := f.srcAdm, f.src.Alias, srcBrokers, f.srcOpts
 	if syncOnTarget {
 		syncAdm, syncAlias, syncBrokers, syncOpts = f.tgtAdm, f.tgt.Alias, tgtBrokers, f.tgtOpts
 	}
 	if f.cfg.EmitOffsetSyncs {
-		check(syncAlias, syncBrokers, syncTopic.rf, syncTopic.rfKey, syncTopic.name)
+		check(syncAlias, syncBrokers, syncTopic.RF, syncTopic.RFKey, syncTopic.Name)
 	}
 	if f.cfg.EmitCheckpointsInterval > 0 {
 		check(f.tgt.Alias, tgtBrokers, f.cfg.CheckpointsTopicRF, configs.KeyCheckpointsTopicRF, f.cfg.Policy.CheckpointsTopic(f.cfg.Source))
@@ -580,7 +569,7 @@ func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
 	if len(problems) > 0 {
 		return errors.Join(problems...)
 	}
-	if err := ensureInternalTopics(ctx, f.tgtAdm, f.tgt.Alias, targetTopics...); err != nil {
+	if err := topicsync.EnsureInternal(ctx, f.tgtAdm, f.tgt.Alias, targetTopics...); err != nil {
 		return err
 	}
 	if err := f.ensureTaskTopics(ctx); err != nil {
@@ -597,18 +586,18 @@ func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
 	if !f.cfg.EmitOffsetSyncs {
 		return nil
 	}
-	if err := ensureInternalTopics(ctx, syncAdm, syncAlias, syncTopic); err != nil {
+	if err := topicsync.EnsureInternal(ctx, syncAdm, syncAlias, syncTopic); err != nil {
 		return err
 	}
-	f.syncTopic, f.syncsOnTarget = syncTopic.name, syncOnTarget
+	f.syncTopic, f.syncsOnTarget = syncTopic.Name, syncOnTarget
 	cl, err := kgo.NewClient(slices.Concat(syncOpts, kclient.Opts(f.cfg.OffsetSyncProducer, configs.RoleProducer), []kgo.Opt{
-		kgo.DefaultProduceTopic(syncTopic.name),
+		kgo.DefaultProduceTopic(syncTopic.Name),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 	})...)
 	if err != nil {
 		return err
 	}
-	f.syncs = &syncWriter{topic: syncTopic.name, cl: cl, log: f.log, writeErrors: f.metrics.writeErrors}
+	f.syncs = &syncWriter{topic: syncTopic.Name, cl: cl, log: f.log, writeErrors: f.metrics.writeErrors}
 	return nil
 }
 
@@ -669,7 +658,7 @@ func (f *flow) close() {
 // next refresh.
 func (f *flow) reconcile(ctx context.Context, restarts [connKinds]restartRequest) {
 	began := time.Now()
-	tps, err := f.syncTopics(ctx)
+	tps, err := f.topics.Topics(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			f.log.Warn("topic refresh failed; retrying at the next refresh", "err", err)
@@ -691,7 +680,8 @@ func (f *flow) reconcile(ctx context.Context, restarts [connKinds]restartRequest
 		f.member.RequestRejoin()
 	}
 	f.reconcileTasks(ctx, restarts)
-	f.log.Debug("refreshed topics", "topics", len(f.replicated), "partitions", len(tps), "listed_on_target", f.listed,
+	replicated, listed := f.topics.LastRefresh()
+	f.log.Debug("refreshed topics", "topics", replicated, "partitions", len(tps), "listed_on_target", listed,
 		"duration_ms", time.Since(began).Milliseconds())
 }
 
@@ -752,13 +742,13 @@ func (f *flow) newSourceTask(i int, tps []topicPartition, status *task.Status) *
 // remoteMissing implements topicEvents: the next refresh lists every
 // remote topic and creates the missing ones, now.
 func (f *flow) remoteMissing() {
-	f.fullListing.Store(true)
+	f.topics.ListAll()
 	f.ctl.signal()
 }
 
 // sourceRecreated implements topicEvents.
 func (f *flow) sourceRecreated(topic string, id kadm.TopicID) bool {
-	if !f.idChanged(topic, id) {
+	if !f.topics.IDChanged(topic, id) {
 		return false
 	}
 	f.ctl.signal()

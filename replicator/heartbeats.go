@@ -15,12 +15,13 @@ import (
 	"github.com/strait-replicator/strait/policy"
 	"github.com/strait-replicator/strait/replicator/group"
 	"github.com/strait-replicator/strait/replicator/task"
+	"github.com/strait-replicator/strait/replicator/topicsync"
 )
 
 // heartbeatsTopic is the heartbeats topic of a flow's target, compacted
 // with one partition as MM2 creates it.
-func heartbeatsTopic(cfg configs.Flow) internalTopic {
-	return internalTopic{name: policy.HeartbeatsTopic, partitions: 1, rf: cfg.HeartbeatsTopicRF, rfKey: configs.KeyHeartbeatsTopicRF}
+func heartbeatsTopic(cfg configs.Flow) topicsync.InternalTopic {
+	return topicsync.InternalTopic{Name: policy.HeartbeatsTopic, Partitions: 1, RF: cfg.HeartbeatsTopicRF, RFKey: configs.KeyHeartbeatsTopicRF}
 }
 
 func newHeartbeatTask(cfg configs.Flow, tgtOpts []kgo.Opt, log *slog.Logger, ms *metrics) *heartbeat.Task {
@@ -62,10 +63,10 @@ func (h *heartbeatFlow) prepare(ctx context.Context) error {
 	}
 	defer adm.Close()
 	t := heartbeatsTopic(h.cfg)
-	if int(t.rf) > brokers {
-		return fmt.Errorf("cluster %s has %d broker(s), fewer than %s = %d (%s): lower %s", h.tgt.Alias, brokers, t.rfKey, t.rf, t.name, t.rfKey)
+	if int(t.RF) > brokers {
+		return fmt.Errorf("cluster %s has %d broker(s), fewer than %s = %d (%s): lower %s", h.tgt.Alias, brokers, t.RFKey, t.RF, t.Name, t.RFKey)
 	}
-	if err := ensureInternalTopics(ctx, adm, h.tgt.Alias, t); err != nil {
+	if err := topicsync.EnsureInternal(ctx, adm, h.tgt.Alias, t); err != nil {
 		return err
 	}
 	cl, err := kgo.NewClient(h.opts...)

@@ -86,6 +86,8 @@ var defaultTargets = []string{
 	"./replicator/group=assign.go@^TestAssign",
 	// The task runtime's pure parts: ids and planning.
 	"./replicator/task=id.go+plan.go@^Test(IDText|Plan)$",
+	// Topic sync's pure rules: configs to create and alter, ACLs to copy.
+	"./replicator/topicsync=config.go+acl.go@^Test(CreateConfigs|ConfigChanges|RemoteACLs)$",
 }
 
 // defaultSkip names functions whose bodies are not mutated: the checkpoint

@@ -1,4 +1,4 @@
-package replicator
+package topicsync
 
 import (
 	"fmt"
@@ -35,12 +35,17 @@ func describe(alters []kadm.AlterConfig) string {
 func TestCreateConfigs(t *testing.T) {
 	exclude, _ := policy.NewFilter(nil, []string{`min\.insync\.replicas`})
 	secret := kadm.Config{Key: "sasl.secret", Sensitive: true, Source: dyn}
+	// A sensitive value the broker did show, and a value it hid without
+	// calling it sensitive, are not copied either.
+	shown := cfg("ssl.key.password", "hunter2", dyn)
+	shown.Sensitive = true
+	hidden := kadm.Config{Key: "cleanup.policy", Source: dyn}
 	got := createConfigs([]kadm.Config{
 		cfg("retention.ms", "1000", dyn),
 		cfg("min.insync.replicas", "2", dyn),
 		cfg("segment.bytes", "1073741824", def),
 		cfg("log.dirs", "/x", stat),
-		secret,
+		secret, shown, hidden,
 	}, exclude)
 	if len(got) != 1 || *got["retention.ms"] != "1000" {
 		t.Errorf("got %v", got)
@@ -64,6 +69,8 @@ func TestConfigChanges(t *testing.T) {
 		{"excluded never touched", []kadm.Config{cfg("min.insync.replicas", "2", dyn)}, []kadm.Config{cfg("min.insync.replicas", "1", dyn)}, false, ""},
 		{"static broker config skipped", []kadm.Config{cfg("x", "2", stat)}, nil, false, ""},
 		{"sorted", []kadm.Config{cfg("b", "1", dyn), cfg("a", "1", dyn)}, nil, false, "set a=1;set b=1;"},
+		{"sorted, three", []kadm.Config{cfg("b", "1", dyn), cfg("c", "1", dyn), cfg("a", "1", dyn)}, nil, false, "set a=1;set b=1;set c=1;"},
+		{"target value hidden", []kadm.Config{cfg("retention.ms", "2", dyn)}, []kadm.Config{{Key: "retention.ms", Source: dyn}}, false, "set retention.ms=2;"},
 	}
 	for _, tt := range tests {
 		if got := describe(configChanges(tt.src, tt.tgt, exclude, tt.fromSource)); got != tt.want {

@@ -1,4 +1,4 @@
-package replicator
+package topicsync
 
 import (
 	"context"
@@ -16,22 +16,23 @@ type aclSync struct {
 	disabled bool              // the source has no authorizer
 }
 
-// syncACLs copies the source's topic ACLs to the remote topics by MM2's
+// ACLs copies the source's topic ACLs to the remote topics by MM2's
 // rules (remoteACLs). As MM2, it only adds: nothing is deleted on the
-// target. Bindings this worker created before are not sent again.
-func (f *flow) syncACLs(ctx context.Context) {
-	if err := f.syncACLsOnce(ctx); err != nil && ctx.Err() == nil {
-		f.log.Warn("ACL sync failed; retrying at the next sync", "err", err)
+// target. Bindings this worker created before are not sent again. Failures
+// are logged; the run loop only.
+func (s *Syncer) ACLs(ctx context.Context) {
+	if err := s.aclsOnce(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn("ACL sync failed; retrying at the next sync", "err", err)
 	}
 }
 
-func (f *flow) syncACLsOnce(ctx context.Context) error {
-	ctx, cancel := f.adminContext(ctx)
+func (s *Syncer) aclsOnce(ctx context.Context) error {
+	ctx, cancel := s.adminContext(ctx)
 	defer cancel()
-	if f.acls.disabled {
+	if s.acls.disabled {
 		return nil
 	}
-	src, err := kgo.NewClient(f.srcOpts...)
+	src, err := kgo.NewClient(s.srcOpts...)
 	if err != nil {
 		return err
 	}
@@ -46,12 +47,12 @@ func (f *flow) syncACLsOnce(ctx context.Context) error {
 		err = kerr.ErrorForCode(resp.ErrorCode)
 	}
 	if errors.Is(err, kerr.SecurityDisabled) {
-		f.log.Info("the source cluster has no authorizer: no ACLs to sync", "cluster", f.cfg.Source)
-		f.acls.disabled = true
+		s.log.Info("the source cluster has no authorizer: no ACLs to sync", "cluster", s.cfg.Source)
+		s.acls.disabled = true
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("describe ACLs on cluster %s: %w", f.cfg.Source, err)
+		return fmt.Errorf("describe ACLs on cluster %s: %w", s.cfg.Source, err)
 	}
 	var acls []topicACL
 	for _, r := range resp.Resources {
@@ -60,19 +61,19 @@ func (f *flow) syncACLsOnce(ctx context.Context) error {
 				Host: a.Host, Operation: a.Operation, Permission: a.PermissionType})
 		}
 	}
-	if f.acls.created == nil {
-		f.acls.created = map[topicACL]bool{}
+	if s.acls.created == nil {
+		s.acls.created = map[topicACL]bool{}
 	}
 	var todo []topicACL
-	for _, a := range remoteACLs(acls, f.cfg.Topics.Replicate, f.remote) {
-		if !f.acls.created[a] {
+	for _, a := range remoteACLs(acls, s.cfg.Topics.Replicate, s.remote) {
+		if !s.acls.created[a] {
 			todo = append(todo, a)
 		}
 	}
 	if len(todo) == 0 {
 		return nil
 	}
-	tgt, err := kgo.NewClient(f.tgtOpts...)
+	tgt, err := kgo.NewClient(s.tgtOpts...)
 	if err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func (f *flow) syncACLsOnce(ctx context.Context) error {
 	}
 	cresp, err := create.RequestWith(ctx, tgt)
 	if err != nil {
-		return fmt.Errorf("create ACLs on cluster %s: %w", f.cfg.Target, err)
+		return fmt.Errorf("create ACLs on cluster %s: %w", s.cfg.Target, err)
 	}
 	var failed []error
 	for i, r := range cresp.Results {
@@ -97,11 +98,11 @@ func (f *flow) syncACLsOnce(ctx context.Context) error {
 			failed = append(failed, fmt.Errorf("%s %s %s on %s: %w", todo[i].Permission, todo[i].Operation, todo[i].Principal, todo[i].Topic, err))
 			continue
 		}
-		f.acls.created[todo[i]] = true
+		s.acls.created[todo[i]] = true
 	}
-	f.log.Info("synced topic ACLs", "created", len(todo)-len(failed), "failed", len(failed))
+	s.log.Info("synced topic ACLs", "created", len(todo)-len(failed), "failed", len(failed))
 	if len(failed) > 0 {
-		return fmt.Errorf("create ACLs on cluster %s: %w", f.cfg.Target, errors.Join(failed...))
+		return fmt.Errorf("create ACLs on cluster %s: %w", s.cfg.Target, errors.Join(failed...))
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
-package replicator
+package topicsync
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -61,14 +62,6 @@ func configChanges(src, tgt []kadm.Config, exclude policy.Filter, defaultsFromSo
 			out = append(out, kadm.AlterConfig{Op: kadm.DeleteConfig, Name: c.Key})
 		}
 	}
-	slices.SortFunc(out, func(a, b kadm.AlterConfig) int {
-		if a.Name < b.Name {
-			return -1
-		}
-		if a.Name > b.Name {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b kadm.AlterConfig) int { return cmp.Compare(a.Name, b.Name) })
 	return out
 }

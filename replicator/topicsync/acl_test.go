@@ -1,7 +1,8 @@
-package replicator
+package topicsync
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,6 +42,32 @@ func TestRemoteACLs(t *testing.T) {
 				t.Errorf("got %q, want %q", s, tt.want)
 			}
 		})
+	}
+	// The result is sorted by topic, principal, host, operation and
+	// permission (operations and permissions by Kafka's numbers),
+	// whatever the source's order.
+	bind := func(topic, principal, host string, op kmsg.ACLOperation, perm kmsg.ACLPermissionType) topicACL {
+		return topicACL{Topic: topic, Pattern: lit, Principal: principal, Host: host, Operation: op, Permission: perm}
+	}
+	read, describe := kmsg.ACLOperationRead, kmsg.ACLOperationDescribe
+	sorted := []topicACL{
+		bind("a", "User:b", "h2", read, allow),
+		bind("a", "User:c", "h1", read, allow),
+		bind("a", "User:c", "h2", read, deny), // DENY (2) before ALLOW (3), as Kafka numbers them
+		bind("a", "User:c", "h2", read, allow),
+		bind("a", "User:c", "h2", describe, allow),
+		bind("b", "User:a", "h1", read, allow),
+	}
+	in := make([]topicACL, len(sorted))
+	for i, a := range sorted {
+		in[len(sorted)-1-i] = a
+	}
+	in[0], in[3] = in[3], in[0]
+	for i := range sorted {
+		sorted[i].Topic = "A." + sorted[i].Topic
+	}
+	if got := remoteACLs(in, replicate, remote); !slices.Equal(got, sorted) {
+		t.Errorf("order:\n got %v\nwant %v", got, sorted)
 	}
 	// ALLOW ALL and ALLOW READ of one principal become one binding.
 	both := remoteACLs([]topicACL{acl("orders", lit, kmsg.ACLOperationAll, allow), acl("orders", lit, kmsg.ACLOperationRead, allow)}, replicate, remote)
