@@ -9,6 +9,7 @@ var (
 	NewTestCluster = newTestCluster
 	NewABWorker    = newABWorker
 	RunWorker      = runWorker
+	WaitUntil      = waitUntil
 )
 
 // SetStartWait sets how long requests about connectors wait for w to

@@ -92,21 +92,7 @@ func TestStatusAnswersWhileTasksStop(t *testing.T) {
 		}
 		return st, time.Since(began)
 	}
-	waitFor := func(timeout time.Duration, cond func() (bool, string)) {
-		t.Helper()
-		deadline := time.Now().Add(timeout)
-		for {
-			ok, why := cond()
-			if ok {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("after %v: %s", timeout, why)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	waitFor(30*time.Second, func() (bool, string) {
+	replicator.WaitUntil(t, 30*time.Second, func() (bool, string) {
 		st, _ := get()
 		return len(st.Tasks) == 1 && st.Tasks[0].State == replicator.StateRunning, fmt.Sprintf("status %+v", st)
 	})
@@ -123,7 +109,7 @@ func TestStatusAnswersWhileTasksStop(t *testing.T) {
 	id := [16]byte(topics["A.orders"].ID)
 	remoteID.Store(&id)
 	holding.Store(true)
-	waitFor(10*time.Second, func() (bool, string) { return held.Load() > 0, "no produce request held" })
+	replicator.WaitUntil(t, 10*time.Second, func() (bool, string) { return held.Load() > 0, "no produce request held" })
 	req, _ := http.NewRequest(http.MethodPut, url+"/pause", nil)
 	resp, err := cl.Do(req)
 	if err != nil {
@@ -146,7 +132,7 @@ func TestStatusAnswersWhileTasksStop(t *testing.T) {
 		}
 	}
 	unhold()
-	waitFor(15*time.Second, func() (bool, string) {
+	replicator.WaitUntil(t, 15*time.Second, func() (bool, string) {
 		st, _ := get()
 		return len(st.Tasks) == 1 && st.Tasks[0].State == replicator.StatePaused, fmt.Sprintf("status %+v", st)
 	})
