@@ -117,6 +117,16 @@ var noEffectKeys = map[string]string{
 	"connector.class":                     "a flow's connectors are MM2's three",
 	"exactly.once.support":                "exactly-once is the worker's exactly.once.source.support",
 	"admin.listeners":                     "Strait serves no /admin endpoints (log levels are set with --log-level)",
+	"plugin.path":                         "Strait loads no Connect plugins: MM2's connectors are built in",
+	"topic.creation.enable":               "MM2's connectors create remote topics themselves (with replication.factor), not through Connect's topic.creation.* groups",
+}
+
+// brokerKeys are Kafka broker keys that MM2 files copied from a broker's
+// configuration carry ("A.auto.create.topics.enable"): no client reads
+// them, in MM2 or Strait, so they are warned about as ignored rather than
+// refused as unknown.
+var brokerKeys = map[string]bool{
+	"auto.create.topics.enable": true, "default.replication.factor": true, "offset.metadata.max.bytes": true,
 }
 
 // checkFlowAliases refuses source.cluster.alias and target.cluster.alias

@@ -307,7 +307,7 @@ type clientScope struct {
 
 // client reads the settings of a client with role from scopes, later
 // scopes winning, over the common client keys of its cluster. Unknown keys
-// are warned about; values Strait cannot honour fail. A connection key
+// fail (see builder.unknown), as do values Strait cannot honour. A connection key
 // (security.protocol, ssl.*, sasl.*, bootstrap.servers) set for one client
 // must agree with its cluster's (get): Strait connects once per cluster.
 func (b *builder) client(role Role, cluster Client, get lookupFunc, scopes ...clientScope) Client {
@@ -357,13 +357,16 @@ func (b *builder) client(role Role, cluster Client, get lookupFunc, scopes ...cl
 		if _, ok := clientNoEffect[k]; ok {
 			continue
 		}
+		if b.checkClass(e.where, k, e.v) { // interceptor.classes, ...: refused with their advice
+			continue
+		}
 		if _, ok := clientKeys[k]; ok || strings.HasPrefix(k, "ssl.") || strings.HasPrefix(k, "sasl.") {
 			if v, where := get(k); strings.TrimSpace(v) != strings.TrimSpace(e.v) {
 				b.fail(e.where, "differs from %s: Strait connects to a cluster with one set of connection settings; set %s only", where, where)
 			}
 			continue
 		}
-		b.warnOnce(fmt.Sprintf("unknown client key %q ignored", e.where))
+		b.unknownKind("client key", e.where, withPrefix(strings.TrimSuffix(e.where, k), Nearest(k, clientKeyNames())))
 	}
 	if c.BatchMaxBytes == 0 {
 		if e, ok := merged["max.request.size"]; ok {

@@ -111,7 +111,7 @@ func TestClientKeyErrors(t *testing.T) {
 }
 
 func TestClientKeyWarnings(t *testing.T) {
-	_, warnings, err := Parse([]byte(compatBase+"A.consumer.linger.ms = 5\nB.producer.frobnicate = 1\nproducer.linger.ms = 3\nA.consumer.enable.auto.commit = false\nA->B.consumer.override.fetch.min.bytes = 5\n"), Properties, nil)
+	_, warnings, err := Parse([]byte(compatBase+"A.consumer.linger.ms = 5\nB.producer.frobnicate = 1\nproducer.linger.ms = 3\nA.consumer.enable.auto.commit = false\nA->B.consumer.override.fetch.min.bytes = 5\n"), Properties, nil, AllowUnknownKeys())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -242,8 +242,16 @@ func (f *Flow) OffsetSyncsTopic() (topic string, onTarget bool) {
 type KeyError struct {
 	// Key is the full key as written ("A->B.tasks.max").
 	Key string
+	// Line is the line of a properties file the key is set on, or 0 when
+	// not known (YAML, a key of the environment or the REST API).
+	Line int
 	// Problem says what is wrong.
 	Problem string
 }
 
-func (e *KeyError) Error() string { return fmt.Sprintf("%s: %s", e.Key, e.Problem) }
+func (e *KeyError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s (line %d): %s", e.Key, e.Line, e.Problem)
+	}
+	return fmt.Sprintf("%s: %s", e.Key, e.Problem)
+}

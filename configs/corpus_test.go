@@ -52,6 +52,13 @@ type corpusEdit struct{ Old, New string }
 // corpusParse parses testdata/corpus/name after the edits, with environ.
 func corpusParse(t *testing.T, name string, environ []string, edits ...corpusEdit) (*Config, []string, error) {
 	t.Helper()
+	return corpusParseWith(t, name, environ, nil, edits...)
+}
+
+// corpusParseWith is corpusParse with options: AllowUnknownKeys for a
+// published file that holds keys no Kafka component reads.
+func corpusParseWith(t *testing.T, name string, environ []string, opts []Option, edits ...corpusEdit) (*Config, []string, error) {
+	t.Helper()
 	path := filepath.Join("testdata", "corpus", name)
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -64,7 +71,7 @@ func corpusParse(t *testing.T, name string, environ []string, edits ...corpusEdi
 		}
 		text = strings.ReplaceAll(text, e.Old, e.New)
 	}
-	return Parse([]byte(text), FormatOf(path), environ)
+	return Parse([]byte(text), FormatOf(path), environ, opts...)
 }
 
 // corpusMustParse parses a corpus file that Strait must accept.
@@ -290,7 +297,18 @@ func TestCorpus(t *testing.T) {
 	})
 
 	corpusCase(t, tested, "kafka-docs-flow-filters.properties", func(t *testing.T) {
-		cfg, warnings := corpusMustParse(t, "kafka-docs-flow-filters.properties", nil)
+		// The docs' example has a typo: emit.heartbeats for
+		// emit.heartbeats.enabled, which MM2 logs as unused. Strait refuses
+		// it unless unknown keys are allowed...
+		_, _, err := corpusParse(t, "kafka-docs-flow-filters.properties", nil)
+		if err == nil || !strings.Contains(err.Error(), "us-west->us-east.emit.heartbeats (line 23): unknown key") {
+			t.Errorf("the typo emit.heartbeats: %v, want an unknown key on line 23", err)
+		}
+		// ...and then reads the rest as MM2 does.
+		cfg, warnings, err := corpusParseWith(t, "kafka-docs-flow-filters.properties", nil, []Option{AllowUnknownKeys()})
+		if err != nil {
+			t.Fatal(err)
+		}
 		corpusWarns(t, warnings, "us-west->us-east.emit.heartbeats")
 		corpusEqList(t, "flows", corpusFlowNames(cfg.Flows), []string{"us-west->us-east"})
 		f := corpusFlow(t, cfg, "us-west", "us-east")
@@ -562,7 +580,11 @@ func TestCorpus(t *testing.T) {
 
 	corpusCase(t, tested, "msk-iam-auth-readme.properties", func(t *testing.T) {
 		cfg, warnings := corpusMustParse(t, "msk-iam-auth-readme.properties", nil)
-		corpusEqList(t, "warnings", warnings, nil)
+		// The README sets each sasl.jaas.config twice (a role and a
+		// profile example); as in Java the later line wins.
+		corpusEqList(t, "warnings", warnings, []string{
+			"msk-source.sasl.jaas.config: set on line 23 and again on line 34; line 34 wins",
+			"msk-target.sasl.jaas.config: set on line 31 and again on line 36; line 36 wins"})
 		src := corpusCluster(t, cfg, "msk-source")
 		corpusEq(t, "source security.protocol", src.Security.Protocol, "SASL_SSL")
 		corpusEq(t, "source sasl.mechanism", src.Security.SASLConfig.Mechanism, "AWS_MSK_IAM")
@@ -687,9 +709,21 @@ func TestCorpus(t *testing.T) {
 		if err := os.WriteFile(access, []byte(secrets), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cfg, warnings := corpusMustParse(t, "flinox-config-provider.properties", nil,
+		// The file carries keys no Kafka component reads (client_id,
+		// throttle_time_ms: fields of Kafka's protocol, not settings;
+		// db.timezone): MM2 logs them as unused, Strait needs
+		// AllowUnknownKeys to accept them.
+		if _, _, err := corpusParse(t, "flinox-config-provider.properties", nil, corpusEdit{"/properties/access.properties", access}); err == nil ||
+			!strings.Contains(err.Error(), "source.client_id (line 20): unknown key (did you mean source.client.id?)") {
+			t.Errorf("client_id: %v, want an unknown key naming source.client.id", err)
+		}
+		cfg, warnings, err := corpusParseWith(t, "flinox-config-provider.properties", nil, []Option{AllowUnknownKeys()},
 			corpusEdit{"/properties/access.properties", access})
+		if err != nil {
+			t.Fatal(err)
+		}
 		corpusWarns(t, warnings, "source.client_id")
+		corpusWarns(t, warnings, `"source.auto.create.topics.enable" ignored: it is a broker setting`)
 		src := corpusCluster(t, cfg, "source")
 		corpusEqList(t, "source servers", src.BootstrapServers, []string{"src-1.example.com:9092", "src-2.example.com:9092"})
 		corpusEqList(t, "target servers", corpusCluster(t, cfg, "target").BootstrapServers, []string{"tgt-1.example.com:9092"})

@@ -9,8 +9,8 @@ import (
 )
 
 // A connector config sent through the REST API holds a flow's settings
-// (WithFlowSettings). The file merely warns about a key it does not know;
-// the API refuses one, since the caller is there to read the answer, and
+// (WithFlowSettings). The API refuses a key it does not know, as the file
+// does unless AllowUnknownKeys (the caller is there to read the answer), and
 // it refuses secrets written in the clear, since the settings are stored
 // as sent in the flow's configs topic, which any client of the target
 // cluster allowed to read it can read.
@@ -92,10 +92,12 @@ func knownFlowKey(k string) bool {
 }
 
 // knownClientKey reports whether builder.client reads k (a client key
-// without its prefix) without calling it unknown.
+// without its prefix) without calling it unknown; a class key
+// (interceptor.classes) is refused with its own advice.
 func knownClientKey(k string) bool {
 	_, conn := clientKeys[k]
-	return conn || isClientKey(k) || strings.HasPrefix(k, "ssl.") || strings.HasPrefix(k, "sasl.")
+	_, class := classKeys[k]
+	return conn || class || isClientKey(k) || strings.HasPrefix(k, "ssl.") || strings.HasPrefix(k, "sasl.")
 }
 
 // nearestFlowKey is the known key nearest to the unknown k: among the
@@ -122,6 +124,35 @@ func flowKeyNames() []string {
 // clientKeyNames lists, sorted, the client keys Strait reads.
 func clientKeyNames() []string {
 	return sortedUnion(maps.Keys(clientSettings), maps.Keys(clientNoEffect), maps.Keys(clientKeys))
+}
+
+// clusterKeyNames lists, sorted, the keys a cluster's scope
+// ("<alias>.<k>") may hold.
+func clusterKeyNames() []string {
+	return sortedUnion(slices.Values(clientKeyNames()), maps.Keys(workerKeys), maps.Keys(noEffectKeys), maps.Keys(classKeys))
+}
+
+// topKeyNames lists, sorted, the keys a top-level key may have been
+// meant as: the top level's own and those of each cluster and flow
+// ("Ax.bootstrap.servers" is near "A.bootstrap.servers").
+func (b *builder) topKeyNames() []string {
+	names := sortedUnion(slices.Values(flowKeyNames()), slices.Values(clientKeyNames()), maps.Keys(workerKeys),
+		slices.Values([]string{KeyMemoryMaxBytes, KeyListeners, KeyRESTAdvertisedHost, KeyRESTAdvertisedPort,
+			KeyRESTAdvertisedListener, KeyRESTExtensionClasses, KeyRESTBasicAuthJAASFile, KeySSLClientAuth}))
+	cluster, flow := clusterKeyNames(), flowKeyNames()
+	for _, s := range b.aliases {
+		for _, k := range cluster {
+			names = append(names, s+"."+k)
+		}
+		for _, t := range b.aliases {
+			for _, k := range flow {
+				if s != t {
+					names = append(names, s+"->"+t+"."+k)
+				}
+			}
+		}
+	}
+	return names
 }
 
 func sortedUnion(sets ...iter.Seq[string]) []string {

@@ -28,6 +28,7 @@ type parseCase struct {
 	format  Format
 	extra   string
 	environ []string
+	opts    []Option
 	errKeys []string
 	problem string
 	warn    string
@@ -43,7 +44,7 @@ func runParseCases(t *testing.T, cases []parseCase) {
 		if file == "" {
 			file = defaultsMinimal
 		}
-		cfg, warnings, err := Parse([]byte(file+tc.extra), tc.format, tc.environ)
+		cfg, warnings, err := Parse([]byte(file+tc.extra), tc.format, tc.environ, tc.opts...)
 		all := strings.Join(warnings, "\n")
 		if got := defaultsErrKeys(err); !slices.Equal(got, tc.errKeys) {
 			t.Errorf("%s: error keys %q, want %q (%v)", tc.name, got, tc.errKeys, err)
@@ -193,7 +194,8 @@ func TestClampWarnedOnce(t *testing.T) {
 		{"A.consumer.request.timeout.ms = 50\nB.consumer.request.timeout.ms = 50\n", "A.consumer.request.timeout.ms = 50 is outside"},
 		{"B.producer.frobnicate = 1\n", `unknown client key "B.producer.frobnicate" ignored`},
 	} {
-		_, warnings, err := Parse([]byte(defaultsMinimal+tc.extra), Properties, nil)
+		// AllowUnknownKeys: the unknown client key is a warning, read once per client.
+		_, warnings, err := Parse([]byte(defaultsMinimal+tc.extra), Properties, nil, AllowUnknownKeys())
 		if err != nil {
 			t.Fatalf("%q: %v", tc.extra, err)
 		}
@@ -312,7 +314,7 @@ func TestParseFileRules(t *testing.T) {
 	runParseCases(t, []parseCase{
 		{name: "no flow enabled: the hint names the first and last aliases", file: "clusters = X, Y, Z\nX.bootstrap.servers = x:1\nY.bootstrap.servers = y:1\nZ.bootstrap.servers = z:1\n",
 			errKeys: []string{KeyClusters}, problem: "set e.g. X->Z.enabled = true"},
-		{name: "warnings come with the errors", extra: "frobnicate = 1\nA->B.replication.factor = x\n",
+		{name: "warnings come with the errors", extra: "frobnicate = 1\nA->B.replication.factor = x\n", opts: []Option{AllowUnknownKeys()},
 			errKeys: []string{"A->B.replication.factor"}, warns: []string{`unknown key "frobnicate" ignored`}},
 		{name: "a flow key without a source", extra: "->B.topics = x\n",
 			errKeys: []string{"->B.topics"}, problem: "expected <source>-><target>.<key>"},
@@ -669,7 +671,10 @@ func TestParseValueChecks(t *testing.T) {
 			warns: []string{"offset.storage.cleanup.policy ignored: internal topics are always compacted"}},
 		{name: "a data producer key of another role is named as written", extra: "B.producer.fetch.min.bytes = 5\n",
 			warns: []string{`key "B.producer.fetch.min.bytes" ignored: it is not a producer setting`}},
-		{name: "an alias without its dot", extra: "Ax.bootstrap.servers = x:1\n", warns: []string{`unknown key "Ax.bootstrap.servers" ignored`},
+		{name: "an alias without its dot", extra: "Ax.bootstrap.servers = x:1\n",
+			errKeys: []string{"Ax.bootstrap.servers"}, problem: "unknown key (did you mean A.bootstrap.servers?)"},
+		{name: "an alias without its dot, unknown keys allowed", extra: "Ax.bootstrap.servers = x:1\n", opts: []Option{AllowUnknownKeys()},
+			warns: []string{`unknown key "Ax.bootstrap.servers" ignored`},
 			check: func(cfg *Config) bool {
 				a, _ := cfg.Cluster("A")
 				return slices.Equal(a.BootstrapServers, []string{"a:9092"})

@@ -42,48 +42,76 @@ func FormatOf(path string) Format {
 // EnvPrefix starts every environment variable that overrides a key.
 const EnvPrefix = "STRAIT_"
 
+// An Option changes how Parse and Load read a configuration.
+type Option func(*options)
+
+type options struct {
+	// allowUnknownKeys makes a key Strait does not know a warning.
+	allowUnknownKeys bool
+}
+
+// AllowUnknownKeys makes a key that is no MM2, Connect or Kafka client key
+// Strait knows a warning ("unknown key ... ignored") instead of an error:
+// for a file shared with other tools, which carries their keys. Without
+// it such a key fails, naming the nearest known key, since a typo
+// ("A->B.topic") would otherwise leave a default in force.
+func AllowUnknownKeys() Option {
+	return func(o *options) { o.allowUnknownKeys = true }
+}
+
 // Load reads the file at path and parses it with Parse.
-func Load(path string, environ []string) (*Config, []string, error) {
+func Load(path string, environ []string, opts ...Option) (*Config, []string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read config: %w", err)
 	}
-	return Parse(data, FormatOf(path), environ)
+	return Parse(data, FormatOf(path), environ, opts...)
 }
 
 // Parse builds a validated Config from a file's bytes and the environment
-// (os.Environ's form). It returns warnings for keys it does not know, which
-// MM2 files carry for Connect, and an error that lists every invalid key
-// (a *multierror.Error of *KeyError) before anything connects.
-func Parse(data []byte, format Format, environ []string) (*Config, []string, error) {
-	raw, err := parseRaw(data, format)
+// (os.Environ's form). It returns warnings for keys it accepts without
+// effect, which MM2 files carry for Connect, and for keys a properties
+// file sets twice; and an error that lists every invalid key (a
+// *multierror.Error of *KeyError) before anything connects: a key Strait
+// does not know is one, unless AllowUnknownKeys.
+func Parse(data []byte, format Format, environ []string, opts ...Option) (*Config, []string, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	raw, lines, dups, err := parseRaw(data, format)
 	if err != nil {
 		return nil, nil, err
 	}
 	applyEnv(raw, environ)
-	return build(raw, environ)
+	cfg, warnings, err := build(raw, environ, o, lines)
+	warnings = append(dups, warnings...)
+	return cfg, warnings, err
 }
 
-func parseRaw(data []byte, format Format) (map[string]string, error) {
+// parseRaw reads the keys of a file; for a properties file also the line
+// each key is set on (the last, which wins) and a warning for each key set
+// twice.
+func parseRaw(data []byte, format Format) (raw map[string]string, lines map[string]int, dups []string, err error) {
 	if format == Properties {
-		m, err := ParseProperties(data)
+		m, lines, dups, err := parseProperties(data)
 		if err != nil {
-			return nil, fmt.Errorf("parse properties: %w", err)
+			return nil, nil, nil, fmt.Errorf("parse properties: %w", err)
 		}
-		return m, nil
+		return m, lines, dups, nil
 	}
 	// A delimiter no key contains: MM2 keys hold dots ("topics" and
 	// "topics.exclude" are both leaves), so koanf must not split them.
 	const delim = "\x1f"
 	k := koanf.New(delim)
 	if err := k.Load(rawbytes.Provider(data), yaml.Parser()); err != nil {
-		return nil, fmt.Errorf("parse yaml: %w", err)
+		return nil, nil, nil, fmt.Errorf("parse yaml: %w", err)
 	}
 	out := make(map[string]string)
 	for key, v := range k.All() {
 		out[strings.ReplaceAll(key, delim, ".")] = yamlString(v)
 	}
-	return out, nil
+	return out, nil, nil, nil
 }
 
 func yamlString(v any) string {
@@ -184,6 +212,9 @@ type builder struct {
 	sc       scopes
 	errs     *multierror.Error
 	warnings []string
+	opts     options
+	// lines holds the line each key of a properties file is set on.
+	lines map[string]int
 }
 
 func (b *builder) fail(key, format string, args ...any) {
@@ -204,13 +235,13 @@ func (b *builder) fail(key, format string, args ...any) {
 
 // build validates the keys as written (after environment overrides) and
 // resolves their config-provider references with environ.
-func build(written map[string]string, environ []string) (*Config, []string, error) {
+func build(written map[string]string, environ []string, opts options, lines map[string]int) (*Config, []string, error) {
 	raw := make(map[string]string, len(written))
 	for k, v := range written {
 		raw[k] = v
 	}
 	refs, perrs := resolveProviders(raw, environ)
-	b := &builder{raw: raw, written: refs}
+	b := &builder{raw: raw, written: refs, opts: opts, lines: lines}
 	for _, e := range perrs {
 		b.errs = multierror.Append(b.errs, e)
 	}
@@ -292,7 +323,8 @@ var connectorKeys = map[string]bool{
 // flow source->target, as if the file had "source->target.<key> = value"
 // for each: what a REST PUT of a connector config means. The flow stays
 // enabled. Keys that name the connector itself (name, connector.class,
-// the aliases) are ignored. The result is validated like the file; the
+// the aliases) are ignored. The result is validated like the file, but an
+// unknown key is not refused (CheckFlowSetting does that for the API); the
 // error lists every invalid key.
 func (c *Config) WithFlowSettings(source, target string, settings map[string]string) (*Config, error) {
 	raw := make(map[string]string, len(c.raw)+len(settings))
@@ -306,7 +338,10 @@ func (c *Config) WithFlowSettings(source, target string, settings map[string]str
 		}
 	}
 	raw[prefix+KeyEnabled] = "true"
-	cfg, _, err := build(raw, c.environ)
+	// Unknown keys are not refused here: the file's were refused (or
+	// allowed) when it was read, and CheckFlowSetting refuses a setting's
+	// with the API's own message before it comes here.
+	cfg, _, err := build(raw, c.environ, options{allowUnknownKeys: true}, nil)
 	return cfg, err
 }
 
@@ -401,8 +436,8 @@ func hasPrefix(k string, prefixes ...string) bool {
 	return false
 }
 
-// checkValues validates every value present in every scope and warns about
-// keys Strait does not know.
+// checkValues validates every value present in every scope and reports
+// keys Strait does not know (builder.unknown).
 func (b *builder) checkValues() {
 	clientPrefixes := []string{PrefixConsumer, PrefixProducer, PrefixAdmin}
 	for k, v := range b.sc.top {
@@ -415,8 +450,10 @@ func (b *builder) checkValues() {
 			// As in MM2, where such keys reach no client.
 			b.warnings = append(b.warnings, fmt.Sprintf("key %q ignored: at the top level it reaches no client, as in MM2; set it per cluster (<alias>.%s) or per flow (<source>-><target>.%s)", k, k, k))
 		case hasPrefix(k, ignoredPrefixes...):
+		case brokerKeys[k]:
+			b.brokerKey(k)
 		default:
-			b.warn(k)
+			b.unknown(k, Nearest(k, b.topKeyNames()))
 		}
 	}
 	for a, kv := range b.sc.clusters {
@@ -427,8 +464,10 @@ func (b *builder) checkValues() {
 			case b.check(a+"."+k, k, v, workerKeys, clientKeys):
 			case isClientKey(k): // validated by clusterClient
 			case hasPrefix(k, clientPrefixes...), hasPrefix(k, ignoredPrefixes...):
+			case brokerKeys[k]:
+				b.brokerKey(a + "." + k)
 			default:
-				b.warn(a + "." + k)
+				b.unknown(a+"."+k, withPrefix(a+".", Nearest(k, clusterKeyNames())))
 			}
 		}
 	}
@@ -447,7 +486,7 @@ func (b *builder) checkValues() {
 				b.warnings = append(b.warnings, fmt.Sprintf("key %q ignored: it reaches no client of an MM2 flow (Connect takes consumer.override.* for sink connectors); use %s.consumer.* or %s->%s.source.consumer.*", full, pair[0], pair[0], pair[1]))
 			case hasPrefix(k, clientPrefixes...), hasPrefix(k, sidePrefixes...), hasPrefix(k, ignoredPrefixes...):
 			default:
-				b.warn(full)
+				b.unknown(full, withPrefix(pair[0]+"->"+pair[1]+".", nearestFlowKey(k)))
 			}
 		}
 	}
@@ -457,8 +496,49 @@ func (b *builder) checkValues() {
 // the cluster's ("A->B.source.consumer.max.poll.records").
 var sidePrefixes = []string{"source.consumer.", "source.producer.", "source.admin.", "target.consumer.", "target.producer.", "target.admin."}
 
-func (b *builder) warn(key string) {
-	b.warnings = append(b.warnings, fmt.Sprintf("unknown key %q ignored", key))
+// unknown reports key, which Strait does not know, as written: an error
+// naming its line and near, the nearest known key ("" if none is close),
+// or with AllowUnknownKeys a warning. Nothing is reported without
+// clusters, when no key can be placed.
+func (b *builder) unknown(key, near string) {
+	b.unknownKind("key", key, near)
+}
+
+// unknownKind is unknown for a key of kind what ("key", "client key").
+func (b *builder) unknownKind(what, key, near string) {
+	if len(b.aliases) == 0 {
+		return // without clusters every key is unknown: "clusters" says why
+	}
+	if b.opts.allowUnknownKeys {
+		b.warnOnce(fmt.Sprintf("unknown %s %q ignored", what, key))
+		return
+	}
+	problem := "unknown " + what
+	if near != "" {
+		problem += fmt.Sprintf(" (did you mean %s?)", near)
+	}
+	e := &KeyError{Key: key, Line: b.lines[key], Problem: problem}
+	if b.errs != nil {
+		for _, prev := range b.errs.Errors {
+			if prev.Error() == e.Error() {
+				return // a client key is read for each client
+			}
+		}
+	}
+	b.errs = multierror.Append(b.errs, e)
+}
+
+// brokerKey warns that key, a broker setting, reaches no client.
+func (b *builder) brokerKey(key string) {
+	b.warnOnce(fmt.Sprintf("key %q ignored: it is a broker setting, which no client reads", key))
+}
+
+// withPrefix is prefix+near, or "" when near is.
+func withPrefix(prefix, near string) string {
+	if near == "" {
+		return ""
+	}
+	return prefix + near
 }
 
 // check validates v if k is in one of specs and reports whether it was.

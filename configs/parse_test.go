@@ -237,7 +237,8 @@ func TestParseErrors(t *testing.T) {
 
 func TestUnknownKeysWarn(t *testing.T) {
 	props := "clusters = A, B\nA.bootstrap.servers = a:1\nB.bootstrap.servers = b:1\nA->B.enabled = true\nfoo.bar = 1\nA->B.whatever = 2\nlisteners = http://127.0.0.1:8083\n"
-	_, warnings, err := Parse([]byte(props), Properties, nil)
+	// Without AllowUnknownKeys they fail: configs/unknown_test.go.
+	_, warnings, err := Parse([]byte(props), Properties, nil, AllowUnknownKeys())
 	if err != nil {
 		t.Fatal(err)
 	}

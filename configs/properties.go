@@ -11,7 +11,15 @@ import (
 // backslash line continuations and escapes, \uXXXX. Keys and values are
 // trimmed, as Kafka's ConfigDef trims values. A later key wins.
 func ParseProperties(data []byte) (map[string]string, error) {
-	out := make(map[string]string)
+	out, _, _, err := parseProperties(data)
+	return out, err
+}
+
+// parseProperties is ParseProperties that also returns the line each key
+// is last set on and, for each key set again, a warning naming both lines:
+// Java's Properties keeps the last silently.
+func parseProperties(data []byte) (out map[string]string, setOn map[string]int, dups []string, err error) {
+	out, setOn = make(map[string]string), make(map[string]int)
 	// Java's LineReader ends a line at \n, \r\n or a lone \r.
 	lines := strings.Split(strings.ReplaceAll(strings.ReplaceAll(string(data), "\r\n", "\n"), "\r", "\n"), "\n")
 	for i := 0; i < len(lines); i++ {
@@ -30,15 +38,19 @@ func ParseProperties(data []byte) (map[string]string, error) {
 		rawKey, rawValue := splitKeyValue(line)
 		key, err := unescape(rawKey)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", lineNo, err)
+			return nil, nil, nil, fmt.Errorf("line %d: %w", lineNo, err)
 		}
 		value, err := unescape(rawValue)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: key %s: %w", lineNo, key, err)
+			return nil, nil, nil, fmt.Errorf("line %d: key %s: %w", lineNo, key, err)
 		}
-		out[strings.TrimSpace(key)] = strings.TrimSpace(value)
+		key = strings.TrimSpace(key)
+		if prev, ok := setOn[key]; ok {
+			dups = append(dups, fmt.Sprintf("%s: set on line %d and again on line %d; line %d wins", key, prev, lineNo, lineNo))
+		}
+		out[key], setOn[key] = strings.TrimSpace(value), lineNo
 	}
-	return out, nil
+	return out, setOn, dups, nil
 }
 
 // endsWithContinuation reports whether line ends with an odd number of

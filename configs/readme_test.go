@@ -32,6 +32,9 @@ func TestREADMENamesEveryKey(t *testing.T) {
 	for k := range classKeys {
 		keys = append(keys, k)
 	}
+	for k := range brokerKeys {
+		keys = append(keys, k)
+	}
 	for _, k := range keys {
 		if !strings.Contains(readme, "`"+k+"`") {
 			t.Errorf("README.md does not name `%s`", k)

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"crypto/tls"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"regexp"
@@ -267,7 +268,7 @@ func (b *builder) restSSL() lookupFunc {
 }
 
 // checkRESTSSLKeys validates listeners.https.* keys and the top-level
-// ssl.client.auth, and warns about listeners.https.* keys Strait does not
+// ssl.client.auth, and reports listeners.https.* keys Strait does not
 // know.
 func (b *builder) checkRESTSSLKeys() {
 	for k, v := range b.sc.top {
@@ -279,10 +280,10 @@ func (b *builder) checkRESTSSLKeys() {
 			if spec, known := clientKeys[sub]; known {
 				b.checkKind(k, v, spec)
 			} else {
-				b.warn(k)
+				b.unknown(k, withPrefix(PrefixListenersHTTPS, Nearest(sub, sortedUnion(maps.Keys(clientKeys)))))
 			}
 		case ok:
-			b.warn(k)
+			b.unknown(k, withPrefix(PrefixListenersHTTPS, Nearest(sub, sortedUnion(maps.Keys(clientKeys)))))
 		}
 	}
 }

@@ -200,7 +200,7 @@ func restWrite(t *testing.T, dir, name, content string) string {
 
 func TestRESTUnknownKeysWarn(t *testing.T) {
 	extra := "listeners = http://127.0.0.1:8083\nrest.port = 8083\nlisteners.https.foo = 1\nlisteners.https.ssl.nope = 2\n"
-	_, warnings, err := Parse([]byte(restBase+extra), Properties, nil)
+	_, warnings, err := Parse([]byte(restBase+extra), Properties, nil, AllowUnknownKeys())
 	if err != nil {
 		t.Fatal(err)
 	}

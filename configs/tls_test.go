@@ -372,7 +372,8 @@ func TestTLSErrors(t *testing.T) {
 // TestTLSUnknownKeys: an ssl.* key Strait does not know is not ignored
 // silently any more; ssl keys are read only when the cluster uses TLS.
 func TestTLSUnknownKeys(t *testing.T) {
-	_, warnings, err := parseTLS("A.ssl.truststore.location = "+fixture("truststore.jks"), "A.ssl.keystore.alias = x", "ssl.foo = 1")
+	_, warnings, err := Parse([]byte("clusters = A, B\nA.bootstrap.servers = a:1\nB.bootstrap.servers = b:1\nA->B.enabled = true\nA.security.protocol = SSL\n"+
+		"A.ssl.truststore.location = "+fixture("truststore.jks")+"\nA.ssl.keystore.alias = x\nssl.foo = 1\n"), Properties, nil, AllowUnknownKeys())
 	if err != nil {
 		t.Fatal(err)
 	}

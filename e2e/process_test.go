@@ -374,6 +374,7 @@ func TestBadInputs(t *testing.T) {
 		{"invalid regex", "A->B.topics = orders(", []string{"A->B.topics", "regular expression"}},
 		{"two problems", "tasks.max = 0\nA->B.topics.exclude = [", []string{"tasks.max", "A->B.topics.exclude", "2 invalid"}},
 		{"bad client setting", "A.consumer.isolation.level = dirty", []string{"consumer.isolation.level"}},
+		{"unknown key", "A->B.topic = orders", []string{"A->B.topic (line 5): unknown key (did you mean A->B.topics?)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -392,6 +393,17 @@ func TestBadInputs(t *testing.T) {
 		p := startProcess(t, "run", "-c", writeFile(t, "bad.yaml", "clusters: [A, B]\nA->B:\n  enabled: maybe\n"))
 		if code := p.wait(t, 10*time.Second); code != 2 || !strings.Contains(p.output.String(), "A->B.enabled") {
 			t.Fatalf("exit code %d; output:\n%s", code, p.output)
+		}
+	})
+	t.Run("unknown key allowed", func(t *testing.T) {
+		// --allow-unknown-keys: a warning, and the worker goes on (to the
+		// unreachable cluster).
+		p := startProcess(t, "run", "--allow-unknown-keys", "-c", writeFile(t, "shared.properties", base+"A->B.topic = orders\n"))
+		if code := p.wait(t, 30*time.Second); code != 1 {
+			t.Fatalf("exit code %d, want 1; output:\n%s", code, p.output)
+		}
+		if !strings.Contains(p.output.String(), `unknown key \"A->B.topic\" ignored`) && !strings.Contains(p.output.String(), `unknown key "A->B.topic" ignored`) {
+			t.Errorf("output does not warn about A->B.topic:\n%s", p.output)
 		}
 	})
 	t.Run("unreachable cluster", func(t *testing.T) {

@@ -62,16 +62,16 @@ type bench struct {
 	strait       string // the strait binary measured
 	// baseline is a second strait binary measured in the same rounds as
 	// strait (an older build, to compare); "" for none.
-	baseline string
-	dir          string
-	out          io.Writer
-	partitions   int
-	tasks        int
-	compression  string
-	latencyFor   time.Duration
-	latencyLoad  float64
-	rounds       int
-	exactlyOnce  bool // Strait in exactly-once mode (the pipe stays at-least-once)
+	baseline    string
+	dir         string
+	out         io.Writer
+	partitions  int
+	tasks       int
+	compression string
+	latencyFor  time.Duration
+	latencyLoad float64
+	rounds      int
+	exactlyOnce bool // Strait in exactly-once mode (the pipe stays at-least-once)
 	// partitionOf is the partition of the i-th loaded record; nil spreads
 	// records evenly.
 	partitionOf func(i int) int32

@@ -28,6 +28,7 @@ const defaultMaxAge = 5 * time.Minute
 type groupFlags struct {
 	file, group, from, to string
 	json                  bool
+	allowUnknownKeys      bool
 }
 
 func (g *groupFlags) register(fs *flag.FlagSet) {
@@ -36,6 +37,7 @@ func (g *groupFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.from, "from", "", "alias of the cluster the group consumed on")
 	fs.StringVar(&g.to, "to", "", "alias of the cluster the group moves to")
 	fs.BoolVar(&g.json, "json", false, "print JSON instead of a table")
+	fs.BoolVar(&g.allowUnknownKeys, flagAllowUnknownKeys, false, allowUnknownKeysUsage)
 }
 
 // loadFailover reads the configuration file named by g and builds the
@@ -46,7 +48,7 @@ func loadFailover(g groupFlags, stderr io.Writer) (*checkpoint.Failover, int) {
 		fmt.Fprintln(stderr, "strait: -c FILE, --group, --from and --to are required")
 		return nil, exitConfig
 	}
-	cfg, _, err := configs.Load(g.file, os.Environ())
+	cfg, _, err := configs.Load(g.file, os.Environ(), loadOptions(g.allowUnknownKeys)...)
 	var f *checkpoint.Failover
 	if err == nil {
 		f, err = newFailover(cfg, g.from, g.to)

@@ -112,6 +112,7 @@ func configCommand(name string, args []string, stderr io.Writer, register func(*
 	fs := flag.NewFlagSet("strait "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("c", "", "configuration file (MM2 properties or YAML)")
+	allowUnknown := fs.Bool(flagAllowUnknownKeys, false, allowUnknownKeysUsage)
 	if register != nil {
 		register(fs)
 	}
@@ -122,7 +123,7 @@ func configCommand(name string, args []string, stderr io.Writer, register func(*
 		fmt.Fprintf(stderr, "strait %s: -c FILE is required\n", name)
 		return nil, exitConfig
 	}
-	cfg, _, err := configs.Load(*file, os.Environ())
+	cfg, _, err := configs.Load(*file, os.Environ(), loadOptions(*allowUnknown)...)
 	if err != nil {
 		fmt.Fprintf(stderr, "strait: %s: %v\n", *file, err)
 		return nil, exitConfig

@@ -45,6 +45,7 @@ func usage(w io.Writer) {
 
 commands:
   run -c FILE     run a worker for an MM2 properties file (or .yaml/.yml)
+                  (--allow-unknown-keys: warn about keys Strait does not know, on every command with -c)
   demo            replicate between two in-process clusters and check the copies
   translate -c FILE --group G --from A --to B
                   print the group's translated offsets on B, from the checkpoints
@@ -89,6 +90,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return exitConfig
 	}
+}
+
+// flagAllowUnknownKeys is the flag of every command that reads the
+// configuration file that makes a key Strait does not know a warning
+// (configs.AllowUnknownKeys) rather than exit 2.
+const (
+	flagAllowUnknownKeys  = "allow-unknown-keys"
+	allowUnknownKeysUsage = "accept keys Strait does not know with a warning, for a file shared with other tools (default: exit 2 naming the key)"
+)
+
+// loadOptions are the options of configs.Load that --allow-unknown-keys
+// asks for.
+func loadOptions(allowUnknownKeys bool) []configs.Option {
+	if allowUnknownKeys {
+		return []configs.Option{configs.AllowUnknownKeys()}
+	}
+	return nil
 }
 
 // logProgress logs each flow's progress every interval while it has a
@@ -152,6 +170,7 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	progressEvery := fs.Duration("progress-interval", 10*time.Second, "how often to log each flow's progress while it has a backlog (0: never)")
+	allowUnknown := fs.Bool(flagAllowUnknownKeys, false, allowUnknownKeysUsage)
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}
@@ -164,7 +183,7 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "strait run: -c FILE is required")
 		return exitConfig
 	}
-	cfg, warnings, err := configs.Load(*file, os.Environ())
+	cfg, warnings, err := configs.Load(*file, os.Environ(), loadOptions(*allowUnknown)...)
 	for _, w := range warnings {
 		log.Warn(w, "file", *file)
 	}
