@@ -37,6 +37,8 @@ func TestEditDistance(t *testing.T) {
 	}{
 		{"", "", 0}, {"a", "", 1}, {"", "abc", 3}, {"kitten", "sitting", 3},
 		{"topicz", "topics", 1}, {"flaw", "lawn", 2}, {"abc", "abc", 0},
+		// One deletion or one insertion, at the end and inside.
+		{"abc", "ab", 1}, {"ab", "abc", 1}, {"abxc", "abc", 1}, {"abc", "abxc", 1},
 	} {
 		if got := editDistance(tc.a, tc.b, 100); got != tc.want {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
