@@ -179,12 +179,13 @@ func (s *partStats) observe(o metric.Observer, g *gauges, attrs metric.ObserveOp
 // observe reports the flow's lag and windowed metrics per partition and its
 // tasks' states.
 func (f *flow) observe(o metric.Observer, lag, state metric.Int64Observable, g *gauges, now time.Time) {
-	for _, ts := range f.statuses() {
-		st := ts.State
-		if ts.Elsewhere {
-			st = StateUnassigned // here; its owner reports it
+	for i := range int(f.sourceTasks.Load()) {
+		id := sourceTaskID(i)
+		st := StateUnassigned // run by another worker, which reports it
+		if r := f.tasks.Get(id); r != nil {
+			st, _ = r.Status.Get()
 		}
-		o.ObserveInt64(state, 1, metric.WithAttributes(attribute.String("flow", f.name), attribute.String("task", ts.ID), attribute.String("state", st)))
+		o.ObserveInt64(state, 1, metric.WithAttributes(attribute.String("flow", f.name), attribute.String("task", taskName(f.name, id)), attribute.String("state", st)))
 	}
 	for _, t := range f.sourceRuns() {
 		parts := t.published.Load()

@@ -17,12 +17,6 @@ type Task interface {
 	Run(ctx context.Context) error
 }
 
-// Func adapts a function to Task.
-type Func func(ctx context.Context) error
-
-// Run implements Task.
-func (f Func) Run(ctx context.Context) error { return f(ctx) }
-
 // Failure sorts why a run of a task failed.
 type Failure int
 
