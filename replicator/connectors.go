@@ -38,9 +38,14 @@ type connectorRef struct {
 	name string
 	kind connKind
 	cfg  configs.Flow
-	flow *flow          // nil for a heartbeat-only pair
-	hb   *heartbeatFlow // set for a heartbeat-only pair
+	flow *flow
 }
+
+// stateful reports whether the connector's flow keeps Connect's state
+// topics (configs, status): a heartbeat-only pair keeps none, so its
+// connector is paused, resumed and restarted in this worker only and
+// cannot be configured or deleted.
+func (r connectorRef) stateful() bool { return !r.flow.heartbeatsOnly }
 
 func connectorName(cfg configs.Flow, k connKind) string {
 	return cfg.Source + "." + cfg.Target + "." + connClasses[k]
@@ -49,16 +54,13 @@ func connectorName(cfg configs.Flow, k connKind) string {
 // refs lists the connectors, deleted ones included.
 func (w *Worker) refs() []connectorRef {
 	var out []connectorRef
-	for _, f := range w.flows {
+	for _, f := range slices.Concat(w.flows, w.heartbeats) {
 		cfg := *f.view.Load()
 		for k := range connKinds {
-			if k == sourceConnector || singleConfigured(cfg, k) || f.ctl.isDeleted(k) {
+			if f.runs(k) || f.ctl.isDeleted(k) {
 				out = append(out, connectorRef{name: connectorName(cfg, k), kind: k, cfg: cfg, flow: f})
 			}
 		}
-	}
-	for _, h := range w.heartbeats {
-		out = append(out, connectorRef{name: connectorName(h.cfg, heartbeatConnector), kind: heartbeatConnector, cfg: h.cfg, hb: h})
 	}
 	slices.SortFunc(out, func(a, b connectorRef) int { return strings.Compare(a.name, b.name) })
 	return out
@@ -88,12 +90,7 @@ func (w *Worker) anyRef(name string) (connectorRef, error) {
 	return connectorRef{}, fmt.Errorf("%w %s", ErrUnknownConnector, name)
 }
 
-func (r connectorRef) control() *control {
-	if r.flow != nil {
-		return r.flow.ctl
-	}
-	return r.hb.ctl
-}
+func (r connectorRef) control() *control { return r.flow.ctl }
 
 func (r connectorRef) status() ConnectorStatus {
 	cfg := r.cfg.Settings()
@@ -106,11 +103,9 @@ func (r connectorRef) status() ConnectorStatus {
 		cs.State = StatePaused
 	}
 	switch {
-	case r.hb != nil:
-		cs.Tasks = []TaskStatus{r.hb.taskStatus()}
 	case r.kind == sourceConnector:
 		cs.Tasks = r.flow.statuses()
-	case singleConfigured(r.cfg, r.kind):
+	case r.flow.runs(r.kind):
 		cs.Tasks = []TaskStatus{r.flow.singleStatus(r.kind)}
 	}
 	return cs
@@ -200,7 +195,7 @@ func (w *Worker) setPaused(ctx context.Context, name string, paused bool) error 
 	if err != nil {
 		return err
 	}
-	if r.flow != nil {
+	if r.stateful() {
 		state := "STARTED"
 		if paused {
 			state = "PAUSED"
@@ -210,7 +205,7 @@ func (w *Worker) setPaused(ctx context.Context, name string, paused bool) error 
 		}
 	}
 	r.control().setPaused(r.kind, paused)
-	if r.flow != nil {
+	if r.stateful() {
 		state := StateRunning
 		if paused {
 			state = StatePaused
@@ -242,7 +237,7 @@ func (w *Worker) Restart(ctx context.Context, name string, includeTasks, onlyFai
 			st.Tasks[i].State = StateRestarting
 		}
 	}
-	if r.flow != nil {
+	if r.stateful() {
 		value, _ := json.Marshal(restartRecord{IncludeTasks: true, OnlyFailed: onlyFailed})
 		if err := r.flow.writeConfigsRecord(ctx, r.kind, restartKey(r.kind), value); err != nil {
 			return ConnectorStatus{}, err
@@ -316,7 +311,7 @@ func (w *Worker) Configure(ctx context.Context, name string, settings map[string
 	if err != nil {
 		return false, err
 	}
-	if r.flow == nil {
+	if !r.stateful() {
 		return false, ErrNotConfigurable
 	}
 	// The worker's configuration changes only once the new one is stored
@@ -443,7 +438,7 @@ func (w *Worker) Delete(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if r.flow == nil {
+	if !r.stateful() {
 		return ErrNotConfigurable
 	}
 	if err := r.flow.writeConnectorConfig(ctx, r.kind, nil); err != nil {

@@ -33,18 +33,26 @@ const (
 	StateUnassigned = task.Unassigned
 )
 
-// flow runs one source->target flow's source connector: it keeps the remote
-// topics in line with the source and runs the tasks that copy records. It
-// owns its admin clients, the offset-sync producer and every task.
+// flow runs one source->target flow's connectors: it keeps the remote
+// topics in line with the source and runs the tasks that copy records,
+// checkpoints and heartbeats. It owns its admin clients, the offset-sync
+// producer and every task.
+//
+// A pair whose replication is not enabled is a flow too, with only a
+// heartbeat connector (heartbeatsOnly), as MM2 runs a heartbeat connector
+// for every pair: it reaches only its target, keeps no Connect state
+// topics and syncs no topics, and its one task runs through the same
+// group, reconcile step and runner.
 type flow struct {
-	name         string
-	cfg          configs.Flow
-	src, tgt     configs.Cluster
-	log          *slog.Logger
-	srcOpts      []kgo.Opt
-	tgtOpts      []kgo.Opt
-	consumer     consumerSettings // the source tasks'; set with producerOpts by useClientSettings
-	producerOpts []kgo.Opt
+	name           string
+	heartbeatsOnly bool
+	cfg            configs.Flow
+	src, tgt       configs.Cluster
+	log            *slog.Logger
+	srcOpts        []kgo.Opt
+	tgtOpts        []kgo.Opt
+	consumer       consumerSettings // the source tasks'; set with producerOpts by useClientSettings
+	producerOpts   []kgo.Opt
 	// memory is the flow's share of memory.max.bytes for record buffers,
 	// split over its source tasks.
 	memory int64
@@ -149,6 +157,17 @@ func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *m
 	return f, nil, nil
 }
 
+// newHeartbeatsFlow builds the flow of a pair that only emits heartbeats.
+func newHeartbeatsFlow(cfg configs.Flow, tgt configs.Cluster, log *slog.Logger, ms *metrics) (*flow, error) {
+	f := &flow{name: cfg.Name(), heartbeatsOnly: true, cfg: cfg, tgt: tgt, log: log.With("flow", cfg.Name()), metrics: ms, ctl: newControl(), instance: newInstanceID()}
+	f.view.Store(&cfg)
+	var err error
+	if f.tgtOpts, err = kclient.ClusterOpts(tgt, cfg.Name()+"|heartbeats"); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
 // useClientSettings sets the source tasks' consumer and producer options
 // from cfg: each task's record buffers get an equal part of the flow's
 // memory, and the client settings of cfg come after (they win).
@@ -228,6 +247,9 @@ func (f *flow) connect(ctx context.Context) (srcBrokers, tgtBrokers int, err err
 // replication factor, creates the internal topics and loads the stored
 // positions. On error the caller closes the flow.
 func (f *flow) prepare(ctx context.Context) error {
+	if f.heartbeatsOnly {
+		return f.prepareHeartbeats(ctx)
+	}
 	srcBrokers, tgtBrokers, err := f.connect(ctx)
 	if err != nil {
 		return err
@@ -238,22 +260,9 @@ func (f *flow) prepare(ctx context.Context) error {
 	if err := f.loadCopiedBefore(ctx); err != nil {
 		return fmt.Errorf("read offset syncs: %w", err)
 	}
-	memberClient, err := kgo.NewClient(f.tgtOpts...)
-	if err != nil {
+	if err := f.join(); err != nil {
 		return err
 	}
-	mcfg := group.Config{
-		Group: f.cfg.GroupID, WorkerID: f.workerID, Cluster: f.tgt.Alias,
-		SessionTimeout: f.cfg.SessionTimeout, HeartbeatInterval: f.cfg.HeartbeatInterval, RebalanceTimeout: f.cfg.RebalanceTimeout,
-		Client: memberClient, Log: f.log,
-		Owned:  f.ownedTasks,
-		Wanted: f.wantedSpecs,
-	}
-	if f.cfg.LoadAware {
-		mcfg.Loads, mcfg.GotLoads = f.loads.measured, f.loads.setPeers
-	}
-	f.member = group.NewMember(mcfg)
-	f.owned.Store(&group.Owned{})
 	ends, err := topicread.Ends(ctx, f.tgtAdm, f.cfg.ConfigsTopic)
 	if err != nil {
 		return fmt.Errorf("read configs topic: %w", err)
@@ -280,6 +289,51 @@ func (f *flow) prepare(ctx context.Context) error {
 	return nil
 }
 
+// prepareHeartbeats prepares a heartbeat-only flow: it reaches the target,
+// creates its heartbeats topic and joins the pair's worker group. On error
+// the caller closes the flow.
+func (f *flow) prepareHeartbeats(ctx context.Context) error {
+	var brokers int
+	var err error
+	if f.tgtAdm, brokers, err = openAdmin(ctx, f.tgt, f.tgtOpts); err != nil {
+		return err
+	}
+	if md, err := f.tgtAdm.BrokerMetadata(ctx); err == nil {
+		f.tgtClusterID.Store(md.Cluster)
+	}
+	t := heartbeatsTopic(f.cfg)
+	if int(t.RF) > brokers {
+		return fmt.Errorf("cluster %s has %d broker(s), fewer than %s = %d (%s): lower %s", f.tgt.Alias, brokers, t.RFKey, t.RF, t.Name, t.RFKey)
+	}
+	if err := topicsync.EnsureInternal(ctx, f.tgtAdm, f.tgt.Alias, t); err != nil {
+		return err
+	}
+	f.setWanted(nil) // the heartbeat task, whichever worker leads
+	return f.join()
+}
+
+// join makes the flow's member of its worker group (group.id on the
+// target), which shares the flow's tasks among the group's workers.
+func (f *flow) join() error {
+	memberClient, err := kgo.NewClient(f.tgtOpts...)
+	if err != nil {
+		return err
+	}
+	mcfg := group.Config{
+		Group: f.cfg.GroupID, WorkerID: f.workerID, Cluster: f.tgt.Alias,
+		SessionTimeout: f.cfg.SessionTimeout, HeartbeatInterval: f.cfg.HeartbeatInterval, RebalanceTimeout: f.cfg.RebalanceTimeout,
+		Client: memberClient, Log: f.log,
+		Owned:  f.ownedTasks,
+		Wanted: f.wantedSpecs,
+	}
+	if f.cfg.LoadAware {
+		mcfg.Loads, mcfg.GotLoads = f.loads.measured, f.loads.setPeers
+	}
+	f.member = group.NewMember(mcfg)
+	f.owned.Store(&group.Owned{})
+	return nil
+}
+
 // run reconciles topics and tasks every refresh interval and topic configs
 // every config sync interval, and runs the checkpoint and heartbeat tasks,
 // until ctx is done. It returns after every task stopped and closes the
@@ -296,12 +350,14 @@ func (f *flow) run(ctx context.Context) error {
 	defer follow.Wait()
 	fctx, stopFollow := context.WithCancel(ctx)
 	defer stopFollow()
-	follow.Go(func() { f.followConfigs(fctx, f.configsFrom) })
-	follow.Go(func() { f.followStatus(fctx) })
-	follow.Go(func() { f.offsets.follow(fctx, f.tgtOpts, f.log) })
+	if !f.heartbeatsOnly {
+		follow.Go(func() { f.followConfigs(fctx, f.configsFrom) })
+		follow.Go(func() { f.followStatus(fctx) })
+		follow.Go(func() { f.offsets.follow(fctx, f.tgtOpts, f.log) })
+	}
 	paused, _ := f.ctl.take()
 	for k := range connKinds {
-		if k == sourceConnector || singleConfigured(f.cfg, k) {
+		if f.runs(k) {
 			state := StateRunning
 			if paused[k] {
 				state = StatePaused
@@ -310,11 +366,11 @@ func (f *flow) run(ctx context.Context) error {
 		}
 	}
 
-	refresh := newTicker(f.cfg.RefreshTopicsInterval)
+	refresh := newTicker(f.topicsEvery(f.cfg.RefreshTopicsInterval))
 	defer refresh.Stop()
-	configSync := newTicker(f.cfg.SyncTopicConfigsInterval)
+	configSync := newTicker(f.topicsEvery(f.cfg.SyncTopicConfigsInterval))
 	defer configSync.Stop()
-	aclSync := newTicker(f.cfg.SyncTopicACLsInterval)
+	aclSync := newTicker(f.topicsEvery(f.cfg.SyncTopicACLsInterval))
 	defer aclSync.Stop()
 	f.reconcile(ctx, noRestarts)
 	for {
@@ -333,10 +389,10 @@ func (f *flow) run(ctx context.Context) error {
 				if f.wantedStale() {
 					f.member.RequestRejoin()
 				}
-				if first && f.cfg.SyncTopicConfigsInterval > 0 {
+				if first && f.topicsEvery(f.cfg.SyncTopicConfigsInterval) > 0 {
 					f.topics.Configs(ctx)
 				}
-				if first && f.cfg.SyncTopicACLsInterval > 0 {
+				if first && f.topicsEvery(f.cfg.SyncTopicACLsInterval) > 0 {
 					f.topics.ACLs(ctx)
 				}
 			}
@@ -358,13 +414,33 @@ func (f *flow) run(ctx context.Context) error {
 					every  time.Duration
 				}{{&refresh, f.cfg.RefreshTopicsInterval}, {&configSync, f.cfg.SyncTopicConfigsInterval}, {&aclSync, f.cfg.SyncTopicACLsInterval}} {
 					(*t.ticker).Stop()
-					*t.ticker = newTicker(t.every)
+					*t.ticker = newTicker(f.topicsEvery(t.every))
 				}
 			}
 			_, restarts := f.ctl.take()
 			f.reconcile(ctx, restarts)
 		}
 	}
+}
+
+// runs reports whether the flow runs connector k: a heartbeat-only flow
+// runs only its heartbeat connector, another flow its source connector and
+// the checkpoint and heartbeat connectors its config enables. Safe for
+// concurrent use (it reads the config's view).
+func (f *flow) runs(k connKind) bool {
+	if f.heartbeatsOnly {
+		return k == heartbeatConnector
+	}
+	return k == sourceConnector || singleConfigured(*f.view.Load(), k)
+}
+
+// topicsEvery is how often the flow syncs topics every d asks: never for
+// a heartbeat-only flow, which syncs none.
+func (f *flow) topicsEvery(d time.Duration) time.Duration {
+	if f.heartbeatsOnly {
+		return 0
+	}
+	return d
 }
 
 // wantedSpecs returns the tasks the flow wants run and how many of them
@@ -392,7 +468,7 @@ func (f *flow) setWanted(desired [][]topicPartition) bool {
 		specs = append(specs, group.Spec{ID: sourceTaskID(i), Partitions: tps})
 	}
 	for k := checkpointConnector; k < connKinds; k++ {
-		if singleConfigured(f.cfg, k) {
+		if f.runs(k) {
 			specs = append(specs, group.Spec{ID: singleTaskID(k)})
 		}
 	}
@@ -414,7 +490,7 @@ func (f *flow) wantedHere() []task.Wanted {
 	var out []task.Wanted
 	for _, t := range f.assigned.Tasks {
 		k := t.ID.Kind
-		if k == sourceConnector && t.ID.Index >= f.assigned.SourceTasks || k != sourceConnector && !singleConfigured(f.cfg, k) {
+		if k == sourceConnector && t.ID.Index >= f.assigned.SourceTasks || !f.runs(k) {
 			continue
 		}
 		out = append(out, task.Wanted{ID: t.ID, Partitions: t.Partitions, Paused: f.ctl.isPaused(k)})
@@ -657,6 +733,13 @@ func (f *flow) close() {
 // in line with the partitions to copy. Errors are logged and retried at the
 // next refresh.
 func (f *flow) reconcile(ctx context.Context, restarts [connKinds]restartRequest) {
+	if f.heartbeatsOnly {
+		if f.setWanted(nil) && f.member.Leader() {
+			f.member.RequestRejoin()
+		}
+		f.reconcileTasks(ctx, restarts)
+		return
+	}
 	began := time.Now()
 	tps, err := f.topics.Topics(ctx)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,7 +24,7 @@ type Worker struct {
 	cfg   *configs.Config // guarded by cfgMu; the file's, with settings set through the API
 
 	flows      []*flow
-	heartbeats []*heartbeatFlow
+	heartbeats []*flow // pairs that only emit heartbeats
 	log        *slog.Logger
 	ran        atomic.Bool
 	ready      atomic.Bool
@@ -136,7 +137,11 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 	}
 	for _, fc := range cfg.HeartbeatFlows {
 		tgt, _ := cfg.Cluster(fc.Target)
-		h := &heartbeatFlow{cfg: fc, tgt: tgt, log: log.With("flow", fc.Name()), ctl: newControl(), metrics: ms, workerID: o.workerID}
+		h, err := newHeartbeatsFlow(fc, tgt, log, ms)
+		if err != nil {
+			return nil, nil, err
+		}
+		h.workerID = o.workerID
 		w.heartbeats = append(w.heartbeats, h)
 	}
 	return w, warnings, nil
@@ -154,17 +159,13 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer w.markStarted() // a failed start releases the waiting requests too
 	// Prepare every flow before any runs, and report every flow that
 	// cannot: an operator fixes them all at once.
-	type runner interface {
-		prepare(context.Context) error
-		run(context.Context) error
-	}
-	var runners []runner
-	names := []string{}
-	for _, f := range w.flows {
-		runners, names = append(runners, f), append(names, f.name)
-	}
-	for _, h := range w.heartbeats {
-		runners, names = append(runners, h), append(names, h.cfg.Name()+" (heartbeats)")
+	runners := slices.Concat(w.flows, w.heartbeats)
+	names := make([]string, len(runners))
+	for i, f := range runners {
+		names[i] = f.name
+		if f.heartbeatsOnly {
+			names[i] += " (heartbeats)"
+		}
 	}
 	errs := make([]error, len(runners))
 	var prep errgroup.Group
@@ -178,7 +179,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	_ = prep.Wait() // errors are in errs
 	if err := errors.Join(errs...); err != nil {
-		for _, f := range w.flows {
+		for _, f := range runners {
 			f.close()
 		}
 		return err
