@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/strait-replicator/strait/configs"
+	"github.com/strait-replicator/strait/replicator/connectstate"
 )
 
 // testFlow is a flow of A->B that connects to nothing (its config has no
@@ -72,7 +73,7 @@ func TestApplyConfigRebuildsClientSettings(t *testing.T) {
 func TestConfigsFollowerDoesNotReadCfg(t *testing.T) {
 	base := configs.Flow{Source: "A", Target: "B", TasksMax: 1, ConfigsTopic: "mm2-configs.A.internal", StatusTopic: "mm2-status.A.internal"}
 	f := testFlow(t, base, 64<<20)
-	malformed := &kgo.Record{Key: []byte(restartKey(sourceConnector)), Value: []byte("{")}
+	malformed := &kgo.Record{Key: []byte(connectstate.RestartKey(connClasses[sourceConnector])), Value: []byte("{")}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for range 100 {

@@ -2,7 +2,6 @@ package replicator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/strait-replicator/strait/configs"
 	"github.com/strait-replicator/strait/internal/topicread"
+	"github.com/strait-replicator/strait/replicator/connectstate"
 )
 
 // mirrorPackage prefixes MM2's connector class names.
@@ -210,7 +210,7 @@ func (w *Worker) setPaused(ctx context.Context, name string, paused bool) error 
 		if paused {
 			state = StatePaused
 		}
-		r.flow.status.connector(r.kind, state)
+		r.flow.status.Connector(connClasses[r.kind], state)
 	}
 	return nil
 }
@@ -238,8 +238,8 @@ func (w *Worker) Restart(ctx context.Context, name string, includeTasks, onlyFai
 		}
 	}
 	if r.stateful() {
-		value, _ := json.Marshal(restartRecord{IncludeTasks: true, OnlyFailed: onlyFailed})
-		if err := r.flow.writeConfigsRecord(ctx, r.kind, restartKey(r.kind), value); err != nil {
+		value := connectstate.RestartValue(true, onlyFailed)
+		if err := r.flow.writeConfigsRecord(ctx, r.kind, connectstate.RestartKey(connClasses[r.kind]), value); err != nil {
 			return ConnectorStatus{}, err
 		}
 	}
@@ -451,53 +451,30 @@ func (w *Worker) Delete(ctx context.Context, name string) error {
 	return nil
 }
 
-// targetState is Connect's configs-topic record of a connector's target
-// state (schemas disabled), under key "target-state-<connector>".
-type targetState struct {
-	State   string `json:"state"`
-	StateV2 string `json:"state.v2,omitempty"`
-}
-
-func targetStateKey(k connKind) string { return "target-state-" + connClasses[k] }
-
-// restartKey is the configs-topic key of a restart request (KIP-745).
-func restartKey(k connKind) string { return "restart-connector-" + connClasses[k] }
-
-// restartRecord is the value of a restart request in the configs topic.
-type restartRecord struct {
-	IncludeTasks bool `json:"include-tasks"`
-	OnlyFailed   bool `json:"only-failed"`
-}
-
 // applyRestartRecord takes a restart request another worker wrote to the
 // configs topic: this worker restarts the tasks it runs. Requests are
 // acted on only as they arrive, never when the topic is loaded at start
 // (as Connect). It reports whether r was one.
 func (f *flow) applyRestartRecord(r *kgo.Record) bool {
-	for k := range connKinds {
-		if string(r.Key) != restartKey(connKind(k)) {
-			continue
-		}
-		var rr restartRecord
-		if r.Value == nil || json.Unmarshal(r.Value, &rr) != nil {
-			f.log.Warn("skipping malformed record in configs topic", "topic", f.configsTopic, "offset", r.Offset)
-			return true
-		}
-		if rr.IncludeTasks {
-			f.log.Info("restarting tasks as another worker was asked", "connector", connClasses[k], "only_failed", rr.OnlyFailed)
-			f.ctl.requestRestart(connKind(k), restartRequest{all: true, onlyFailed: rr.OnlyFailed})
-		}
+	rec, ok, err := connectstate.ParseConfigsRecord(r, connClasses[:])
+	if !ok || rec.Kind != connectstate.Restart {
+		return false
+	}
+	if err != nil {
+		f.log.Warn("skipping malformed record in configs topic", "topic", f.configsTopic, "err", err)
 		return true
 	}
-	return false
+	if rec.IncludeTasks {
+		k := connKindOf(rec.Class)
+		f.log.Info("restarting tasks as another worker was asked", "connector", rec.Class, "only_failed", rec.OnlyFailed)
+		f.ctl.requestRestart(k, restartRequest{all: true, onlyFailed: rec.OnlyFailed})
+	}
+	return true
 }
 
-func connectorKey(k connKind) string { return "connector-" + connClasses[k] }
-
-// connectorConfig is Connect's configs-topic record of a connector's
-// config (schemas disabled), under key "connector-<connector>".
-type connectorConfig struct {
-	Properties map[string]string `json:"properties"`
+// connKindOf is the kind of connector class.
+func connKindOf(class string) connKind {
+	return connKind(slices.Index(connClasses[:], class))
 }
 
 // loadConnectorStates reads the connectors' target states and the configs
@@ -513,34 +490,24 @@ func (f *flow) loadConnectorStates(ctx context.Context) (map[string]string, erro
 // target state (paused, stopped, started) goes to the control, a connector
 // config is kept. It reports whether it was a connector config.
 func (f *flow) applyConfigsRecord(r *kgo.Record) (config bool) {
-	for k := range connKinds {
-		switch string(r.Key) {
-		case targetStateKey(k):
-			var ts targetState
-			if r.Value != nil && json.Unmarshal(r.Value, &ts) != nil {
-				f.log.Warn("skipping malformed record in configs topic", "topic", f.configsTopic, "offset", r.Offset)
-				return false
-			}
-			state := ts.StateV2
-			if state == "" {
-				state = ts.State
-			}
-			f.ctl.setDeleted(k, state == "STOPPED")
-			f.ctl.setPaused(k, state == "PAUSED" || state == "STOPPED")
-			return false
-		case connectorKey(k):
-			var cc connectorConfig
-			if r.Value != nil && json.Unmarshal(r.Value, &cc) != nil {
-				f.log.Warn("skipping malformed record in configs topic", "topic", f.configsTopic, "offset", r.Offset)
-				return false
-			}
-			f.storedMu.Lock()
-			f.stored[k] = cc.Properties // nil for a tombstone
-			f.storedMu.Unlock()
-			return true
-		}
+	rec, ok, err := connectstate.ParseConfigsRecord(r, connClasses[:])
+	switch {
+	case !ok || rec.Kind == connectstate.Restart:
+		return false
+	case err != nil:
+		f.log.Warn("skipping malformed record in configs topic", "topic", f.configsTopic, "err", err)
+		return false
 	}
-	return false
+	k := connKindOf(rec.Class)
+	if rec.Kind == connectstate.TargetState {
+		f.ctl.setDeleted(k, rec.State == connectstate.Stopped)
+		f.ctl.setPaused(k, rec.State == connectstate.Paused || rec.State == connectstate.Stopped)
+		return false
+	}
+	f.storedMu.Lock()
+	f.stored[k] = rec.Properties // nil for a tombstone
+	f.storedMu.Unlock()
+	return true
 }
 
 // storedSettings merges the connector configs read from the configs topic;
@@ -567,60 +534,41 @@ const instanceHeader = "strait-instance"
 // followConfigs applies, until ctx is done, the connector configs and
 // target states other workers of the group write to the configs topic
 // (through their REST API) from offset from on: a pause, a resume or a new
-// config set on any worker reaches every worker.
+// config set on any worker reaches every worker. A config replaces one
+// the run loop has not taken yet: the newest wins.
 func (f *flow) followConfigs(ctx context.Context, from int64) {
 	topic := f.configsTopic
-	cl, err := kgo.NewClient(append(slices.Clone(f.tgtOpts),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().At(from)}}),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-	)...)
-	if err != nil {
-		f.log.Error("cannot follow the configs topic; configs set on other workers will not reach this one", "topic", topic, "err", err)
-		return
-	}
-	defer cl.Close()
-	var pending *configs.Flow // a config not yet taken by the control (one was being applied)
-	for ctx.Err() == nil {
-		// Polls end every second, to hand over a pending config.
-		pctx, cancel := context.WithTimeout(ctx, time.Second)
-		fs := cl.PollFetches(pctx)
-		cancel()
-		fs.EachError(func(_ string, _ int32, err error) {
-			if ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
-				f.log.Warn("reading the configs topic failed; retrying", "topic", topic, "err", err)
-			}
-		})
-		fs.EachRecord(func(r *kgo.Record) {
-			for _, h := range r.Headers {
-				if h.Key == instanceHeader && string(h.Value) == f.instance {
-					return
-				}
-			}
-			if f.applyRestartRecord(r) || !f.applyConfigsRecord(r) || f.overlay == nil {
+	fl := topicread.NewFollowerFrom(topic, map[int32]int64{0: from}, func(r *kgo.Record) {
+		for _, h := range r.Headers {
+			if h.Key == instanceHeader && string(h.Value) == f.instance {
 				return
 			}
-			cfg, err := f.overlay(f.storedSettings())
-			if err != nil {
-				f.log.Error("connector config written by another worker is invalid; ignoring it", "topic", topic, "offset", r.Offset, "err", err)
-				return
-			}
-			f.log.Info("applying the connector config written by another worker", "topic", topic, "offset", r.Offset)
-			pending = &cfg
-		})
-		if pending != nil && f.ctl.setConfig(*pending) == nil {
-			pending = nil
 		}
-	}
+		if f.applyRestartRecord(r) || !f.applyConfigsRecord(r) || f.overlay == nil {
+			return
+		}
+		cfg, err := f.overlay(f.storedSettings())
+		if err != nil {
+			f.log.Error("connector config written by another worker is invalid; ignoring it", "topic", topic, "offset", r.Offset, "err", err)
+			return
+		}
+		f.log.Info("applying the connector config written by another worker", "topic", topic, "offset", r.Offset)
+		f.ctl.replaceConfig(cfg)
+	})
+	var warned time.Time
+	fl.Run(ctx, f.tgtOpts, func(err error) {
+		if time.Since(warned) > time.Minute {
+			warned = time.Now()
+			f.log.Warn("reading the configs topic failed; retrying", "topic", topic, "err", err)
+		}
+	})
 }
 
 // writeConnectorConfig records a connector's config (nil: a tombstone) in
 // the configs topic.
 func (f *flow) writeConnectorConfig(ctx context.Context, k connKind, settings map[string]string) error {
-	var value []byte
-	if settings != nil {
-		value, _ = json.Marshal(connectorConfig{Properties: settings})
-	}
-	if err := f.writeConfigsRecord(ctx, k, connectorKey(k), value); err != nil {
+	value := connectstate.ConnectorConfigValue(settings)
+	if err := f.writeConfigsRecord(ctx, k, connectstate.ConnectorKey(connClasses[k]), value); err != nil {
 		return err
 	}
 	f.storedMu.Lock()
@@ -632,8 +580,7 @@ func (f *flow) writeConnectorConfig(ctx context.Context, k connKind, settings ma
 // writeTargetState records a connector's target state (STARTED, PAUSED or
 // STOPPED) in the configs topic.
 func (f *flow) writeTargetState(ctx context.Context, k connKind, state string) error {
-	value, _ := json.Marshal(targetState{State: state, StateV2: state})
-	return f.writeConfigsRecord(ctx, k, targetStateKey(k), value)
+	return f.writeConfigsRecord(ctx, k, connectstate.TargetStateKey(connClasses[k]), connectstate.TargetStateValue(state))
 }
 
 func (f *flow) writeConfigsRecord(ctx context.Context, k connKind, key string, value []byte) error {

@@ -2,7 +2,6 @@ package replicator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"github.com/strait-replicator/strait/configs"
 	"github.com/strait-replicator/strait/internal/kafkatest"
 	"github.com/strait-replicator/strait/internal/topicread"
+	"github.com/strait-replicator/strait/replicator/connectstate"
 )
 
 // newTestCluster starts a kfake cluster of 3 brokers named alias.
@@ -92,12 +92,11 @@ func TestConfigConflictWritesNothing(t *testing.T) {
 	}
 	var stored []string
 	for _, r := range readTopic(t, b, f.view.Load().ConfigsTopic) {
-		if string(r.Key) == connectorKey(sourceConnector) {
-			var cc connectorConfig
-			if err := json.Unmarshal(r.Value, &cc); err != nil {
+		if rec, ok, err := connectstate.ParseConfigsRecord(r, connClasses[:]); ok && rec.Kind == connectstate.ConnectorConfig {
+			if err != nil {
 				t.Fatalf("configs topic offset %d: %v", r.Offset, err)
 			}
-			stored = append(stored, cc.Properties["tasks.max"])
+			stored = append(stored, rec.Properties["tasks.max"])
 		}
 	}
 	if len(stored) != 1 || stored[0] != "2" {

@@ -59,19 +59,26 @@ type control struct {
 // one is still being applied.
 var ErrConflict = errors.New("cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)")
 
-// setConfig queues cfg for the run loop; it fails while one is pending.
-func (c *control) setConfig(cfg configs.Flow) error {
+// configPending reports whether a config is queued that the run loop has
+// not taken yet: a new one would conflict with it.
+func (c *control) configPending() bool {
 	c.mu.Lock()
-	if c.config != nil {
-		c.mu.Unlock()
-		return ErrConflict
-	}
+	defer c.mu.Unlock()
+	return c.config != nil
+}
+
+// replaceConfig queues cfg for the run loop, replacing a config queued and
+// not taken yet: cfg was written to the configs topic after it, so it is
+// the one every worker ends with.
+func (c *control) replaceConfig(cfg configs.Flow) {
+	c.mu.Lock()
 	c.config = &cfg
 	c.mu.Unlock()
 	c.signal()
-	return nil
 }
 
+// takeConfig returns the config queued for the run loop, if any, and
+// clears it.
 func (c *control) takeConfig() *configs.Flow {
 	c.mu.Lock()
 	defer c.mu.Unlock()

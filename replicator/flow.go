@@ -21,6 +21,7 @@ import (
 	"github.com/strait-replicator/strait/internal/kclient"
 	"github.com/strait-replicator/strait/internal/topicread"
 	"github.com/strait-replicator/strait/policy"
+	"github.com/strait-replicator/strait/replicator/connectstate"
 	"github.com/strait-replicator/strait/replicator/group"
 	"github.com/strait-replicator/strait/replicator/task"
 	"github.com/strait-replicator/strait/replicator/topicsync"
@@ -63,11 +64,11 @@ type flow struct {
 
 	metrics        *metrics
 	srcAdm, tgtAdm *kadm.Client
-	offsets        *offsetStore
-	status         *statusWriter
-	statusView     statusView  // the status topic, for tasks other workers run
-	listTxnsFailed bool        // the run loop only: ListTransactions failed once (said once)
-	syncs          *syncWriter // nil when offset syncs are off
+	offsets        *connectstate.Offsets
+	status         *connectstate.StatusWriter // nil for a heartbeat-only flow
+	statusView     connectstate.StatusView    // the status topic, for tasks other workers run
+	listTxnsFailed bool                       // the run loop only: ListTransactions failed once (said once)
+	syncs          *syncWriter                // nil when offset syncs are off
 	syncTopic      string
 	syncsOnTarget  bool
 	// reverse is the flow in the other direction, when it is enabled: its
@@ -153,7 +154,7 @@ func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *m
 		return nil, nil, err
 	}
 	f.useClientSettings(cfg)
-	f.offsets = newOffsetStore(cfg.OffsetsTopic, cfg.Source, f.log)
+	f.offsets = connectstate.NewOffsets(cfg.OffsetsTopic, cfg.Source, f.log)
 	return f, nil, nil
 }
 
@@ -352,8 +353,8 @@ func (f *flow) run(ctx context.Context) error {
 	defer stopFollow()
 	if !f.heartbeatsOnly {
 		follow.Go(func() { f.followConfigs(fctx, f.configsFrom) })
-		follow.Go(func() { f.followStatus(fctx) })
-		follow.Go(func() { f.offsets.follow(fctx, f.tgtOpts, f.log) })
+		follow.Go(func() { f.statusView.Follow(fctx, f.statusTopic, f.tgtOpts, f.log) })
+		follow.Go(func() { f.offsets.Follow(fctx, f.tgtOpts) })
 	}
 	paused, _ := f.ctl.take()
 	for k := range connKinds {
@@ -362,7 +363,7 @@ func (f *flow) run(ctx context.Context) error {
 			if paused[k] {
 				state = StatePaused
 			}
-			f.status.connector(k, state)
+			f.status.Connector(connClasses[k], state)
 		}
 	}
 
@@ -382,7 +383,7 @@ func (f *flow) run(ctx context.Context) error {
 		case a := <-f.member.Assignments():
 			first := f.assigned.Tasks == nil && a.Generation >= 0
 			f.assigned = a
-			f.status.setGeneration(a.Generation)
+			f.status.SetGeneration(a.Generation)
 			_, restarts := f.ctl.take()
 			f.reconcileTasks(ctx, restarts)
 			if f.member.Leader() {
@@ -543,7 +544,7 @@ func (f *flow) newRunner(w task.Wanted) *task.Runner {
 	if r.Task == nil {
 		return nil
 	}
-	r.Status.OnChange = func(state string, err error) { f.status.task(w.ID.Kind, w.ID.Index, state, err) }
+	r.Status.OnChange = func(state string, err error) { f.status.Task(connClasses[w.ID.Kind], w.ID.Index, state, err) }
 	return r
 }
 
@@ -655,10 +656,10 @@ func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
 	if err != nil {
 		return err
 	}
-	f.status = &statusWriter{topic: f.cfg.StatusTopic, workerID: f.workerID, cl: statusClient, onError: func(err error) {
+	f.status = connectstate.NewStatusWriter(f.cfg.StatusTopic, f.workerID, statusClient, func(err error) {
 		f.metrics.writeErrors.Add(context.Background(), 1)
 		f.log.Warn("status not written", "topic", f.cfg.StatusTopic, "err", err)
-	}}
+	})
 	if !f.cfg.EmitOffsetSyncs {
 		return nil
 	}
@@ -718,9 +719,7 @@ func (f *flow) close() {
 		f.member.Close()
 	}
 	f.syncs.close()
-	if f.status != nil && f.status.cl != nil {
-		f.status.cl.Close()
-	}
+	f.status.Close()
 	if f.srcAdm != nil {
 		f.srcAdm.Close()
 	}
@@ -887,6 +886,20 @@ func (f *flow) singleStatus(k connKind) TaskStatus {
 		ts.State, ts.Err, ts.WorkerID, ts.Elsewhere = st, err, worker, true
 	}
 	return ts
+}
+
+// statusElsewhere returns how the status topic shows task id of connector k,
+// run by another worker: its state, failure and worker; ok is false when
+// the topic names no other worker for it.
+func (f *flow) statusElsewhere(k connKind, id int) (state string, err error, worker string, ok bool) {
+	rec, found := f.statusView.Task(connClasses[k], id)
+	if !found || rec.WorkerID == f.workerID {
+		return "", nil, "", false
+	}
+	if rec.Trace != nil {
+		err = errors.New(*rec.Trace)
+	}
+	return rec.State, err, rec.WorkerID, true
 }
 
 // sourceRuns returns the source tasks this worker runs (or shows paused).

@@ -13,6 +13,7 @@ import (
 
 	"github.com/strait-replicator/strait/configs"
 	"github.com/strait-replicator/strait/internal/kclient"
+	"github.com/strait-replicator/strait/replicator/connectstate"
 )
 
 // PartitionLag is how far a flow's copy of one source partition is behind.
@@ -53,7 +54,7 @@ func Lag(ctx context.Context, f configs.Flow, src, tgt configs.Cluster) ([]Parti
 		return nil, err
 	}
 	defer tgtAdm.Close()
-	positions, err := newOffsetStore(f.OffsetsTopic, f.Source, slog.New(slog.DiscardHandler)).read(ctx, tgtAdm, tgtOpts, slog.New(slog.DiscardHandler))
+	positions, err := connectstate.NewOffsets(f.OffsetsTopic, f.Source, slog.New(slog.DiscardHandler)).Read(ctx, tgtAdm, tgtOpts)
 	if err != nil {
 		return nil, fmt.Errorf("read positions of %s: %w", f.Name(), err)
 	}

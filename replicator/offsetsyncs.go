@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/strait-replicator/strait/checkpoint"
+	"github.com/strait-replicator/strait/replicator/connectstate"
 )
 
 // syncWriter writes a flow's offset syncs to partition 0 of its
@@ -58,16 +59,16 @@ func (w *syncWriter) close() {
 // storePositions is the flow's offset store as its source tasks see it:
 // positions read through the target's admin client.
 type storePositions struct {
-	store *offsetStore
+	store *connectstate.Offsets
 	adm   *kadm.Client
 }
 
 func (p storePositions) current(ctx context.Context) (map[topicPartition]int64, error) {
-	return p.store.current(ctx, p.adm)
+	return p.store.Current(ctx, p.adm)
 }
 
 func (p storePositions) write(ctx context.Context, producer *kgo.Client, positions map[topicPartition]int64) error {
-	return p.store.write(ctx, producer, positions)
+	return p.store.Write(ctx, producer, positions)
 }
 
-func (p storePositions) offsetsTopic() string { return p.store.topic }
+func (p storePositions) offsetsTopic() string { return p.store.Topic() }

@@ -37,10 +37,10 @@ func (f *flow) resetRecreated(ctx context.Context) {
 	if len(positions) == 0 {
 		return
 	}
-	cl, err := kgo.NewClient(append(slices.Clone(f.tgtOpts), kgo.RecordPartitioner(partitioner(f.offsets.topic)))...)
+	cl, err := kgo.NewClient(append(slices.Clone(f.tgtOpts), kgo.RecordPartitioner(partitioner(f.offsets.Topic())))...)
 	if err == nil {
 		defer cl.Close()
-		err = f.offsets.write(ctx, cl, positions)
+		err = f.offsets.Write(ctx, cl, positions)
 	}
 	if err != nil {
 		f.log.Error("resetting the positions of a recreated source topic failed; its copy may skip the new topic's first records", "err", err)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/strait-replicator/strait/replicator/connectstate"
 )
 
 // runWorker runs w until the test ends.
@@ -82,8 +84,8 @@ func TestStatusRecordsCarryGeneration(t *testing.T) {
 	if err := w.Pause(ctx, "A.B.MirrorSourceConnector"); err != nil {
 		t.Fatal(err)
 	}
-	key := taskStatusKey(sourceConnector, 0)
-	var rec statusRecord
+	key := connectstate.TaskStatusKey(connClasses[sourceConnector], 0)
+	var rec connectstate.Status
 	waitUntil(t, 10*time.Second, func() (bool, string) {
 		for _, r := range readTopic(t, b, cfg.StatusTopic) {
 			if string(r.Key) == key {

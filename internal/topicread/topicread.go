@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -105,6 +107,7 @@ func ReadToEnd(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, topic stri
 // waits until it has read what the topic held when WaitEnd was called.
 type Follower struct {
 	topic string
+	from  map[int32]int64   // where reading starts, per partition; nil: every partition from its start
 	fn    func(*kgo.Record) // called by Run only
 
 	mu       sync.Mutex
@@ -123,16 +126,32 @@ func NewFollower(topic string, fn func(*kgo.Record)) *Follower {
 	return &Follower{topic: topic, fn: fn, next: map[int32]int64{}, failed: map[int32]error{}, progress: make(chan struct{})}
 }
 
+// NewFollowerFrom returns a Follower of the partitions of topic in from,
+// each read from the offset from gives (a state already loaded up to
+// there), calling fn for every committed record; fn must not block.
+func NewFollowerFrom(topic string, from map[int32]int64, fn func(*kgo.Record)) *Follower {
+	f := NewFollower(topic, fn)
+	f.from = maps.Clone(from)
+	maps.Copy(f.next, from)
+	return f
+}
+
 // Run reads until ctx is done. opts are the cluster's client options;
 // onError hears the fetch errors that retrying will not fix (they also end
 // the WaitEnd calls).
 func (f *Follower) Run(ctx context.Context, opts []kgo.Opt, onError func(error)) {
-	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, opts...),
-		kgo.ConsumeTopics(f.topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	consume := []kgo.Opt{kgo.ConsumeTopics(f.topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}
+	if f.from != nil {
+		at := map[int32]kgo.Offset{}
+		for p, o := range f.from {
+			at[p] = kgo.NewOffset().At(o)
+		}
+		consume = []kgo.Opt{kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{f.topic: at})}
+	}
+	cl, err := kgo.NewClient(slices.Concat(opts, consume, []kgo.Opt{
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.KeepControlRecords(), // markers take offsets up to the end
-	)...)
+	})...)
 	if err != nil {
 		f.fail(err)
 		return
