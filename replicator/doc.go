@@ -3,7 +3,10 @@
 // (creation, partition increases, config and ACL sync: package
 // replicator/topicsync, called from the flow's run loop) and runs the source
 // tasks that copy records to the same partitions of the remote topics, and
-// the flow's checkpoint and heartbeat tasks.
+// the flow's checkpoint and heartbeat tasks. A pair whose replication is
+// off is a flow with only a heartbeat connector. The Connect state topics
+// (offsets, configs, status) are read and written through package
+// replicator/connectstate; tasks run through package replicator/task.
 //
 // Workers share a flow's tasks through a group on the target cluster
 // (group.id, protocol type "strait"; package replicator/group): the leader
@@ -11,7 +14,7 @@
 // every worker runs what it was given. Standalone is a group of one.
 //
 // Goroutines: Worker.Run runs one goroutine per flow in an errgroup; each
-// flow runs its group member, a follower of its configs topic, and one
+// flow runs its group member, followers of its three state topics, and one
 // goroutine per task it was assigned, and stops and waits for all of them
 // before it returns (tasks first, then it leaves the group). A task owns
 // its source consumer and target producer.
