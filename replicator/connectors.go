@@ -205,13 +205,14 @@ func (w *Worker) setPaused(ctx context.Context, name string, paused bool) error 
 		}
 	}
 	r.control().setPaused(r.kind, paused)
+	state := StateRunning
+	if paused {
+		state = StatePaused
+	}
 	if r.stateful() {
-		state := StateRunning
-		if paused {
-			state = StatePaused
-		}
 		r.flow.status.Connector(connClasses[r.kind], state)
 	}
+	r.flow.log.Info("connector "+strings.ToLower(state)+" through the REST API", "connector", name)
 	return nil
 }
 
@@ -244,6 +245,7 @@ func (w *Worker) Restart(ctx context.Context, name string, includeTasks, onlyFai
 		}
 	}
 	r.control().requestRestart(r.kind, req)
+	r.flow.log.Info("restart of the connector's tasks asked through the REST API", "connector", name, "only_failed", onlyFailed)
 	return st, nil
 }
 
@@ -268,6 +270,7 @@ func (w *Worker) RestartTask(name string, id int) error {
 		return fmt.Errorf("task %s-%d: %w", name, id, ErrConflict)
 	}
 	r.control().requestRestart(r.kind, restartRequest{tasks: []int{id}})
+	r.flow.log.Info("task restart asked through the REST API", "connector", name, "task", id)
 	return nil
 }
 
@@ -347,6 +350,7 @@ func (w *Worker) Configure(ctx context.Context, name string, settings map[string
 	// replaces it.
 	r.flow.ctl.replaceConfig(cfg)
 	w.cfg = next
+	r.flow.log.Info("connector config set through the REST API", "connector", name, "keys", slices.Sorted(maps.Keys(settings)))
 	if created = r.flow.ctl.isDeleted(r.kind); created {
 		if err := r.flow.writeTargetState(ctx, r.kind, "STARTED"); err != nil {
 			return true, err
@@ -448,6 +452,7 @@ func (w *Worker) Delete(ctx context.Context, name string) error {
 		return err
 	}
 	r.flow.ctl.setDeleted(r.kind, true)
+	r.flow.log.Info("connector deleted (stopped) through the REST API", "connector", name)
 	return nil
 }
 
@@ -500,8 +505,12 @@ func (f *flow) applyConfigsRecord(r *kgo.Record) (config bool) {
 	}
 	k := connKindOf(rec.Class)
 	if rec.Kind == connectstate.TargetState {
-		f.ctl.setDeleted(k, rec.State == connectstate.Stopped)
-		f.ctl.setPaused(k, rec.State == connectstate.Paused || rec.State == connectstate.Stopped)
+		deleted, paused := rec.State == connectstate.Stopped, rec.State == connectstate.Paused || rec.State == connectstate.Stopped
+		if f.ctl.isDeleted(k) != deleted || f.ctl.isPaused(k) != paused {
+			f.log.Info("connector target state read from the configs topic", "connector", rec.Class, "state", rec.State, "topic", f.configsTopic, "offset", r.Offset)
+		}
+		f.ctl.setDeleted(k, deleted)
+		f.ctl.setPaused(k, paused)
 		return false
 	}
 	f.storedMu.Lock()
