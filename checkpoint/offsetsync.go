@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/strait-replicator/strait/internal/kstruct"
+	"github.com/strait-replicator/strait/policy"
 )
 
 // OffsetSync says that the record at Upstream in Topic/Partition on the
@@ -47,4 +48,14 @@ func DecodeOffsetSync(key, value []byte) (OffsetSync, error) {
 
 func (s OffsetSync) String() string {
 	return fmt.Sprintf("OffsetSync{topicPartition=%s-%d, upstreamOffset=%d, downstreamOffset=%d}", s.Topic, s.Partition, s.Upstream, s.Downstream)
+}
+
+// Reversed is a sync of the reverse flow (target->source) as the flow
+// source->target's checkpoint task translates with it: keyed by the remote
+// topic on the source that the target's topic became, upstream and
+// downstream swapped. A group on the source that consumes that remote
+// topic (B.orders on A) resumes on the target's original topic (orders on
+// B).
+func Reversed(p policy.Policy, target string, s OffsetSync) OffsetSync {
+	return OffsetSync{Topic: p.FormatRemoteTopic(target, s.Topic), Partition: s.Partition, Upstream: s.Downstream, Downstream: s.Upstream}
 }

@@ -116,6 +116,44 @@ func (s *Store) Translate(tp TopicPartition, upstream int64) (int64, bool) {
 	}
 }
 
+// Resume is Translate the other way: it returns the upstream offset of the
+// record from which a consumer resuming at downstream on the remote
+// partition reads on (the source records from there on are the ones it
+// will read), and whether that is known. It is exact at a sync and between
+// a sync and its successor, but where gaps on both sides before the
+// successor leave the length of the run before them unknown: there it
+// answers the lowest offset it can be, so that a re-read counted from it is
+// never too small. Past the newest sync it assumes what the source task's
+// rules make true once every due sync is written: the records there have
+// the newest sync's downstream − upstream. It is unknown below the oldest
+// kept sync and past a successor that thinning dropped.
+func (s *Store) Resume(tp TopicPartition, downstream int64) (int64, bool) {
+	h := s.parts[tp]
+	// Newest first: after the target was truncated downstream offsets
+	// start again lower, and the newest run is the one that holds them.
+	for i := len(h) - 1; i >= 0; i-- {
+		e := h[i]
+		if e.down > downstream {
+			continue
+		}
+		switch {
+		case downstream == e.down:
+			return e.up, true
+		case !e.hasNext:
+			return e.up + (downstream - e.down), true
+		case downstream < e.nextDown:
+			// As in Translate: e's run of records, then a gap that ends at
+			// the successor on both sides.
+			return min(e.up+(downstream-e.down), e.nextUp), true
+		case downstream == e.nextDown:
+			return e.nextUp, true
+		default:
+			return 0, false // past a dropped successor: gaps unknown
+		}
+	}
+	return 0, false
+}
+
 // Syncs is the number of syncs kept for tp.
 func (s *Store) Syncs(tp TopicPartition) int { return len(s.parts[tp]) }
 

@@ -3,6 +3,8 @@ package checkpoint
 import (
 	"fmt"
 	"math/rand"
+	"slices"
+	"sort"
 	"testing"
 )
 
@@ -80,6 +82,7 @@ func checkSyncs(t *testing.T, l replicated, maxLag int64, history int, flush fun
 		sent = append(sent, sy)
 		s.Add(sy)
 		checkStore(t, s, tp, ideal, at, sent, history)
+		checkResume(t, s, tp, at, sent)
 	}
 	for i := range l.up {
 		sy := OffsetSync{Topic: "t", Upstream: l.up[i], Downstream: l.down[i]}
@@ -161,6 +164,52 @@ func checkStore(t *testing.T, s *Store, tp TopicPartition, ideal []int64, at map
 			if d, ok := s.Translate(tp, x); !ok || d != want {
 				t.Fatalf("after %d syncs: Translate(%d) = %d, %v; the kept sync %d->%d (next %d->%d) proves %d",
 					len(sent), x, d, ok, e.up, e.down, e.nextUp, e.nextDown, want)
+			}
+		}
+	}
+}
+
+// checkResume checks Resume against the log after every sync: exact at
+// every record the kept syncs prove; up to one past the newest sync, never
+// above the source offset of the first record at or after the downstream
+// offset (a re-read is never under-counted); and Resume(Translate(x)) <= x
+// (a consumer resuming at a translation re-reads, never skips).
+func checkResume(t *testing.T, s *Store, tp TopicPartition, at map[int64]int64, sent []OffsetSync) {
+	t.Helper()
+	h := s.parts[tp]
+	ups := make([]int64, 0, len(at))
+	for u := range at {
+		ups = append(ups, u)
+	}
+	slices.Sort(ups) // downstream offsets grow with them
+	for _, e := range h {
+		end := e.up
+		if e.hasNext {
+			end = e.nextUp
+		}
+		for x := e.up; x <= end; x++ {
+			if d, isRecord := at[x]; isRecord {
+				if got, ok := s.Resume(tp, d); !ok || got != x {
+					t.Fatalf("after %d syncs: Resume(%d) = %d, %v; the kept sync %d->%d (next %d->%d) proves %d", len(sent), d, got, ok, e.up, e.down, e.nextUp, e.nextDown, x)
+				}
+			}
+		}
+	}
+	newest := h[len(h)-1]
+	for d := int64(0); d <= newest.down+1; d++ {
+		got, ok := s.Resume(tp, d)
+		if !ok {
+			continue
+		}
+		i := sort.Search(len(ups), func(i int) bool { return at[ups[i]] >= d })
+		if i < len(ups) && got > ups[i] {
+			t.Fatalf("after %d syncs: Resume(%d) = %d, above the first record there, %d->%d", len(sent), d, got, ups[i], at[ups[i]])
+		}
+	}
+	for _, x := range ups {
+		if d, ok := s.Translate(tp, x); ok {
+			if got, ok := s.Resume(tp, d); ok && got > x {
+				t.Fatalf("after %d syncs: Resume(Translate(%d) = %d) = %d: past the group's offset", len(sent), x, d, got)
 			}
 		}
 	}

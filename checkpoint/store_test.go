@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 func TestStoreTranslate(t *testing.T) {
@@ -233,3 +234,105 @@ func TestSyncStateLagAfterFlush(t *testing.T) {
 		t.Error("not due at downstream 8, 5 past the one after the flushed sync at 2")
 	}
 }
+
+// TestStoreResume: Resume is Translate the other way, exact where syncs
+// prove it, a lower bound where a gap's width is unknown, and unknown
+// below the oldest kept sync and past a successor thinning dropped.
+func TestStoreResume(t *testing.T) {
+	type q struct {
+		down, up int64
+		ok       bool
+	}
+	tests := []struct {
+		name    string
+		history int
+		syncs   [][2]int64 // upstream, downstream in topic order
+		qs      []q
+	}{
+		{"no syncs", 64, nil, []q{{5, 0, false}}},
+		{"at a sync", 64, [][2]int64{{0, 0}, {100, 100}}, []q{{0, 0, true}, {100, 100, true}}},
+		{"between syncs", 64, [][2]int64{{0, 0}, {100, 100}}, []q{{42, 42, true}, {99, 99, true}}},
+		{"shifted offsets", 64, [][2]int64{{1000, 10}, {1100, 110}}, []q{{60, 1050, true}, {10, 1000, true}, {110, 1100, true}}},
+		// The tail of issue 13: the last sync at 909, a group at the end
+		// (1000) checkpointed at 910 reads from source offset 910 on.
+		{"just past the newest sync", 64, [][2]int64{{0, 0}, {909, 909}}, []q{{910, 910, true}, {909, 909, true}}},
+		{"past the newest, shifted", 64, [][2]int64{{500, 5}}, []q{{6, 501, true}, {9, 504, true}}},
+		{"below the oldest sync", 64, [][2]int64{{50, 20}, {60, 30}}, []q{{19, 0, false}, {20, 50, true}}},
+		// Source compacted: 10..19 gone; target record 10 is source 20.
+		{"upstream gap", 64, [][2]int64{{0, 0}, {20, 10}}, []q{{5, 5, true}, {9, 9, true}, {10, 20, true}, {11, 21, true}}},
+		// Target gap 10..14: resuming inside it reads source 10 (at 15) first.
+		{"downstream gap", 64, [][2]int64{{0, 0}, {10, 15}}, []q{{9, 9, true}, {10, 10, true}, {12, 10, true}, {15, 10, true}, {16, 11, true}}},
+		// History 4 drops 10->10 (kept as 0->0's successor): exact at it,
+		// unknown between it and 20->20.
+		{"past a dropped successor", 4, [][2]int64{{0, 0}, {10, 10}, {20, 20}, {30, 30}, {40, 40}}, []q{{5, 5, true}, {10, 10, true}, {15, 0, false}, {20, 20, true}, {45, 45, true}}},
+		{"other partition", 64, [][2]int64{{0, 0}}, nil},
+	}
+	for _, tt := range tests {
+		s := NewStore(tt.history)
+		for _, sy := range tt.syncs {
+			s.Add(OffsetSync{Topic: "t", Partition: 0, Upstream: sy[0], Downstream: sy[1]})
+		}
+		for _, q := range tt.qs {
+			got, ok := s.Resume(TopicPartition{"t", 0}, q.down)
+			if ok != q.ok || got != q.up {
+				t.Errorf("%s: Resume(%d) = %d, %v; want %d, %v", tt.name, q.down, got, ok, q.up, q.ok)
+			}
+		}
+		if _, ok := s.Resume(TopicPartition{"t", 1}, 0); ok {
+			t.Errorf("%s: Resume on a partition without syncs answered", tt.name)
+		}
+	}
+}
+
+// TestNext: a checkpoint that moved is written; one that did not is
+// written again once it is refresh old, while the group is still at its
+// upstream offset; one whose group moved where translation did not follow
+// is not, so that it ages.
+func TestNext(t *testing.T) {
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	const refresh = time.Minute
+	cp := func(up, down int64, meta string) Checkpoint {
+		return Checkpoint{Group: "g", Topic: "A.t", Partition: 1, Upstream: up, Downstream: down, Metadata: meta}
+	}
+	prev := func(age time.Duration) *Written { return &Written{cp(1000, 910, "m"), now.Add(-age)} }
+	tests := []struct {
+		name       string
+		prev       *Written
+		next       Checkpoint
+		translated bool
+		want       *Checkpoint
+	}{
+		{"first", nil, cp(5, 5, "m"), true, ptr(cp(5, 5, "m"))},
+		{"first, not translated", nil, cp(5, 0, "m"), false, nil},
+		{"moved", prev(0), cp(1000, 1000, "m"), true, ptr(cp(1000, 1000, "m"))},
+		{"rewound", prev(0), cp(10, 10, "m"), true, ptr(cp(10, 10, "m"))},
+		{"idle, young", prev(refresh - time.Millisecond), cp(1000, 910, "m"), true, nil},
+		{"idle, refresh old", prev(refresh), cp(1000, 910, "m"), true, ptr(cp(1000, 910, "m"))},
+		{"idle, older", prev(time.Hour), cp(1000, 910, "m"), true, ptr(cp(1000, 910, "m"))},
+		// After a restart the syncs below the group may be compacted away:
+		// the checkpoint written then still holds while the group is there.
+		{"idle, no longer translates", prev(time.Hour), cp(1000, 0, "m"), false, ptr(cp(1000, 910, "m"))},
+		// The kept syncs translate lower now: checkpoints never go back
+		// without the group, so the written one is confirmed.
+		{"idle, translates lower", prev(time.Hour), cp(1000, 900, "m"), true, ptr(cp(1000, 910, "m"))},
+		{"idle, new metadata", prev(time.Hour), cp(1000, 910, "n"), true, ptr(cp(1000, 910, "n"))},
+		// Replication stopped short of the group: its checkpoint no longer
+		// holds and must age.
+		{"moved, translation stuck", prev(time.Hour), cp(1200, 910, "m"), true, nil},
+		{"moved, untranslatable", prev(time.Hour), cp(1200, 0, "m"), false, nil},
+		{"rewound, untranslatable", prev(time.Hour), cp(5, 0, "m"), false, nil},
+	}
+	for _, tt := range tests {
+		got, write := Next(tt.prev, tt.next, tt.translated, now, refresh)
+		switch {
+		case write != (tt.want != nil):
+			t.Errorf("%s: write = %v, want %v", tt.name, write, tt.want != nil)
+		case write && got != *tt.want:
+			t.Errorf("%s: wrote %v, want %v", tt.name, got, *tt.want)
+		case !write && got != (Checkpoint{}):
+			t.Errorf("%s: nothing to write, but returned %v", tt.name, got)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -57,11 +57,17 @@ type Task struct {
 	Latency metric.Int64Histogram
 	// WriteErrors, if set, counts failed checkpoint writes.
 	WriteErrors metric.Int64Counter
+	// Refresh is how old the checkpoint of a group that has not moved gets
+	// before it is written again (Next); zero means DefaultRefresh.
+	Refresh time.Duration
+	// Now is the clock of the checkpoints' timestamps and ages; nil means
+	// time.Now.
+	Now func() time.Time
 
 	mu      sync.Mutex
-	forward *Store // upstream topic -> downstream offsets; guarded by mu
-	reverse *Store // remote topic on the source -> offsets of the target's original; guarded by mu
-	last    map[checkpointKey]Checkpoint
+	forward *Store                    // upstream topic -> downstream offsets; guarded by mu
+	reverse *Store                    // remote topic on the source -> offsets of the target's original; guarded by mu
+	last    map[checkpointKey]Written // read and written by Run's emitting goroutine only
 }
 
 type checkpointKey struct {
@@ -74,7 +80,7 @@ type checkpointKey struct {
 // emission; the sync readers run until Run returns.
 func (t *Task) Run(ctx context.Context) error {
 	t.forward, t.reverse = NewStore(DefaultHistory), NewStore(DefaultHistory)
-	t.last = map[checkpointKey]Checkpoint{}
+	t.last = map[checkpointKey]Written{}
 	if err := topicread.ReadToEnd(ctx, t.TargetAdmin, t.TargetOpts, t.CheckpointsTopic, t.loadCheckpoint); err != nil {
 		return fmt.Errorf("checkpoints %s: load %s: %w", t.Flow, t.CheckpointsTopic, err)
 	}
@@ -133,7 +139,15 @@ func (t *Task) loadCheckpoint(r *kgo.Record) {
 		t.Log.Warn("skipping undecodable checkpoint", "topic", t.CheckpointsTopic, "offset", r.Offset, "err", err)
 		return
 	}
-	t.last[checkpointKey{c.Group, c.Topic, c.Partition}] = c
+	t.last[checkpointKey{c.Group, c.Topic, c.Partition}] = Written{c, r.Timestamp}
+}
+
+// now reads the task's clock.
+func (t *Task) now() time.Time {
+	if t.Now != nil {
+		return t.Now()
+	}
+	return time.Now()
 }
 
 // follow reads a syncs topic from its start and keeps reading; it signals
@@ -177,10 +191,7 @@ func (t *Task) follow(ctx context.Context, s Syncs, reverse bool, ready chan<- s
 			if err != nil {
 				t.Log.Warn("skipping undecodable offset sync", "topic", s.Topic, "offset", r.Offset, "err", err)
 			} else if reverse {
-				// Downstream of the reverse flow is our upstream: the
-				// remote topic on our source, read back to the original.
-				t.reverse.Add(OffsetSync{Topic: t.Policy.FormatRemoteTopic(t.Target, sync.Topic), Partition: sync.Partition,
-					Upstream: sync.Downstream, Downstream: sync.Upstream})
+				t.reverse.Add(Reversed(t.Policy, t.Target, sync))
 			} else {
 				t.forward.Add(sync)
 			}
@@ -193,8 +204,8 @@ func (t *Task) follow(ctx context.Context, s Syncs, reverse bool, ready chan<- s
 	}
 }
 
-// translate returns the checkpoint of a group's committed offset, if the
-// offset translates.
+// translate returns the checkpoint of a group's committed offset, and
+// whether the offset translates (else its Downstream is not set).
 func (t *Task) translate(group, topic string, partition int32, o kadm.Offset) (Checkpoint, bool) {
 	tp := TopicPartition{topic, partition}
 	t.mu.Lock()
@@ -204,15 +215,13 @@ func (t *Task) translate(group, topic string, partition int32, o kadm.Offset) (C
 		store = t.reverse
 	}
 	down, ok := store.Translate(tp, o.At)
-	if !ok {
-		return Checkpoint{}, false
-	}
 	return Checkpoint{Group: group, Topic: policy.RemoteCheckpointTopic(t.Policy, t.Source, t.Target, topic), Partition: partition,
-		Upstream: o.At, Downstream: down, Metadata: o.Metadata}, true
+		Upstream: o.At, Downstream: down, Metadata: o.Metadata}, ok
 }
 
 // emit translates every group's committed offsets and writes the
-// checkpoints that moved (ShouldEmit).
+// checkpoints that moved, and those of groups that did not move once they
+// are Refresh old (Next).
 func (t *Task) emit(ctx context.Context, producer *kgo.Client) error {
 	listed, err := t.SourceAdmin.ListGroups(ctx)
 	if err != nil {
@@ -227,8 +236,16 @@ func (t *Task) emit(ctx context.Context, producer *kgo.Client) error {
 	if len(groups) == 0 {
 		return nil
 	}
+	refresh := t.Refresh
+	if refresh <= 0 {
+		refresh = DefaultRefresh
+	}
 	var recs []*kgo.Record
 	var cps []Checkpoint
+	// The checkpoints' timestamp, as MM2's: taken before the groups'
+	// offsets are read, so that a rewritten one never claims more than the
+	// read showed.
+	now := t.now()
 	for _, resp := range t.SourceAdmin.FetchManyOffsets(ctx, groups...) {
 		if resp.Err != nil {
 			t.Log.Warn("fetching group offsets failed", "group", resp.Group, "err", resp.Err)
@@ -238,14 +255,13 @@ func (t *Task) emit(ctx context.Context, producer *kgo.Client) error {
 			if o.Err != nil || o.At < 0 || !t.Topics.Match(o.Topic) {
 				return
 			}
-			cp, ok := t.translate(resp.Group, o.Topic, o.Partition, o.Offset)
-			if !ok {
-				return
+			next, translated := t.translate(resp.Group, o.Topic, o.Partition, o.Offset)
+			var prev *Written
+			if w, seen := t.last[checkpointKey{next.Group, next.Topic, next.Partition}]; seen {
+				prev = &w
 			}
-			key := checkpointKey{cp.Group, cp.Topic, cp.Partition}
-			if prev, seen := t.last[key]; seen && !ShouldEmit(&prev, cp) {
-				return
-			} else if !seen && !ShouldEmit(nil, cp) {
+			cp, write := Next(prev, next, translated, now, refresh)
+			if !write {
 				return
 			}
 			if err := cp.Validate(); err != nil {
@@ -253,7 +269,7 @@ func (t *Task) emit(ctx context.Context, producer *kgo.Client) error {
 				return
 			}
 			cps = append(cps, cp)
-			recs = append(recs, &kgo.Record{Topic: t.CheckpointsTopic, Partition: 0, Key: cp.AppendKey(nil), Value: cp.AppendValue(nil), Timestamp: time.Now()})
+			recs = append(recs, &kgo.Record{Topic: t.CheckpointsTopic, Partition: 0, Key: cp.AppendKey(nil), Value: cp.AppendValue(nil), Timestamp: now})
 		})
 	}
 	if len(recs) == 0 {
@@ -265,11 +281,11 @@ func (t *Task) emit(ctx context.Context, producer *kgo.Client) error {
 		}
 		return fmt.Errorf("write checkpoints to %s on cluster %s: %w", t.CheckpointsTopic, t.Target, err)
 	}
-	now := time.Now()
+	acked := t.now()
 	for i, cp := range cps {
-		t.last[checkpointKey{cp.Group, cp.Topic, cp.Partition}] = cp
+		t.last[checkpointKey{cp.Group, cp.Topic, cp.Partition}] = Written{cp, recs[i].Timestamp}
 		if t.Latency != nil {
-			t.Latency.Record(ctx, now.Sub(recs[i].Timestamp).Milliseconds(), metric.WithAttributes(
+			t.Latency.Record(ctx, acked.Sub(recs[i].Timestamp).Milliseconds(), metric.WithAttributes(
 				attribute.String("source", t.Source), attribute.String("target", t.Target), attribute.String("group", cp.Group),
 				attribute.String("topic", cp.Topic), attribute.Int("partition", int(cp.Partition))))
 		}
@@ -282,7 +298,8 @@ func (t *Task) emit(ctx context.Context, producer *kgo.Client) error {
 // offsets to commit on the target.
 func (t *Task) written() map[string]kadm.Offsets {
 	out := map[string]kadm.Offsets{}
-	for _, cp := range t.last {
+	for _, w := range t.last {
+		cp := w.Checkpoint
 		os := out[cp.Group]
 		os.Add(kadm.Offset{Topic: cp.Topic, Partition: cp.Partition, At: cp.Downstream, LeaderEpoch: -1, Metadata: cp.Metadata})
 		out[cp.Group] = os

@@ -19,11 +19,19 @@ import (
 	"github.com/strait-replicator/strait/policy"
 )
 
-// defaultMaxAge is how old the newest checkpoint of a group may be before
-// failover refuses without --force: five default checkpoint intervals. An
-// older one means replication or the checkpoint flow has stopped, and the
-// group would re-read everything consumed since.
+// defaultMaxAge is how old a group's checkpoints, and the newest heartbeat
+// replicated from the group's cluster, may be before failover refuses
+// without --force: five default checkpoint intervals. The checkpoint task
+// rewrites the checkpoints of a group that does not move every minute
+// (checkpoint.DefaultRefresh), so an older one means the checkpoint flow
+// stopped (or the group moved where replication has not copied yet); an
+// older heartbeat, that replication stopped.
 const defaultMaxAge = 5 * time.Minute
+
+// clockOffsetEnv names a duration (Go syntax) that translate and failover
+// add to their clock: how tests simulate minutes passing. Not for
+// operators; not in the usage.
+const clockOffsetEnv = "STRAIT_CLOCK_OFFSET"
 
 type groupFlags struct {
 	file, group, from, to string
@@ -57,13 +65,22 @@ func loadFailover(g groupFlags, stderr io.Writer) (*checkpoint.Failover, int) {
 		fmt.Fprintf(stderr, "strait: %s: %v\n", g.file, err)
 		return nil, exitConfig
 	}
+	if v, ok := os.LookupEnv(clockOffsetEnv); ok {
+		offset, err := time.ParseDuration(v)
+		if err != nil {
+			closeFailover(f)
+			fmt.Fprintf(stderr, "strait: %s=%q: %v\n", clockOffsetEnv, v, err)
+			return nil, exitConfig
+		}
+		f.Now = func() time.Time { return time.Now().Add(offset) }
+	}
 	return f, exitOK
 }
 
 // newFailover builds clients for clusters from and to of cfg (they connect
-// on first use) and takes the policy and admin.timeout.ms of the flow
-// from->to; without that flow, the default policy and only the command's
-// deadline.
+// on first use) and takes the policy, admin.timeout.ms and offset syncs of
+// the flow from->to (and the syncs of to->from, if it runs); without that
+// flow, the default policy, only the command's deadline, and no syncs.
 func newFailover(cfg *configs.Config, from, to string) (*checkpoint.Failover, error) {
 	fc, ok1 := cfg.Cluster(from)
 	tc, ok2 := cfg.Cluster(to)
@@ -71,16 +88,33 @@ func newFailover(cfg *configs.Config, from, to string) (*checkpoint.Failover, er
 		return nil, fmt.Errorf("--from %q and --to %q must both be clusters of the configuration", from, to)
 	}
 	f := &checkpoint.Failover{From: from, To: to, Policy: policy.Default{}}
-	if flow, ok := cfg.Flow(from, to); ok {
-		f.Policy, f.AdminTimeout = flow.Policy, flow.AdminTimeout
-	}
 	var err error
-	if _, f.FromAdmin, err = adminFor(fc); err != nil {
+	var fromOpts []kgo.Opt
+	if fromOpts, f.FromAdmin, err = adminFor(fc); err != nil {
 		return nil, err
 	}
 	if f.ToOpts, f.ToAdmin, err = adminFor(tc); err != nil {
 		f.FromAdmin.Close()
 		return nil, err
+	}
+	// syncsOf is where flow fl writes its offset syncs: on its target
+	// (ourTo for from->to) or its source.
+	syncsOf := func(fl configs.Flow) *checkpoint.Syncs {
+		if !fl.EmitOffsetSyncs {
+			return nil
+		}
+		topic, onTarget := fl.OffsetSyncsTopic()
+		if onTarget == (fl.Target == to) {
+			return &checkpoint.Syncs{Topic: topic, Admin: f.ToAdmin, Opts: f.ToOpts}
+		}
+		return &checkpoint.Syncs{Topic: topic, Admin: f.FromAdmin, Opts: fromOpts}
+	}
+	if flow, ok := cfg.Flow(from, to); ok {
+		f.Policy, f.AdminTimeout = flow.Policy, flow.AdminTimeout
+		f.Syncs = syncsOf(flow)
+		if back, ok := cfg.Flow(to, from); ok {
+			f.Reverse = syncsOf(back)
+		}
 	}
 	return f, nil
 }
@@ -111,15 +145,64 @@ func printTranslations(w io.Writer, trs []checkpoint.Translation, asJSON bool) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TOPIC\tPARTITION\tOFFSET\tSOURCE OFFSET\tBEHIND SOURCE\tCHECKPOINT AGE")
+	fmt.Fprintln(tw, "TOPIC\tPARTITION\tOFFSET\tSOURCE OFFSET\tRE-READ\tBEHIND SOURCE\tCHECKPOINT AGE")
 	for _, t := range trs {
 		behind := "unknown"
 		if t.Behind >= 0 {
 			behind = fmt.Sprint(t.Behind)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%ds\n", t.Topic, t.Partition, t.Offset, t.Upstream, behind, t.AgeSeconds)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%ds\n", t.Topic, t.Partition, t.Offset, t.Upstream, reread(t), behind, t.AgeSeconds)
 	}
 	tw.Flush()
+}
+
+// reread is the RE-READ column: the records the group reads again after
+// the failover ("at least" when the source could not tell where the group
+// is; "skips" when the translation is past the group's records).
+func reread(t checkpoint.Translation) string {
+	switch {
+	case t.Reread == nil:
+		return "unknown"
+	case *t.Reread < 0:
+		return fmt.Sprintf("skips %d", -*t.Reread)
+	case t.Behind < 0:
+		return fmt.Sprintf("at least %d", *t.Reread)
+	default:
+		return fmt.Sprint(*t.Reread)
+	}
+}
+
+// nowOf reads f's clock.
+func nowOf(f *checkpoint.Failover) time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+// liveness reads the newest heartbeat replicated from f.From to f.To and
+// prints on w how fresh that and trs' checkpoints are; the zero time when
+// no heartbeat could be read, with a line that says so.
+func liveness(ctx context.Context, w io.Writer, name string, f *checkpoint.Failover, trs []checkpoint.Translation) time.Time {
+	now := nowOf(f)
+	oldest := trs[0].WrittenAt
+	for _, tr := range trs {
+		if tr.WrittenAt.Before(oldest) {
+			oldest = tr.WrittenAt
+		}
+	}
+	hb, err := f.NewestHeartbeat(ctx)
+	switch {
+	case err != nil:
+		fmt.Fprintf(w, "strait %s: cannot tell whether replication from %s to %s runs: %v\n", name, f.From, f.To, err)
+	case hb.IsZero():
+		fmt.Fprintf(w, "strait %s: cannot tell whether replication from %s to %s runs: no heartbeat from %s on %s (%s); are heartbeats emitted into %s and replicated?\n",
+			name, f.From, f.To, f.From, f.To, f.HeartbeatsTopic(), f.From)
+	default:
+		fmt.Fprintf(w, "replication %s->%s: newest heartbeat from %s on %s is %s old\n", f.From, f.To, f.From, f.To, now.Sub(hb).Round(time.Second))
+	}
+	fmt.Fprintf(w, "checkpoint flow %s->%s: the oldest of the group's %d checkpoints was written %s ago\n", f.From, f.To, len(trs), now.Sub(oldest).Round(time.Second))
+	return hb
 }
 
 // groupCommand parses the flags of "strait <name>" (the group flags and
@@ -158,6 +241,7 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	printTranslations(stdout, trs, g.json)
+	liveness(ctx, stderr, "translate", f, trs)
 	return exitOK
 }
 
@@ -166,8 +250,8 @@ func runFailover(args []string, stdout, stderr io.Writer) int {
 	var maxAge *time.Duration
 	f, g, code := groupCommand("failover", args, stderr, func(fs *flag.FlagSet) {
 		dryRun = fs.Bool("dry-run", false, "print what would be committed, commit nothing")
-		force = fs.Bool("force", false, "commit even when checkpoints are older than --max-age")
-		maxAge = fs.Duration("max-age", defaultMaxAge, "refuse when the newest checkpoint of the group is older than this")
+		force = fs.Bool("force", false, "commit even when the checkpoints may not hold (see --max-age)")
+		maxAge = fs.Duration("max-age", defaultMaxAge, "refuse when a checkpoint of the group, or the newest heartbeat replicated from --from, is older than this: the checkpoint flow or replication looks stopped")
 	})
 	if f == nil {
 		return code
@@ -190,14 +274,13 @@ func runFailover(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	printTranslations(stdout, trs, g.json)
-	newest := trs[0].AgeSeconds
-	for _, tr := range trs {
-		newest = min(newest, tr.AgeSeconds)
-	}
-	if age := time.Duration(newest) * time.Second; age > *maxAge && !*force {
-		fmt.Fprintf(stderr, "strait failover: the newest checkpoint of group %s is %s old, more than --max-age %s: is replication from %s running? Use --force to commit anyway\n",
-			g.group, age, *maxAge, g.from)
-		return exitFailed
+	hb := liveness(ctx, stderr, "failover", f, trs)
+	if err := f.Judge(g.group, trs, hb, nowOf(f), *maxAge); err != nil {
+		if !*force {
+			fmt.Fprintf(stderr, "strait failover: %v. Use --force to commit anyway\n", err)
+			return exitFailed
+		}
+		fmt.Fprintf(stderr, "strait failover: --force: %v\n", err)
 	}
 	if *dryRun {
 		fmt.Fprintln(stderr, "dry run: nothing committed")
