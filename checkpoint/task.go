@@ -150,14 +150,14 @@ func (t *Task) now() time.Time {
 	return time.Now()
 }
 
-// follow reads a syncs topic from its start and keeps reading; it signals
+// follow reads a syncs topic from its start and keeps reading, through a
+// topicread.Follower as the worker reads its state topics; it signals
 // ready once it has read what the topic held when it began.
 func (t *Task) follow(ctx context.Context, s Syncs, reverse bool, ready chan<- struct{}) error {
 	// The topic may not exist yet: the flow that writes it creates it.
-	var ends map[int32]int64
 	for {
-		var err error
-		if ends, err = topicread.Ends(ctx, s.Admin, s.Topic); err == nil {
+		_, err := topicread.Ends(ctx, s.Admin, s.Topic)
+		if err == nil {
 			break
 		}
 		t.Log.Debug("offset syncs topic not readable yet", "topic", s.Topic, "err", err)
@@ -167,41 +167,46 @@ func (t *Task) follow(ctx context.Context, s Syncs, reverse bool, ready chan<- s
 		case <-time.After(time.Second):
 		}
 	}
-	cl, err := kgo.NewClient(append(slices.Clone(s.Opts),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.Topic: {0: kgo.NewOffset().AtStart()}}))...)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	end, caughtUp := ends[0], len(ends) == 0
-	if caughtUp {
-		ready <- struct{}{}
-	}
-	for {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			return nil
+	fl := topicread.NewFollower(s.Topic, func(r *kgo.Record) {
+		sync, err := DecodeOffsetSync(r.Key, r.Value)
+		if err != nil {
+			t.Log.Warn("skipping undecodable offset sync", "topic", s.Topic, "offset", r.Offset, "err", err)
+			return
 		}
-		fs.EachError(func(topic string, p int32, err error) {
-			t.Log.Warn("reading offset syncs", "topic", topic, "partition", p, "err", err)
-		})
 		t.mu.Lock()
-		fs.EachRecord(func(r *kgo.Record) {
-			sync, err := DecodeOffsetSync(r.Key, r.Value)
-			if err != nil {
-				t.Log.Warn("skipping undecodable offset sync", "topic", s.Topic, "offset", r.Offset, "err", err)
-			} else if reverse {
-				t.reverse.Add(Reversed(t.Policy, t.Target, sync))
-			} else {
-				t.forward.Add(sync)
-			}
-			if !caughtUp && r.Offset+1 >= end {
-				caughtUp = true
-				ready <- struct{}{}
-			}
+		defer t.mu.Unlock()
+		if reverse {
+			t.reverse.Add(Reversed(t.Policy, t.Target, sync))
+		} else {
+			t.forward.Add(sync)
+		}
+	})
+	var g errgroup.Group
+	g.Go(func() error {
+		fl.Run(ctx, s.Opts, func(err error) {
+			t.Log.Warn("reading offset syncs", "topic", s.Topic, "err", err)
 		})
-		t.mu.Unlock()
-	}
+		return nil
+	})
+	g.Go(func() error {
+		for {
+			err := fl.WaitEnd(ctx, s.Admin)
+			if err == nil {
+				ready <- struct{}{} // buffered for every reader
+				return nil
+			}
+			if ctx.Err() != nil || errors.Is(err, topicread.ErrStopped) {
+				return nil
+			}
+			t.Log.Warn("offset syncs not read to their end yet; retrying", "topic", s.Topic, "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Second):
+			}
+		}
+	})
+	return g.Wait()
 }
 
 // translate returns the checkpoint of a group's committed offset, and
