@@ -63,18 +63,57 @@ func ReadToEnd(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, topic stri
 	if err != nil || len(want) == 0 {
 		return err
 	}
-	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, opts...),
-		kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	from := make(map[int32]kgo.Offset, len(want))
+	for p := range want {
+		from[p] = kgo.NewOffset().AtStart()
+	}
+	return readUntil(ctx, opts, topic, from, want, fn)
+}
+
+// ReadTail calls fn, as ReadToEnd does, for the committed records among
+// the last n offsets of each partition of topic (the newest heartbeats of
+// a compacted topic, say), up to the end offsets it had when the call
+// began.
+func ReadTail(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, topic string, n int64, fn func(*kgo.Record)) error {
+	ends, err := Ends(ctx, adm, topic)
+	if err != nil || len(ends) == 0 {
+		return err
+	}
+	starts, err := adm.ListStartOffsets(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("read %s: list start offsets: %w", topic, err)
+	}
+	from, want := map[int32]kgo.Offset{}, map[int32]int64{}
+	for p, end := range ends {
+		start := max(end-n, 0)
+		if o, ok := starts.Lookup(topic, p); ok && o.Err == nil {
+			start = max(start, o.Offset)
+		}
+		if start < end {
+			from[p], want[p] = kgo.NewOffset().At(start), end
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	return readUntil(ctx, opts, topic, from, want, fn)
+}
+
+// readUntil reads the partitions of topic in from, each from its offset
+// there to its end in want, calling fn for every committed record.
+func readUntil(ctx context.Context, opts []kgo.Opt, topic string, from map[int32]kgo.Offset, want map[int32]int64, fn func(*kgo.Record)) error {
+	cl, err := kgo.NewClient(slices.Concat(opts, []kgo.Opt{
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: from}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		// Transaction markers occupy offsets up to the end: see them, so
 		// the read knows it has reached the end.
 		kgo.KeepControlRecords(),
-	)...)
+	})...)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
+	want = maps.Clone(want)
 	for len(want) > 0 {
 		fs := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {

@@ -3,6 +3,7 @@ package topicread_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -150,4 +151,52 @@ func openAndCommitted(t *testing.T) (context.Context, []kgo.Opt, *kadm.Client, *
 	}
 	t.Cleanup(admCl.Close)
 	return ctx, opts, kadm.NewClient(admCl), open
+}
+
+// TestReadTail: the last n offsets of each partition, or fewer where the
+// log is shorter or starts later (records deleted), and nothing for an
+// empty partition.
+func TestReadTail(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "beats"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	opts := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
+	cl, err := kgo.NewClient(append(opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var recs []*kgo.Record
+	for i := range 10 {
+		recs = append(recs, &kgo.Record{Topic: "beats", Partition: 0, Value: []byte{byte(i)}})
+	}
+	for i := range 2 {
+		recs = append(recs, &kgo.Record{Topic: "beats", Partition: 1, Value: []byte{byte(i)}})
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	got := map[int32][]int64{}
+	if err := topicread.ReadTail(ctx, adm, opts, "beats", 4, func(r *kgo.Record) { got[r.Partition] = append(got[r.Partition], r.Offset) }); err != nil {
+		t.Fatal(err)
+	}
+	if want := map[int32][]int64{0: {6, 7, 8, 9}, 1: {0, 1}}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("tail of 4: %v, want %v", got, want)
+	}
+	// Records deleted up to 8 on partition 0: the tail starts there.
+	if _, err := adm.DeleteRecords(ctx, kadm.Offsets{"beats": {0: {Topic: "beats", Partition: 0, At: 8}}}); err != nil {
+		t.Fatal(err)
+	}
+	got = map[int32][]int64{}
+	if err := topicread.ReadTail(ctx, adm, opts, "beats", 4, func(r *kgo.Record) { got[r.Partition] = append(got[r.Partition], r.Offset) }); err != nil {
+		t.Fatal(err)
+	}
+	if want := map[int32][]int64{0: {8, 9}, 1: {0, 1}}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("tail of 4 after deleting to 8: %v, want %v", got, want)
+	}
 }
