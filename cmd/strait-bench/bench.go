@@ -111,6 +111,9 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	skewMBps := fs.Float64("skew-mbps", 10, "per-connection produce limit of the target in the --skew run, MB/s")
 	scaleTopics := fs.Int("scale-topics", 0, "instead of the throughput cases: startup and topic refresh with this many source topics (e.g. 500)")
 	scalePartitions := fs.Int("scale-partitions", 20, "partitions per topic of the --scale-topics run")
+	verifyMode := fs.Bool("verify", false, "instead of the throughput cases: strait verify against a bare consume of both clusters, on --verify-records records of --verify-size bytes copied by Strait")
+	verifyRecords := fs.Int("verify-records", 500000, "records of the --verify run")
+	verifySize := fs.Int("verify-size", 1024, "record size of the --verify run, bytes")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -152,6 +155,10 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	if *scaleTopics > 0 {
 		res, err := b.scale(*scaleTopics, *scalePartitions)
 		return report(stdout, stderr, *asJSON, res, err, func() { printScale(stdout, res) })
+	}
+	if *verifyMode {
+		res, err := b.verifyBench(benchCase{*verifyRecords, *verifySize})
+		return report(stdout, stderr, *asJSON, res, err, func() { printVerifyBench(stdout, res) })
 	}
 	if *memory {
 		res, err := b.memory(benchCase{*memoryRecords, 1024}, *memoryCap)

@@ -40,6 +40,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runKfakeServe(args[1:], stdout, stderr)
 		case "bench-pipe": // the reference pipe
 			return runBenchPipe(args[1:], stdout, stderr)
+		case "bench-consume": // the reference of --verify
+			return runBenchConsume(args[1:], stdout, stderr)
 		}
 	}
 	return runBench(args, stdout, stderr)
@@ -52,7 +54,7 @@ func usage(fs *flag.FlagSet) {
 Measures Strait (strait run, a separate process) against a bare franz-go
 consume->produce pipe, on clusters run as separate kfake processes: the
 throughput cases and their latency by default, or one of --memory, --skew,
---scale-topics. See BENCHMARKS.md.
+--scale-topics, --verify. See BENCHMARKS.md.
 
 flags:
 `)

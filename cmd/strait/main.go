@@ -4,6 +4,7 @@
 //	strait run -c mm2.properties   run a worker
 //	strait demo                    replicate between two in-process clusters
 //	strait translate / failover    move a consumer group to the other cluster
+//	strait verify                  compare the copies record by record
 //	strait version                 print the version
 package main
 
@@ -55,6 +56,9 @@ commands:
                   print the replication paths that reach each cluster, from heartbeats
   lag -c FILE [--group G]
                   how far each flow's target is behind its source (and a group, both sides)
+  verify -c FILE [--flow A->B] [--topics REGEX] [--from-time T] [--json]
+                  compare every replicated partition with its remote one, record by record
+                  (exit 0 identical, 1 different, 2 bad input)
   version         print the version
 
 Run 'strait <command> -h' for the flags of a command.
@@ -79,6 +83,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runTopology(args[1:], stdout, stderr)
 	case "lag":
 		return runLag(args[1:], stdout, stderr)
+	case "verify":
+		return runVerify(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "strait", buildVersion())
 		return exitOK
