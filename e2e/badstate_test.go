@@ -42,6 +42,7 @@ func TestBadInternalRecordsSkipped(t *testing.T) {
 			t.Fatalf("write garbage to %s: %v", topic, err)
 		}
 	}
+	straitWrote := []kgo.RecordHeader{{Key: "strait-instance", Value: []byte("0123456789abcdef")}}
 	posKey := []byte(`["MirrorSourceConnector",{"cluster":"A","partition":0,"topic":"orders"}]`)
 	write(b, "mm2-offsets.A.internal",
 		&kgo.Record{Key: garbage, Value: garbage},
@@ -51,8 +52,11 @@ func TestBadInternalRecordsSkipped(t *testing.T) {
 	write(b, "mm2-configs.A.internal",
 		&kgo.Record{Key: garbage, Value: garbage},
 		&kgo.Record{Key: []byte("target-state-MirrorSourceConnector"), Value: garbage},
-		&kgo.Record{Key: []byte("connector-MirrorSourceConnector"), Value: []byte(`{"properties":{"tasks.max":"not a number"}}`)},
-		&kgo.Record{Key: []byte("connector-MirrorCheckpointConnector"), Value: garbage})
+		// As an earlier Strait wrote them (its instance header), and one
+		// as MM2 writes its own config, which Strait does not apply.
+		&kgo.Record{Key: []byte("connector-MirrorSourceConnector"), Value: []byte(`{"properties":{"tasks.max":"not a number"}}`), Headers: straitWrote},
+		&kgo.Record{Key: []byte("connector-MirrorCheckpointConnector"), Value: garbage, Headers: straitWrote},
+		&kgo.Record{Key: []byte("connector-MirrorHeartbeatConnector"), Value: []byte(`{"properties":{"tasks.max":"not a number"}}`)})
 	write(b, "mm2-status.A.internal", &kgo.Record{Key: garbage, Value: garbage})
 	write(a, "mm2-offset-syncs.B.internal", &kgo.Record{Key: garbage, Value: garbage})
 	write(b, "A.checkpoints.internal", &kgo.Record{Key: garbage, Value: garbage})
@@ -77,6 +81,7 @@ func TestBadInternalRecordsSkipped(t *testing.T) {
 		"skipping malformed record in offsets topic",
 		"skipping malformed record in configs topic",
 		"connector config stored in the configs topic is invalid",
+		"ignoring a connector config Strait did not write (MM2's); the configuration file is used",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the worker did not report %q; output:\n%s", want, out)

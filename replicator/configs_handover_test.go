@@ -3,6 +3,7 @@ package replicator
 import (
 	"fmt"
 	"maps"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -20,6 +21,14 @@ func TestConfigsTopicHandOver(t *testing.T) {
 		if value != "" {
 			r.Value = []byte(value)
 		}
+		if strings.HasPrefix(key, "connector-") { // as Strait writes them
+			r.Headers = []kgo.RecordHeader{{Key: instanceHeader, Value: []byte("0123456789abcdef")}}
+		}
+		return r
+	}
+	fromMM2 := func(key, value string) *kgo.Record {
+		r := record(key, value)
+		r.Headers = nil
 		return r
 	}
 	type want struct {
@@ -57,6 +66,7 @@ func TestConfigsTopicHandOver(t *testing.T) {
 			record("connector-MirrorCheckpointConnector", `{"properties":{"emit.checkpoints.interval.seconds":"5"}}`),
 			record("connector-MirrorCheckpointConnector", "")},
 			want: want{config: true}},
+		{name: "a connector config MM2 wrote is not applied", records: []*kgo.Record{fromMM2("connector-MirrorSourceConnector", `{"properties":{"tasks.max":"4"}}`)}},
 		{name: "malformed connector config is skipped", records: []*kgo.Record{record("connector-MirrorSourceConnector", `[`)}},
 		{name: "restart with tasks", records: []*kgo.Record{record("restart-connector-MirrorSourceConnector", `{"include-tasks":true,"only-failed":true}`)},
 			want: want{restart: [connKinds]restartRequest{sourceConnector: {all: true, onlyFailed: true}}, restartRecord: true}},

@@ -504,6 +504,13 @@ func (f *flow) applyConfigsRecord(r *kgo.Record) (config bool) {
 		return false
 	}
 	k := connKindOf(rec.Class)
+	if rec.Kind == connectstate.ConnectorConfig && !slices.ContainsFunc(r.Headers, func(h kgo.RecordHeader) bool { return h.Key == instanceHeader }) {
+		// MM2 (or a Connect worker running MM2's connectors) writes the
+		// config it was started with: Strait's comes from its own file,
+		// and only settings set through Strait's REST API override it.
+		f.log.Info("ignoring a connector config Strait did not write (MM2's); the configuration file is used", "connector", rec.Class, "topic", f.configsTopic, "offset", r.Offset)
+		return false
+	}
 	if rec.Kind == connectstate.TargetState {
 		deleted, paused := rec.State == connectstate.Stopped, rec.State == connectstate.Paused || rec.State == connectstate.Stopped
 		if f.ctl.isDeleted(k) != deleted || f.ctl.isPaused(k) != paused {

@@ -148,7 +148,7 @@ func (m *Member) join(ctx context.Context, memberID *string) (Assignment, int32,
 			// tasks already. run stops them and joins anew.
 			return Assignment{}, 0, fmt.Errorf("join group %s: %w", m.group, err)
 		case errors.Is(err, kerr.InconsistentGroupProtocol):
-			return Assignment{}, 0, &Error{Group: m.group, Cluster: m.cluster, Err: fmt.Errorf("used by clients of another kind (an MM2 or Connect worker, or consumers): give Strait its own group.id: %w", err)}
+			return Assignment{}, 0, &Error{Group: m.group, Cluster: m.cluster, Err: fmt.Errorf("used by clients of another kind: if an MM2 or Connect worker of this flow runs, stop it first (both would copy the same records); if they are consumers of your own, give Strait its own group.id: %w", err)}
 		case errors.Is(err, kerr.InvalidSessionTimeout):
 			return Assignment{}, 0, &Error{Group: m.group, Cluster: m.cluster, Err: fmt.Errorf("session.timeout.ms = %d is outside what the brokers allow (group.min.session.timeout.ms, group.max.session.timeout.ms; 6000 to 1800000 by default): %w", m.session.Milliseconds(), err)}
 		case errors.Is(err, kerr.GroupAuthorizationFailed):
