@@ -6,6 +6,11 @@ import "time"
 // may get before the checkpoint task writes it again.
 const DefaultRefresh = time.Minute
 
+// DefaultMaxAge is how old a checkpoint, or the newest heartbeat
+// replicated from the source, may be before a failover is refused
+// (strait failover --max-age): five refresh intervals.
+const DefaultMaxAge = 5 * DefaultRefresh
+
 // Next decides what a checkpoint task writes, at an emission at now, for
 // one group and partition: prev is the last checkpoint written (nil for
 // none) with the time it was written; next is the group's committed offset

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,7 +68,44 @@ type Task struct {
 	mu      sync.Mutex
 	forward *Store                    // upstream topic -> downstream offsets; guarded by mu
 	reverse *Store                    // remote topic on the source -> offsets of the target's original; guarded by mu
-	last    map[checkpointKey]Written // read and written by Run's emitting goroutine only
+	last    map[checkpointKey]Written // written by Run's emitting goroutine only, under lastMu
+	lastMu  sync.Mutex                // guards writes of last and every read outside the emitting goroutine
+}
+
+// GroupCheckpoints is what a checkpoint task last wrote for one group.
+type GroupCheckpoints struct {
+	Group      string
+	Partitions int       // partitions checkpointed
+	Newest     time.Time // when the newest of its checkpoints was written
+	Oldest     time.Time // when the oldest was written: what failover judges
+}
+
+// Checkpointed returns, per group, the checkpoints the task has written or
+// loaded, sorted by group. Safe to call while Run runs.
+func (t *Task) Checkpointed() []GroupCheckpoints {
+	t.lastMu.Lock()
+	defer t.lastMu.Unlock()
+	by := map[string]*GroupCheckpoints{}
+	for _, w := range t.last {
+		g := by[w.Group]
+		if g == nil {
+			g = &GroupCheckpoints{Group: w.Group, Newest: w.At, Oldest: w.At}
+			by[w.Group] = g
+		}
+		g.Partitions++
+		if w.At.After(g.Newest) {
+			g.Newest = w.At
+		}
+		if w.At.Before(g.Oldest) {
+			g.Oldest = w.At
+		}
+	}
+	out := make([]GroupCheckpoints, 0, len(by))
+	for _, g := range by {
+		out = append(out, *g)
+	}
+	slices.SortFunc(out, func(a, b GroupCheckpoints) int { return strings.Compare(a.Group, b.Group) })
+	return out
 }
 
 type checkpointKey struct {
@@ -80,7 +118,9 @@ type checkpointKey struct {
 // emission; the sync readers run until Run returns.
 func (t *Task) Run(ctx context.Context) error {
 	t.forward, t.reverse = NewStore(DefaultHistory), NewStore(DefaultHistory)
+	t.lastMu.Lock()
 	t.last = map[checkpointKey]Written{}
+	t.lastMu.Unlock()
 	if err := topicread.ReadToEnd(ctx, t.TargetAdmin, t.TargetOpts, t.CheckpointsTopic, t.loadCheckpoint); err != nil {
 		return fmt.Errorf("checkpoints %s: load %s: %w", t.Flow, t.CheckpointsTopic, err)
 	}
@@ -139,6 +179,8 @@ func (t *Task) loadCheckpoint(r *kgo.Record) {
 		t.Log.Warn("skipping undecodable checkpoint", "topic", t.CheckpointsTopic, "offset", r.Offset, "err", err)
 		return
 	}
+	t.lastMu.Lock()
+	defer t.lastMu.Unlock()
 	t.last[checkpointKey{c.Group, c.Topic, c.Partition}] = Written{c, r.Timestamp}
 }
 
@@ -287,8 +329,12 @@ func (t *Task) emit(ctx context.Context, producer *kgo.Client) error {
 		return fmt.Errorf("write checkpoints to %s on cluster %s: %w", t.CheckpointsTopic, t.Target, err)
 	}
 	acked := t.now()
+	t.lastMu.Lock()
 	for i, cp := range cps {
 		t.last[checkpointKey{cp.Group, cp.Topic, cp.Partition}] = Written{cp, recs[i].Timestamp}
+	}
+	t.lastMu.Unlock()
+	for i, cp := range cps {
 		if t.Latency != nil {
 			t.Latency.Record(ctx, acked.Sub(recs[i].Timestamp).Milliseconds(), metric.WithAttributes(
 				attribute.String("source", t.Source), attribute.String("target", t.Target), attribute.String("group", cp.Group),

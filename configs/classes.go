@@ -99,7 +99,7 @@ var noEffectKeys = map[string]string{
 	"add.source.alias.to.metrics":         "metrics always carry source and target attributes",
 	"tasks.max.enforce":                   "a flow never runs more tasks than tasks.max",
 	"config.action.reload":                "config providers are read at start and at each REST change",
-	"errors.tolerance":                    "a record the target refuses fails its task, visibly: Strait never skips records",
+	"errors.tolerance":                    "a record the target refuses stops its partition, visibly: Strait never skips records",
 	"errors.retry.timeout":                "failed tasks are retried with Strait's backoff (0.5 s to 30 s)",
 	"errors.retry.delay.max.ms":           "failed tasks are retried with Strait's backoff (0.5 s to 30 s)",
 	"errors.log.enable":                   "failures are logged always",

@@ -17,6 +17,10 @@ type Config struct {
 	// MemoryMaxBytes is memory.max.bytes: the budget of the worker's
 	// record buffers, shared by its tasks (256 MiB).
 	MemoryMaxBytes int64
+	// ReadinessUnreachableTimeout is readiness.unreachable.timeout.ms:
+	// how long a cluster may be unreachable before /readyz says not
+	// ready (30 s).
+	ReadinessUnreachableTimeout time.Duration
 	// Listeners is listeners: where the REST API listens (http or https);
 	// empty for none.
 	Listeners []Listener

@@ -97,6 +97,12 @@ const (
 	// in bytes; default 268435456 (256 MiB).
 	KeyMemoryMaxBytes = "memory.max.bytes"
 
+	// KeyReadinessUnreachableTimeout is Strait's own: how long a cluster
+	// the worker uses may stay unreachable (its probes fail) before
+	// /readyz answers 503, in milliseconds; default 30000 (30 s), 0: at
+	// once. Top level only.
+	KeyReadinessUnreachableTimeout = "readiness.unreachable.timeout.ms"
+
 	// KeyListeners is Connect's listeners: where the REST API listens,
 	// e.g. "http://127.0.0.1:8083, https://0.0.0.0:8443". Unset: no REST
 	// API. The REST keys below are top level only (configs/rest.go).

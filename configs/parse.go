@@ -2,6 +2,7 @@ package configs
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -175,7 +176,7 @@ func applyEnv(raw map[string]string, environ []string) {
 		}
 	}
 	for _, k := range []string{KeyListeners, KeyRESTAdvertisedHost, KeyRESTAdvertisedPort, KeyRESTAdvertisedListener,
-		KeyRESTExtensionClasses, KeyRESTBasicAuthJAASFile, KeyMemoryMaxBytes, KeyConfigProviders} {
+		KeyRESTExtensionClasses, KeyRESTBasicAuthJAASFile, KeyMemoryMaxBytes, KeyReadinessUnreachableTimeout, KeyConfigProviders} {
 		candidates[k] = true
 	}
 	for k := range candidates {
@@ -302,6 +303,15 @@ func build(written map[string]string, environ []string, opts options, lines map[
 			b.fail(KeyMemoryMaxBytes, "%q is not a number of bytes of at least 16777216 (16 MiB)", v)
 		} else {
 			cfg.MemoryMaxBytes = n
+		}
+	}
+	cfg.ReadinessUnreachableTimeout = 30 * time.Second
+	if v, ok := b.sc.top[KeyReadinessUnreachableTimeout]; ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 0 || int64(n) > math.MaxInt64/int64(time.Millisecond) {
+			b.fail(KeyReadinessUnreachableTimeout, "%q is not a non-negative number of milliseconds", v)
+		} else {
+			cfg.ReadinessUnreachableTimeout = time.Duration(n) * time.Millisecond
 		}
 	}
 	slices.Sort(b.warnings)
@@ -442,7 +452,7 @@ func (b *builder) checkValues() {
 	clientPrefixes := []string{PrefixConsumer, PrefixProducer, PrefixAdmin}
 	for k, v := range b.sc.top {
 		switch {
-		case k == KeyMemoryMaxBytes, isRESTKey(k):
+		case k == KeyMemoryMaxBytes, k == KeyReadinessUnreachableTimeout, isRESTKey(k):
 		case b.checkClass(k, k, v):
 		case noEffectKeys[k] != "":
 		case b.check(k, k, v, flowKeys, workerKeys, clientKeys):

@@ -294,40 +294,6 @@ func TestIdentityPolicyMigration(t *testing.T) {
 	}
 }
 
-// TestRecordTooLargeFailsTask: a record larger than the target's
-// max.message.bytes fails the task with an error naming topic, partition
-// and offset; it is never skipped.
-func TestRecordTooLargeFailsTask(t *testing.T) {
-	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
-	a.createTopic(t, "orders", 1, nil)
-	b.createTopic(t, "A.orders", 1, map[string]string{"max.message.bytes": "2048"})
-	a.produce(t, "orders", 1, 0, 5, "small")
-	w := startWorker(t, props([]*cluster{a, b}, "A->B.enabled = true", "sync.topic.configs.enabled = false"))
-	// The five records before the large one are copied first, so that
-	// no batch of the target's holds them with it: the copy that stays
-	// is then exactly them.
-	waitCopied(t, b, "A.orders", 5, 30*time.Second)
-	a.produceRandom(t, "orders", 0, 4000)
-	a.produce(t, "orders", 1, 5, 5, "after")
-	waitFor(t, 30*time.Second, func() (bool, string) {
-		for _, s := range w.Status() {
-			if s.State == "FAILED" {
-				msg := s.Err.Error()
-				if !strings.Contains(msg, "orders/0 offset 5") || !strings.Contains(msg, "MESSAGE_TOO_LARGE") {
-					t.Fatalf("error does not name orders/0 offset 5 and the cause: %s", msg)
-				}
-				return true, ""
-			}
-		}
-		return false, fmt.Sprintf("no task failed: %+v", w.Status())
-	})
-	// Neither the large record nor any after it was passed over.
-	dst := b.read(t, "A.orders")
-	if len(dst[0]) != 5 || !slices.Equal(dst[0], a.read(t, "orders")[0][:5]) {
-		t.Errorf("A.orders has %d records, want exactly copies of the 5 before the large record at offset 5", len(dst[0]))
-	}
-}
-
 // TestSourceTruncationFails: records deleted on the source (DeleteRecords)
 // before Strait copied them fail the partition with the gap named; with
 // data.loss.policy=skip the task goes on and counts the loss.

@@ -58,9 +58,14 @@ type connectorState struct {
 		WorkerID string `json:"worker_id"`
 	} `json:"connector"`
 	Tasks []struct {
-		ID    int    `json:"id"`
-		State string `json:"state"`
-		Trace string `json:"trace"`
+		ID               int    `json:"id"`
+		State            string `json:"state"`
+		Trace            string `json:"trace"`
+		FailedPartitions []struct {
+			Topic     string `json:"topic"`
+			Partition int32  `json:"partition"`
+			Error     string `json:"error"`
+		} `json:"failed_partitions"`
 	} `json:"tasks"`
 	Type string `json:"type"`
 }
@@ -206,8 +211,8 @@ func TestRESTAPI(t *testing.T) {
 	rest(t, "PUT", src+"/resume", 202, nil)
 	waitCopied(t, b, "A.orders", 300, 2*time.Second)
 
-	// A failed task comes back with a task restart: make the target refuse
-	// partition 1's next record, then lift the limit.
+	// A failed partition comes back with a task restart: make the target
+	// refuse partition 1's next record, then lift the limit.
 	setMax := func(v string) {
 		t.Helper()
 		resp, err := b.admin(t).AlterTopicConfigs(t.Context(), []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "max.message.bytes", Value: &v}}, "A.orders")
@@ -224,9 +229,13 @@ func TestRESTAPI(t *testing.T) {
 	rest(t, "GET", src+"/status", 200, &st)
 	setMax("1000")
 	a.produceRandom(t, "orders", 1, 4000)
+	// The refused record stops only its partition: the task runs on and
+	// names the partition, as its trace does.
 	waitFor(t, 10*time.Second, func() (bool, string) {
 		rest(t, "GET", src+"/status", 200, &st)
-		return st.Tasks[1].State == "FAILED" && strings.Contains(st.Tasks[1].Trace, "MESSAGE_TOO_LARGE"), fmt.Sprintf("%+v", st)
+		fp := st.Tasks[1].FailedPartitions
+		return st.Tasks[1].State == "RUNNING" && len(fp) == 1 && fp[0].Topic == "orders" &&
+			strings.Contains(fp[0].Error, "MESSAGE_TOO_LARGE") && strings.Contains(st.Tasks[1].Trace, "MESSAGE_TOO_LARGE"), fmt.Sprintf("%+v", st)
 	})
 	setMax("1048588")
 	rest(t, "POST", src+"/tasks/1/restart", 204, nil)

@@ -28,5 +28,7 @@
 // partition are written in upstream order, before the positions they
 // precede; records deleted on the source before they were copied fail the
 // partition's task unless data.loss.policy=skip, and are never passed over
-// silently.
+// silently; a record the target refuses, or that cannot be copied exactly,
+// stops its partition at that record (the task's other partitions go on),
+// never passed over either.
 package replicator

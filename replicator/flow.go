@@ -816,7 +816,7 @@ func (f *flow) reconcileTasks(ctx context.Context, restarts [connKinds]restartRe
 func (f *flow) newSourceTask(i int, tps []topicPartition, status *task.Status) *sourceTask {
 	t := &sourceTask{id: taskName(f.name, sourceTaskID(i)), index: i, tps: tps, log: f.log.With("task", i), status: status,
 		flowName: f.name, cfg: f.cfg, srcOpts: f.srcOpts, tgtOpts: f.tgtOpts, producerOpts: f.producerOpts, consumer: f.consumer,
-		srcAdm: f.srcAdm, metrics: f.metrics, positions: storePositions{store: f.offsets, adm: f.tgtAdm},
+		srcAdm: f.srcAdm, tgtAdm: f.tgtAdm, metrics: f.metrics, positions: storePositions{store: f.offsets, adm: f.tgtAdm},
 		syncs: f.syncs, loads: &f.loads, topics: f, copiedBefore: f.copiedBefore}
 	return t
 }
@@ -868,7 +868,8 @@ func (f *flow) statuses() []TaskStatus {
 			assigned[i] = tp.Topic + "-" + itoa(int64(tp.Partition))
 		}
 		out = append(out, TaskStatus{ID: t.id, Flow: f.name, State: state, Err: err, Partitions: len(t.tps),
-			Assigned: assigned, Copied: r.Status.Copied.Load(), Lost: r.Status.Lost.Load(), Duplicates: r.Status.Duplicates.Load()})
+			Assigned: assigned, Copied: r.Status.Copied.Load(), Lost: r.Status.Lost.Load(), Duplicates: r.Status.Duplicates.Load(),
+			FailedPartitions: t.failedPartitions()})
 	}
 	return out
 }

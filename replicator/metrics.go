@@ -20,6 +20,7 @@ const (
 	metricLostRecords        = "lost-record-count"
 	metricReplicationLag     = "replication-lag-records"
 	metricTaskState          = "task-state"
+	metricPartitionState     = "partition-state"
 	metricWriteErrors        = "internal-topic-write-errors"
 	metricCheckpointLatency  = "checkpoint-latency-ms"
 	metricDuplicates         = "duplicate-record-count"
@@ -76,6 +77,10 @@ func newMetrics(mp metric.MeterProvider, w *Worker) (*metrics, error) {
 	if err != nil {
 		return nil, err
 	}
+	partState, err := m.Int64ObservableGauge(metricPartitionState, metric.WithDescription("1 for the state each source partition of a running task is in: RUNNING, or FAILED when it stopped (a record refused by the target or not copyable exactly) while its task goes on"))
+	if err != nil {
+		return nil, err
+	}
 	// MM2's windowed metrics, over the time since the previous collection.
 	var g gauges
 	gauge := func(dst *metric.Float64ObservableGauge, name, desc, unit string) {
@@ -92,7 +97,8 @@ func newMetrics(mp metric.MeterProvider, w *Worker) (*metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	observables := []metric.Observable{lag, state, g.recordRate, g.byteRate}
+	g.partState = partState
+	observables := []metric.Observable{lag, state, partState, g.recordRate, g.byteRate}
 	for i := range g.age {
 		observables = append(observables, g.age[i], g.latency[i])
 	}
@@ -106,10 +112,12 @@ func newMetrics(mp metric.MeterProvider, w *Worker) (*metrics, error) {
 	return &ms, err
 }
 
-// gauges are MM2's windowed metrics: rates and min/max/avg.
+// gauges are MM2's windowed metrics (rates and min/max/avg) and the
+// partitions' states.
 type gauges struct {
 	recordRate, byteRate metric.Float64ObservableGauge
 	age, latency         [3]metric.Float64ObservableGauge // min, max, avg
+	partState            metric.Int64ObservableGauge
 }
 
 // window is min, max and sum of the values seen since it was last taken,
@@ -197,6 +205,11 @@ func (f *flow) observe(o metric.Observer, lag, state metric.Int64Observable, g *
 				o.ObserveInt64(lag, n, ps.metrics.attrs)
 			}
 			ps.metrics.stats.observe(o, g, ps.metrics.attrs, now)
+			st := ps.metrics.running
+			if ps.stopped.Load() {
+				st = ps.metrics.failed
+			}
+			o.ObserveInt64(g.partState, 1, st)
 		}
 	}
 }
@@ -209,6 +222,8 @@ type partMetrics struct {
 	opts  []metric.AddOption
 	rec   []metric.RecordOption
 	stats *partStats
+	// running and failed are attrs with the partition-state's state.
+	running, failed metric.ObserveOption
 }
 
 func (ms *metrics) forPartition(source, target, remote string, partition int32) partMetrics {
@@ -219,7 +234,11 @@ func (ms *metrics) forPartition(source, target, remote string, partition int32) 
 		attribute.Int("partition", int(partition)),
 	)
 	opt := metric.WithAttributeSet(set)
-	return partMetrics{m: ms, attrs: opt, opts: []metric.AddOption{opt}, rec: []metric.RecordOption{opt}, stats: &partStats{}}
+	withState := func(state string) metric.ObserveOption {
+		return metric.WithAttributeSet(attribute.NewSet(append(set.ToSlice(), attribute.String("state", state))...))
+	}
+	return partMetrics{m: ms, attrs: opt, opts: []metric.AddOption{opt}, rec: []metric.RecordOption{opt}, stats: &partStats{},
+		running: withState(StateRunning), failed: withState(StateFailed)}
 }
 
 // Per-record costs are kept small: counts are batched (ackMeter) and the

@@ -45,3 +45,10 @@ func (p *position) ack(success bool) (upstream int64, ok bool) {
 
 // pending is the number of records in flight.
 func (p *position) pending() int { return len(p.inflight) - p.head }
+
+// unsend forgets the n records sent last, which were not produced after
+// all (their partition stopped): they were never acknowledged, nor will be.
+func (p *position) unsend(n int) {
+	n = min(n, p.pending())
+	p.inflight = p.inflight[:len(p.inflight)-n]
+}

@@ -40,6 +40,7 @@ type sourceTask struct {
 	srcOpts, tgtOpts, producerOpts []kgo.Opt
 	consumer                       consumerSettings
 	srcAdm                         *kadm.Client // log starts, topic ids
+	tgtAdm                         *kadm.Client // the remote topics' max.message.bytes
 	metrics                        *metrics
 	positions                      positions
 	syncs                          offsetSyncs
@@ -51,6 +52,13 @@ type sourceTask struct {
 
 	parts   map[topicPartition]*partState // set once by run before it copies
 	failure context.CancelCauseFunc
+	// limits are the max.message.bytes of the topics the producer writes
+	// to, as read when Run started.
+	limits messageLimits
+	// stops counts the partitions that stopped; the poll loop pauses the
+	// fetching of those it has not paused yet when it changed.
+	stops       atomic.Int64
+	pausedStops int64 // poll loop only: stops when it last paused
 	// published lists the partitions for readers outside the task (the
 	// metrics callback), once parts is complete.
 	published atomic.Pointer[[]*partState]
@@ -96,13 +104,20 @@ type topicEvents interface {
 
 // partState is one partition's state in a task. The poll loop calls sent,
 // kgo's promise goroutine calls onAck and the commit loop reads what was
-// acknowledged; mu guards pos, sync, written and largest.
+// acknowledged; mu guards pos, sync, written, largest, failure,
+// pastFailure and quiet.
 type partState struct {
-	task    *sourceTask
-	tp      topicPartition
-	remote  string
-	onAck   func(*kgo.Record, error) // ps.ack, bound once, not per record
-	metrics partMetrics
+	task     *sourceTask
+	tp       topicPartition
+	remote   string
+	onAck    func(*kgo.Record, error) // ps.ack, bound once, not per record
+	metrics  partMetrics
+	maxBytes int // the remote topic's max.message.bytes, as the producer's limits say (set before the task copies)
+
+	// stopped is set once the partition stops copying (failure says why)
+	// while its task goes on; the poll loop reads it without the lock.
+	stopped atomic.Bool
+	paused  bool // poll loop only: its fetching is paused
 
 	mu      sync.Mutex
 	pos     position
@@ -126,6 +141,18 @@ type partState struct {
 		size   int
 		err    error
 	}
+	// failure is why the partition stopped and the first record it did
+	// not copy; set with stopped.
+	failure struct {
+		offset int64
+		err    error
+	}
+	// pastFailure counts records of the partition acknowledged after a
+	// record before them was refused: produced in the moment between the
+	// refusal and the task hearing of it (kgo fails every record it holds
+	// for the partition with the refused one, not those produced after).
+	pastFailure int64
+	quiet       quietWatch
 }
 
 func recordSize(r *kgo.Record) int {
@@ -147,7 +174,8 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 	}
 	var counts acks
 	dup := up <= ps.copiedBefore
-	if err == nil && !ps.pos.failed {
+	switch {
+	case err == nil && !ps.pos.failed:
 		sync := checkpoint.OffsetSync{Topic: ps.tp.Topic, Partition: ps.tp.Partition, Upstream: up, Downstream: r.Offset}
 		due := ps.sync.Update(sync)
 		counts = ps.meter.add(len(r.Value), dup)
@@ -155,8 +183,22 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 			// Under the lock, as the delayed syncs: in upstream order.
 			t.syncs.send(sync)
 		}
+	case err == nil:
+		ps.pastFailure++
+	}
+	// A record the target refuses stops its partition only. In
+	// exactly-once mode it aborts the transaction, and so fails the task.
+	stop, first := err != nil && !t.cfg.ExactlyOnce && refusedRecord(err), false
+	if stop {
+		first = ps.stop(up, "produce to", err)
 	}
 	ps.mu.Unlock()
+	if stop {
+		if first {
+			t.partitionStopped(ps)
+		}
+		return
+	}
 	if err != nil {
 		if errors.Is(err, kerr.UnknownTopicOrPartition) {
 			// The remote topic is gone (deleted on the target): have the
@@ -189,7 +231,16 @@ const stopTimeout = 6 * time.Second
 // closes its clients. It returns nil on a requested stop and the failure
 // otherwise. It implements Task.
 func (t *sourceTask) Run(ctx context.Context) error {
-	popts := slices.Concat(t.tgtOpts, t.producerOpts, []kgo.Opt{
+	// The producer's limits follow the remote topics' max.message.bytes
+	// (they win over batch.size and max.request.size): a record a topic
+	// takes is never refused by the client, and the task refuses one the
+	// topic does not take before producing it.
+	limits, warnings := readMessageLimits(ctx, t.tgtAdm, t.producedTopics())
+	for _, w := range warnings {
+		t.log.Warn(w)
+	}
+	t.limits = limits
+	popts := slices.Concat(t.tgtOpts, t.producerOpts, limits.producerOpts(), []kgo.Opt{
 		kgo.RecordPartitioner(partitioner(t.positions.offsetsTopic())),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		// A remote topic created a moment ago may take a while to show in
@@ -199,7 +250,7 @@ func (t *sourceTask) Run(ctx context.Context) error {
 	if t.cfg.ExactlyOnce {
 		popts = append(popts, transactionOpts(t.cfg.GroupID, t.index, t.cfg.TransactionInterval)...)
 	}
-	producer, err := kgo.NewClient(popts...)
+	producer, err := newProducer(popts, limits.largest())
 	if err != nil {
 		return fmt.Errorf("%s: target producer: %w", t.id, err)
 	}
@@ -235,14 +286,22 @@ func (t *sourceTask) Run(ctx context.Context) error {
 	t.failure = cancel
 	t.status.Set(StateRunning, nil)
 	if t.cfg.ExactlyOnce {
-		return t.transact(ctx, taskCtx, consumer, producer)
+		quietCtx, stopQuiet := context.WithCancel(taskCtx)
+		var quiet errgroup.Group
+		quiet.Go(func() error { t.quietSyncs(quietCtx); return nil })
+		err := t.transact(ctx, taskCtx, consumer, producer)
+		stopQuiet()
+		_ = quiet.Wait() // returns nil when its ctx is done
+		return err
 	}
 
 	// The poll loop copies; the commit loop writes positions on its own
 	// clock, so an idle source (a poll waiting for records) still gets
-	// its positions and delayed syncs flushed.
+	// its positions and delayed syncs flushed; the quiet-sync loop writes
+	// the last offset sync of a partition gone quiet.
 	var g errgroup.Group
 	g.Go(func() error { t.poll(taskCtx, consumer, producer); return nil })
+	g.Go(func() error { t.quietSyncs(taskCtx); return nil })
 	g.Go(func() error {
 		flush := time.NewTicker(t.cfg.OffsetFlushInterval)
 		defer flush.Stop()
@@ -257,7 +316,7 @@ func (t *sourceTask) Run(ctx context.Context) error {
 			}
 		}
 	})
-	_ = g.Wait() // both loops return nil; they end with taskCtx
+	_ = g.Wait() // the loops return nil; they end with taskCtx
 
 	// Stop: let what is in flight land, then record how far it got.
 	stopCtx, stopCancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
@@ -312,36 +371,92 @@ func (t *sourceTask) poll(ctx context.Context, consumer, producer *kgo.Client) {
 // copyFetches produces the fetched records to the target and handles the
 // fetch errors.
 func (t *sourceTask) copyFetches(ctx context.Context, consumer, producer *kgo.Client, fetches kgo.Fetches) {
+	if n := t.stops.Load(); n != t.pausedStops {
+		t.pausedStops = n
+		t.pauseStopped(consumer)
+	}
 	fetches.EachError(func(topic string, p int32, err error) {
 		t.fetchError(ctx, consumer, topicPartition{Topic: topic, Partition: p}, err)
 	})
 	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
 		ps := t.parts[topicPartition{Topic: fp.Topic, Partition: fp.Partition}]
-		if ps == nil || len(fp.Records) == 0 {
+		if ps == nil || len(fp.Records) == 0 || ps.stopped.Load() {
 			return
 		}
-		ps.mu.Lock()
-		ps.hwm = fp.HighWatermark
-		ps.mu.Unlock()
-		// record-age-ms: the oldest record of the batch, once.
-		ps.metrics.age(ctx, time.Since(fp.Records[0].Timestamp).Milliseconds())
-		// Positions first, under one lock for the batch: an
+		t.copyPartition(ctx, consumer, producer, ps, fp)
+	})
+}
+
+// copyPartition produces one partition's fetched records. A record that
+// cannot be copied exactly stops the partition before it: those before it
+// are copied, it and those after it are not.
+func (t *sourceTask) copyPartition(ctx context.Context, consumer, producer *kgo.Client, ps *partState, fp kgo.FetchTopicPartition) {
+	ps.mu.Lock()
+	ps.hwm = fp.HighWatermark
+	ps.mu.Unlock()
+	// record-age-ms: the oldest record of the batch, once.
+	ps.metrics.age(ctx, time.Since(fp.Records[0].Timestamp).Milliseconds())
+	ps.next = fp.Records[len(fp.Records)-1].Offset + 1
+	recs := fp.Records
+	stored := storedCheck{through: -1} // read when a fetched timestamp is ambiguous
+	for len(recs) > 0 {
+		// Positions first, under one lock for the records: an
 		// acknowledgement may come back before Produce returns.
+		n := len(recs)
+		var refused error
+		anyTight, verify := false, false
 		ps.mu.Lock()
-		for _, r := range fp.Records {
+		for i, r := range recs {
+			tight, err := checkRecord(r, ps.maxBytes)
+			if err == nil && ambiguousTimestamp(r.Timestamp) {
+				var known bool
+				if known, err = stored.verdict(r); !known {
+					n, verify = i, true
+					break
+				}
+			}
+			if err != nil {
+				n, refused = i, err
+				break
+			}
+			anyTight = anyTight || tight
 			ps.pos.sent(r.Offset)
 		}
 		ps.mu.Unlock()
-		ps.next = fp.Records[len(fp.Records)-1].Offset + 1
-		for _, r := range fp.Records {
+		for i, r := range recs[:n] {
+			if ps.stopped.Load() {
+				// The target refused a record produced before: none
+				// after it may be written.
+				ps.mu.Lock()
+				ps.pos.unsend(n - i)
+				ps.mu.Unlock()
+				return
+			}
 			// The fetched record is produced as it is, renamed: key,
 			// value, headers, timestamp and partition are kept, and
 			// nothing is allocated or copied per record. kgo sets the
 			// rest (offset, producer id, attributes).
 			r.Topic = ps.remote
+			if anyTight {
+				if tight, _ := checkRecord(r, ps.maxBytes); tight {
+					t.produceTight(ctx, producer, ps, r)
+					continue
+				}
+			}
 			producer.Produce(ctx, r, ps.onAck)
 		}
-	})
+		recs = recs[n:]
+		if verify {
+			var err error
+			if stored, err = t.readStoredRetrying(ctx, consumer, ps.tp, recs[0].Offset); err != nil {
+				refused = fmt.Errorf("read the stored timestamp of a record the client reads as %d ms: %w", recs[0].Timestamp.UnixMilli(), err)
+			}
+		}
+		if refused != nil {
+			t.refuse(ctx, consumer, ps, recs[0], stored, refused)
+			return
+		}
+	}
 }
 
 func isolation(readCommitted bool) kgo.IsolationLevel {
@@ -383,6 +498,7 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 		ps := &partState{task: t, tp: tp, remote: t.cfg.Policy.FormatRemoteTopic(t.cfg.Source, tp.Topic),
 			pos: newPosition(-1), sync: checkpoint.NewSyncState(t.cfg.OffsetLagMax), written: -1, hwm: -1, copiedBefore: -1}
 		ps.onAck = ps.ack
+		ps.maxBytes = t.limits.of(ps.remote)
 		ps.copiedBytes = t.loads.counter(tp)
 		ps.lastLatency.Store(-1)
 		ps.metrics = t.metrics.forPartition(t.cfg.Source, t.cfg.Target, ps.remote, tp.Partition)
@@ -429,7 +545,7 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 // the task.
 func (t *sourceTask) fetchError(ctx context.Context, consumer *kgo.Client, tp topicPartition, err error) {
 	ps := t.parts[tp]
-	if ps == nil || errors.Is(err, context.Canceled) {
+	if ps == nil || errors.Is(err, context.Canceled) || ps.stopped.Load() {
 		return
 	}
 	var lossErr *kgo.ErrDataLoss

@@ -33,6 +33,7 @@ type Worker struct {
 	started     chan struct{}
 	startedOnce sync.Once
 	startWait   time.Duration
+	reach       *reachability // probes of the clusters (reachability.go)
 }
 
 // ClusterID is the Kafka cluster id of the first flow's target, which a
@@ -67,6 +68,11 @@ type TaskStatus struct {
 	// names it, as the status topic does, once that worker wrote there.
 	Elsewhere bool
 	WorkerID  string
+	// FailedPartitions are the task's partitions that stopped copying
+	// while the task runs on (a record the target refuses, or that
+	// cannot be copied exactly), by topic and partition; each stays at
+	// its Offset until the task restarts. Only for tasks this worker runs.
+	FailedPartitions []PartitionFailure
 }
 
 // Option configures a Worker.
@@ -113,6 +119,9 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 	if err != nil {
 		return nil, nil, fmt.Errorf("metrics: %w", err)
 	}
+	if w.reach, err = newReachability(cfg, log, o.meterProvider); err != nil {
+		return nil, nil, fmt.Errorf("reachability: %w", err)
+	}
 	var warnings []string
 	for _, fc := range cfg.Flows {
 		src, _ := cfg.Cluster(fc.Source)
@@ -157,6 +166,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		return ErrClosed
 	}
 	defer w.markStarted() // a failed start releases the waiting requests too
+	// The probes start before connecting: an outage at start shows too.
+	defer w.startReachability(ctx)()
 	// Prepare every flow before any runs, and report every flow that
 	// cannot: an operator fixes them all at once.
 	runners := slices.Concat(w.flows, w.heartbeats)

@@ -26,7 +26,7 @@ import (
 // (checkpoint.DefaultRefresh), so an older one means the checkpoint flow
 // stopped (or the group moved where replication has not copied yet); an
 // older heartbeat, that replication stopped.
-const defaultMaxAge = 5 * time.Minute
+const defaultMaxAge = checkpoint.DefaultMaxAge
 
 // clockOffsetEnv names a duration (Go syntax) that translate and failover
 // add to their clock: how tests simulate minutes passing. Not for

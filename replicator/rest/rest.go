@@ -134,12 +134,24 @@ func (h *restHandler) serverInfo(rw http.ResponseWriter, _ *http.Request) {
 	writeJSON(rw, http.StatusOK, map[string]string{"version": h.cfg.Version, "commit": "", "kafka_cluster_id": h.w.ClusterID()})
 }
 
+// readyz answers 200 once the worker runs its flows, unless a cluster they
+// use has been unreachable for longer than readiness.unreachable.timeout.ms;
+// a not-ready answer names the clusters unreachable that long.
 func (h *restHandler) readyz(rw http.ResponseWriter, _ *http.Request) {
-	if !h.w.Ready() {
-		writeJSON(rw, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
-		return
+	unreachable := []string{}
+	for _, c := range h.w.Reachability() {
+		if c.NotReady {
+			unreachable = append(unreachable, c.Alias)
+		}
 	}
-	writeJSON(rw, http.StatusOK, map[string]string{"status": "ready"})
+	switch {
+	case !h.w.Ready():
+		writeJSON(rw, http.StatusServiceUnavailable, map[string]any{"status": "starting", "unreachable": unreachable})
+	case len(unreachable) > 0:
+		writeJSON(rw, http.StatusServiceUnavailable, map[string]any{"status": "unreachable", "unreachable": unreachable})
+	default:
+		writeJSON(rw, http.StatusOK, map[string]string{"status": "ready"})
+	}
 }
 
 type taskID struct {
@@ -159,6 +171,23 @@ type stateInfo struct {
 	State    string `json:"state"`
 	WorkerID string `json:"worker_id"`
 	Trace    string `json:"trace,omitempty"`
+	// StraitState tells what Connect's state does not: a task that
+	// cannot reach its source or target cluster (UNREACHABLE_SOURCE,
+	// UNREACHABLE_TARGET, UNREACHABLE_SOURCE_AND_TARGET); omitted when
+	// it can.
+	StraitState string `json:"strait_state,omitempty"`
+	// FailedPartitions are a running task's partitions that stopped
+	// copying (a record the target refuses or that cannot be copied
+	// exactly), each at the first offset not copied; omitted when none.
+	FailedPartitions []partitionFailureInfo `json:"failed_partitions,omitempty"`
+}
+
+// partitionFailureInfo is one failed partition of a task.
+type partitionFailureInfo struct {
+	Topic     string `json:"topic"`
+	Partition int32  `json:"partition"`
+	Offset    int64  `json:"offset"`
+	Error     string `json:"error"`
 }
 
 type connectorStateInfo struct {
@@ -185,15 +214,41 @@ func (h *restHandler) taskState(i int, t replicator.TaskStatus) stateInfo {
 	if t.Err != nil {
 		s.Trace = t.Err.Error()
 	}
+	for _, pf := range t.FailedPartitions {
+		s.FailedPartitions = append(s.FailedPartitions, partitionFailureInfo{Topic: pf.Topic, Partition: pf.Partition, Offset: pf.Offset, Error: pf.Err.Error()})
+		if s.Trace != "" {
+			s.Trace += "\n"
+		}
+		s.Trace += pf.Err.Error()
+	}
 	return s
 }
 
 func (h *restHandler) toState(c replicator.ConnectorStatus) connectorStateInfo {
 	cs := connectorStateInfo{Name: c.Name, Connector: stateInfo{State: c.State, WorkerID: h.cfg.WorkerID}, Tasks: []stateInfo{}, Type: "source"}
+	reach, trace := h.w.ConnectorReachability(c)
+	withReach(&cs.Connector, reach, trace)
 	for i, t := range c.Tasks {
-		cs.Tasks = append(cs.Tasks, h.taskState(i, t))
+		s := h.taskState(i, t)
+		if !t.Elsewhere { // another worker's view of the clusters is its own
+			withReach(&s, reach, trace)
+		}
+		cs.Tasks = append(cs.Tasks, s)
 	}
 	return cs
+}
+
+// withReach adds a connector's unreachable clusters to a state: the
+// Strait state, and the reason first in Connect's trace.
+func withReach(s *stateInfo, reach, trace string) {
+	if reach == "" {
+		return
+	}
+	s.StraitState = reach
+	if s.Trace != "" {
+		trace += "\n" + s.Trace
+	}
+	s.Trace = trace
 }
 
 func (h *restHandler) list(rw http.ResponseWriter, r *http.Request) {
@@ -303,7 +358,7 @@ func (h *restHandler) taskStatus(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if i, ok := h.taskIndex(rw, r, c, "No status found for task %s-%d"); ok {
-		writeJSON(rw, http.StatusOK, h.taskState(i, c.Tasks[i]))
+		writeJSON(rw, http.StatusOK, h.toState(c).Tasks[i])
 	}
 }
 
