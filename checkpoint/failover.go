@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -170,6 +171,23 @@ func (f *Failover) Translations(ctx context.Context, group string) ([]Translatio
 	g.Go(func() error { reverse = f.readSyncs(sctx, f.Reverse, true); return nil })
 	_ = g.Wait() // each leaves its part unknown on error
 	return f.translate(cps, source, syncStores{forward, reverse}, f.now()), nil
+}
+
+// Groups lists, sorted, the groups that the checkpoints of the flow
+// From->To on To cover: those with at least one checkpoint. It blocks
+// until the checkpoints topic is read to its end.
+func (f *Failover) Groups(ctx context.Context) ([]string, error) {
+	topic := f.Policy.CheckpointsTopic(f.From)
+	seen := map[string]bool{}
+	err := topicread.ReadToEnd(ctx, f.ToAdmin, f.ToOpts, topic, func(r *kgo.Record) {
+		if c, err := DecodeCheckpoint(r.Key, r.Value); err == nil {
+			seen[c.Group] = true
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the groups of %s on cluster %s: %w", topic, f.To, err)
+	}
+	return slices.Sorted(maps.Keys(seen)), nil
 }
 
 // readSyncs reads the offset syncs s to their end into a store, as the

@@ -197,6 +197,11 @@ type Flow struct {
 	// SkipDataLoss is data.loss.policy = skip; by default (fail) a partition
 	// whose uncopied records were deleted on the source fails its task.
 	SkipDataLoss bool
+	// BytesPerSecond is replication.bytes.per.second (Strait's own, no
+	// default): the most bytes per second the flow's source tasks copy
+	// together, each task taking an equal share; zero when the key is
+	// unset (no limit).
+	BytesPerSecond int64
 
 	// The flow's clients, from the Java client keys at the scopes where
 	// MM2 applies them (see flowClients), over their cluster's Client.

@@ -133,6 +133,12 @@ const (
 	// DeleteRecords). "fail" (default) fails the partition's task naming the
 	// lost range; "skip" resumes at the log start and counts the loss.
 	KeyDataLossPolicy = "data.loss.policy"
+
+	// KeyReplicationBytesPerSecond is Strait's own (MM2 has none): the
+	// most bytes per second a flow copies, shared by its source tasks on
+	// every worker (each takes the limit divided by their number). Unset,
+	// the flow is not limited.
+	KeyReplicationBytesPerSecond = "replication.bytes.per.second"
 )
 
 // Client key prefixes: "consumer.", "producer.", "admin." at the top level,
@@ -215,6 +221,7 @@ var flowKeys = map[string]keySpec{
 	KeyTransactionBoundaryInterval: {kind: kindInt},
 	KeyOffsetFlushInterval:         {kind: kindInt, def: "60000"},
 	KeyDataLossPolicy:              {kind: kindEnum, def: "fail", enums: []string{"fail", "skip"}},
+	KeyReplicationBytesPerSecond:   {kind: kindInt},
 	KeyGroupID:                     {kind: kindString},
 }
 

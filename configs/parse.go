@@ -662,6 +662,14 @@ func (b *builder) flow(s, t string) Flow {
 		}
 		return int16(n)
 	}
+	// optionalPositive reads a key without a default: 0 when unset, else
+	// at least 1.
+	optionalPositive := func(k string) int64 {
+		if v, _ := b.lookup(s, t, k); strings.TrimSpace(v) == "" {
+			return 0
+		}
+		return int64(positive(k))
+	}
 	f := Flow{
 		Source:                   s,
 		Target:                   t,
@@ -684,6 +692,7 @@ func (b *builder) flow(s, t string) Flow {
 		AdminTimeout:             time.Duration(positive(KeyAdminTimeout)) * time.Millisecond,
 		OffsetFlushInterval:      time.Duration(positive(KeyOffsetFlushInterval)) * time.Millisecond,
 		SkipDataLoss:             strings.EqualFold(get(KeyDataLossPolicy), "skip"),
+		BytesPerSecond:           optionalPositive(KeyReplicationBytesPerSecond),
 		GroupID:                  get(KeyGroupID),
 	}
 	if f.GroupID == "" {

@@ -818,6 +818,7 @@ func (f *flow) newSourceTask(i int, tps []topicPartition, status *task.Status) *
 		flowName: f.name, cfg: f.cfg, srcOpts: f.srcOpts, tgtOpts: f.tgtOpts, producerOpts: f.producerOpts, consumer: f.consumer,
 		srcAdm: f.srcAdm, tgtAdm: f.tgtAdm, metrics: f.metrics, positions: storePositions{store: f.offsets, adm: f.tgtAdm},
 		syncs: f.syncs, loads: &f.loads, topics: f, copiedBefore: f.copiedBefore}
+	t.limiter = newLimiter(f.cfg.BytesPerSecond, &f.sourceTasks)
 	return t
 }
 

@@ -62,6 +62,7 @@ type sourceTask struct {
 	// published lists the partitions for readers outside the task (the
 	// metrics callback), once parts is complete.
 	published atomic.Pointer[[]*partState]
+	limiter   *limiter // the task's share of replication.bytes.per.second; nil: no limit
 }
 
 // positions is where a source task reads and writes the positions of its
@@ -383,6 +384,7 @@ func (t *sourceTask) copyFetches(ctx context.Context, consumer, producer *kgo.Cl
 		if ps == nil || len(fp.Records) == 0 || ps.stopped.Load() {
 			return
 		}
+		t.limiter.wait(ctx, fp.Records) // delays, never drops: see ratelimit.go
 		t.copyPartition(ctx, consumer, producer, ps, fp)
 	})
 }

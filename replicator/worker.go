@@ -122,6 +122,9 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 	if w.reach, err = newReachability(cfg, log, o.meterProvider); err != nil {
 		return nil, nil, fmt.Errorf("reachability: %w", err)
 	}
+	if err := registerRateLimitMetrics(o.meterProvider, w); err != nil {
+		return nil, nil, fmt.Errorf("rate-limit metrics: %w", err)
+	}
 	var warnings []string
 	for _, fc := range cfg.Flows {
 		src, _ := cfg.Cluster(fc.Source)

@@ -114,6 +114,11 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	verifyMode := fs.Bool("verify", false, "instead of the throughput cases: strait verify against a bare consume of both clusters, on --verify-records records of --verify-size bytes copied by Strait")
 	verifyRecords := fs.Int("verify-records", 500000, "records of the --verify run")
 	verifySize := fs.Int("verify-size", 1024, "record size of the --verify run, bytes")
+	rateLimit := fs.Bool("rate-limit", false, "instead of the throughput cases: replication.bytes.per.second at 5 and 20 MB/s (--rate-limits), with 1 and 3 workers (--rate-workers), the rate on the target measured over --rate-window after --rate-warmup; use --partitions 6 --tasks 6")
+	rateLimits := fs.String("rate-limits", "5,20", "limits of the --rate-limit run, MB/s, comma-separated")
+	rateWorkers := fs.String("rate-workers", "1,3", "numbers of workers (strait run processes in one group) of the --rate-limit run, comma-separated")
+	rateWindow := fs.Duration("rate-window", 30*time.Second, "measuring window of the --rate-limit run")
+	rateWarmup := fs.Duration("rate-warmup", 10*time.Second, "time from the first copied record to the window in the --rate-limit run (workers join)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -155,6 +160,16 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	if *scaleTopics > 0 {
 		res, err := b.scale(*scaleTopics, *scalePartitions)
 		return report(stdout, stderr, *asJSON, res, err, func() { printScale(stdout, res) })
+	}
+	if *rateLimit {
+		limits, err1 := parseFloats(*rateLimits)
+		workers, err2 := parseInts(*rateWorkers)
+		if err := errors.Join(err1, err2); err != nil {
+			fmt.Fprintln(stderr, "strait-bench:", err)
+			return exitConfig
+		}
+		res, err := b.rateLimited(1024, limits, workers, *rateWindow, *rateWarmup)
+		return report(stdout, stderr, *asJSON, res, err, func() { printRateLimit(stdout, res) })
 	}
 	if *verifyMode {
 		res, err := b.verifyBench(benchCase{*verifyRecords, *verifySize})

@@ -37,6 +37,7 @@ type groupFlags struct {
 	file, group, from, to string
 	json                  bool
 	allowUnknownKeys      bool
+	allGroups             bool // failover only: every group the checkpoints cover
 }
 
 func (g *groupFlags) register(fs *flag.FlagSet) {
@@ -52,8 +53,12 @@ func (g *groupFlags) register(fs *flag.FlagSet) {
 // failover of g.group's clusters, reporting problems on stderr with an exit
 // code; closeFailover closes its clients.
 func loadFailover(g groupFlags, stderr io.Writer) (*checkpoint.Failover, int) {
-	if g.file == "" || g.group == "" || g.from == "" || g.to == "" {
-		fmt.Fprintln(stderr, "strait: -c FILE, --group, --from and --to are required")
+	if g.file == "" || (g.group == "") == !g.allGroups || g.from == "" || g.to == "" {
+		msg := "strait: -c FILE, --group, --from and --to are required"
+		if g.allGroups {
+			msg = "strait: -c FILE, --from and --to are required, and --all-groups excludes --group"
+		}
+		fmt.Fprintln(stderr, msg)
 		return nil, exitConfig
 	}
 	cfg, _, err := configs.Load(g.file, os.Environ(), loadOptions(g.allowUnknownKeys)...)
@@ -208,13 +213,13 @@ func liveness(ctx context.Context, w io.Writer, name string, f *checkpoint.Failo
 // groupCommand parses the flags of "strait <name>" (the group flags and
 // those register adds) and builds the failover; on a problem it reports
 // on stderr and returns a nil failover with the exit code.
-func groupCommand(name string, args []string, stderr io.Writer, register func(*flag.FlagSet)) (*checkpoint.Failover, groupFlags, int) {
+func groupCommand(name string, args []string, stderr io.Writer, register func(*flag.FlagSet, *groupFlags)) (*checkpoint.Failover, groupFlags, int) {
 	fs := flag.NewFlagSet("strait "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var g groupFlags
 	g.register(fs)
 	if register != nil {
-		register(fs)
+		register(fs, &g)
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, g, exitConfig
@@ -248,11 +253,16 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 func runFailover(args []string, stdout, stderr io.Writer) int {
 	var dryRun, force *bool
 	var maxAge *time.Duration
-	f, g, code := groupCommand("failover", args, stderr, func(fs *flag.FlagSet) {
+	f, g, code := groupCommand("failover", args, stderr, func(fs *flag.FlagSet, g *groupFlags) {
+		fs.BoolVar(&g.allGroups, "all-groups", false, "move every group that the checkpoints of --from -> --to cover, each with the same checks; exits 1 if any is refused")
 		dryRun = fs.Bool("dry-run", false, "print what would be committed, commit nothing")
 		force = fs.Bool("force", false, "commit even when the checkpoints may not hold (see --max-age)")
 		maxAge = fs.Duration("max-age", defaultMaxAge, "refuse when a checkpoint of the group, or the newest heartbeat replicated from --from, is older than this: the checkpoint flow or replication looks stopped")
 	})
+	if f != nil && g.allGroups {
+		defer closeFailover(f)
+		return failoverAll(f, g, failoverOpts{dryRun: *dryRun, force: *force, maxAge: *maxAge}, stdout, stderr)
+	}
 	if f == nil {
 		return code
 	}
@@ -292,4 +302,110 @@ func runFailover(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "committed %d offsets for group %s on cluster %s\n", len(trs), g.group, g.to)
 	return exitOK
+}
+
+// failoverOpts are the flags of strait failover that judge and commit.
+type failoverOpts struct {
+	dryRun, force bool
+	maxAge        time.Duration
+}
+
+// groupResult is one group's line of strait failover --all-groups.
+type groupResult struct {
+	Group      string `json:"group"`
+	Partitions int    `json:"partitions"`
+	// Result is committed, dry-run (would commit), forced (committed past a
+	// refusal), refused (stale checkpoints or active members) or failed.
+	Result       string                   `json:"result"`
+	Reason       string                   `json:"reason,omitempty"`
+	Translations []checkpoint.Translation `json:"translations,omitempty"`
+}
+
+// failoverAll moves every group the checkpoints of f cover, each with the
+// checks and commit of a single group's failover; it prints one line per
+// group and exits 1 when any group was refused or failed.
+func failoverAll(f *checkpoint.Failover, g groupFlags, o failoverOpts, stdout, stderr io.Writer) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	groups, err := f.Groups(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "strait failover:", err)
+		return exitFailed
+	}
+	if len(groups) == 0 {
+		fmt.Fprintf(stderr, "strait failover: no checkpoints from %s on cluster %s (%s): nothing to commit\n", g.from, g.to, f.Policy.CheckpointsTopic(f.From))
+		return exitFailed
+	}
+	hb, err := f.NewestHeartbeat(ctx)
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "strait failover: cannot tell whether replication from %s to %s runs: %v\n", f.From, f.To, err)
+	case hb.IsZero():
+		fmt.Fprintf(stderr, "strait failover: cannot tell whether replication from %s to %s runs: no heartbeat from %s on %s (%s)\n", f.From, f.To, f.From, f.To, f.HeartbeatsTopic())
+	default:
+		fmt.Fprintf(stderr, "replication %s->%s: newest heartbeat from %s on %s is %s old\n", f.From, f.To, f.From, f.To, nowOf(f).Sub(hb).Round(time.Second))
+	}
+	results := make([]groupResult, 0, len(groups))
+	code := exitOK
+	for _, group := range groups {
+		r := failoverOne(ctx, f, group, hb, o)
+		if r.Result == "refused" || r.Result == "failed" {
+			code = exitFailed
+		}
+		results = append(results, r)
+	}
+	if g.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(results)
+	} else {
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "GROUP\tPARTITIONS\tRESULT\tREASON")
+		for _, r := range results {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", r.Group, r.Partitions, r.Result, r.Reason)
+		}
+		tw.Flush()
+	}
+	if o.dryRun {
+		fmt.Fprintln(stderr, "dry run: nothing committed")
+	}
+	return code
+}
+
+// failoverOne runs the checks and commit of strait failover --group for
+// group, hb being the newest heartbeat replicated from f.From.
+func failoverOne(ctx context.Context, f *checkpoint.Failover, group string, hb time.Time, o failoverOpts) groupResult {
+	r := groupResult{Group: group}
+	if err := f.EnsureInactive(ctx, group); err != nil {
+		r.Result, r.Reason = "refused", err.Error()
+		return r
+	}
+	trs, err := f.Translations(ctx, group)
+	if err != nil {
+		r.Result, r.Reason = "failed", err.Error()
+		return r
+	}
+	r.Partitions, r.Translations = len(trs), trs
+	if len(trs) == 0 { // its checkpoints were read a moment ago: deleted since
+		r.Result, r.Reason = "failed", "no checkpoints"
+		return r
+	}
+	result := "committed"
+	if err := f.Judge(group, trs, hb, nowOf(f), o.maxAge); err != nil {
+		if !o.force {
+			r.Result, r.Reason = "refused", err.Error()
+			return r
+		}
+		result, r.Reason = "forced", err.Error()
+	}
+	if o.dryRun {
+		r.Result = "dry-run"
+		return r
+	}
+	if err := f.Commit(ctx, group, trs); err != nil {
+		r.Result, r.Reason = "failed", err.Error()
+		return r
+	}
+	r.Result = result
+	return r
 }

@@ -50,7 +50,7 @@ commands:
   demo            replicate between two in-process clusters and check the copies
   translate -c FILE --group G --from A --to B
                   print the group's translated offsets on B, from the checkpoints
-  failover -c FILE --group G --from A --to B [--dry-run] [--force]
+  failover -c FILE (--group G | --all-groups) --from A --to B [--dry-run] [--force]
                   commit them to the group on B (it must have no active member)
   topology -c FILE
                   print the replication paths that reach each cluster, from heartbeats

@@ -55,6 +55,15 @@ type flowJSON struct {
 	LatencyMs   int64           `json:"latency_ms"`
 	SourceError string          `json:"source_error,omitempty"`
 	Partitions  []partitionJSON `json:"partitions"`
+	// RateLimit is the flow's replication.bytes.per.second and what this
+	// worker's tasks used of it in the last second; absent without one.
+	RateLimit *rateLimitJSON `json:"rate_limit,omitempty"`
+}
+
+type rateLimitJSON struct {
+	BytesPerSecond     int64   `json:"bytes_per_second"`
+	UsedBytesPerSecond int64   `json:"used_bytes_per_second"`
+	UsedRatio          float64 `json:"used_ratio"`
 }
 
 type partitionJSON struct {
@@ -159,6 +168,13 @@ func (h *restHandler) progress(rw http.ResponseWriter, r *http.Request) {
 			list = append(list, heartbeatPathJSON{Cluster: p.Clusters[len(p.Clusters)-1], Path: p.Clusters, NewestMs: p.Newest.UnixMilli()})
 		}
 		out.HeartbeatPaths, out.HeartbeatError = &list, errText(err)
+	}
+	limits := map[string]*rateLimitJSON{}
+	for _, l := range h.w.RateLimits() {
+		limits[l.Flow] = &rateLimitJSON{BytesPerSecond: l.BytesPerSec, UsedBytesPerSecond: l.UsedPerSecond, UsedRatio: float64(l.UsedPerSecond) / float64(l.BytesPerSec)}
+	}
+	for i := range out.Flows {
+		out.Flows[i].RateLimit = limits[out.Flows[i].Flow]
 	}
 	for _, g := range h.w.Groups(time.UnixMilli(now)) {
 		out.Groups = append(out.Groups, groupJSON{Flow: g.Flow, Group: g.Group, Partitions: g.Partitions,
