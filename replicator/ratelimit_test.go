@@ -134,3 +134,18 @@ func TestRateLimitFollowsAppliedConfig(t *testing.T) {
 		t.Fatalf("a task of an unlimited flow has a limiter")
 	}
 }
+
+// TestUnderTheLimitNeverWaits: a flow under its limit is never delayed, so
+// its latency is what it would be without one: batches at 80 % of the rate
+// (each smaller than the one-second burst) never wait, over 30 s.
+func TestUnderTheLimitNeverWaits(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	const rate = 5e6
+	b := newBucket(rate, t0)
+	for i := range 300 { // every 100 ms for 30 s
+		now := t0.Add(time.Duration(i) * 100 * time.Millisecond)
+		if d := b.take(int(0.8*rate/10), now); d != 0 {
+			t.Fatalf("batch %d at %v: waits %v under the limit", i, now.Sub(t0), d)
+		}
+	}
+}
