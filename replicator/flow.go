@@ -102,6 +102,7 @@ type flow struct {
 	workerID     string // what the status topic names this worker by
 
 	loads loadMeter // bytes copied per partition, for tasks.assignment = load
+	lag   lagWatch  // the partitions' lag, measured by watch
 
 	// instance tells this flow's records in the configs topic from other
 	// workers'; configsFrom is where following that topic starts (its end
@@ -355,6 +356,7 @@ func (f *flow) run(ctx context.Context) error {
 		follow.Go(func() { f.followConfigs(fctx, f.configsFrom) })
 		follow.Go(func() { f.statusView.Follow(fctx, f.statusTopic, f.tgtOpts, f.log) })
 		follow.Go(func() { f.offsets.Follow(fctx, f.tgtOpts) })
+		follow.Go(func() { f.watch(fctx) }) // counts and lag, for the metrics and the status
 	}
 	paused, _ := f.ctl.take()
 	for k := range connKinds {
@@ -869,7 +871,7 @@ func (f *flow) statuses() []TaskStatus {
 			assigned[i] = tp.Topic + "-" + itoa(int64(tp.Partition))
 		}
 		out = append(out, TaskStatus{ID: t.id, Flow: f.name, State: state, Err: err, Partitions: len(t.tps),
-			Assigned: assigned, Copied: r.Status.Copied.Load(), Lost: r.Status.Lost.Load(), Duplicates: r.Status.Duplicates.Load(),
+			Assigned: assigned, Copied: t.copied(), Lost: r.Status.Lost.Load(), Duplicates: r.Status.Duplicates.Load(),
 			FailedPartitions: t.failedPartitions()})
 	}
 	return out

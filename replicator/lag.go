@@ -22,11 +22,14 @@ type PartitionLag struct {
 	Topic     string // source topic
 	Remote    string // remote topic on the target
 	Partition int32
-	// End is the source partition's end offset; Next the next offset to
-	// copy (one past the stored position, or the log start if none).
+	// End is the source partition's end offset (its last stable offset:
+	// records of open transactions are not copied yet); Next the next
+	// offset to copy (one past the stored position, or the log start if
+	// none).
 	End, Next int64
 	// Records is End - Next: records on the source not yet copied (offset
-	// gaps, such as transaction markers, count too).
+	// gaps, such as transaction markers, count too), or 0 when only
+	// transaction markers remain.
 	Records int64
 	// Behind is the age of the oldest record not yet copied; zero when
 	// nothing is behind or it could not be read.
@@ -71,13 +74,9 @@ func Lag(ctx context.Context, f configs.Flow, src, tgt configs.Cluster) ([]Parti
 	if len(names) == 0 {
 		return nil, nil
 	}
-	ends, err := srcAdm.ListEndOffsets(ctx, names...)
+	ends, starts, err := logOffsets(ctx, srcAdm, !f.SourceConsumer.ReadUncommitted, names)
 	if err != nil {
-		return nil, fmt.Errorf("list end offsets on cluster %s: %w", src.Alias, err)
-	}
-	starts, err := srcAdm.ListStartOffsets(ctx, names...)
-	if err != nil {
-		return nil, fmt.Errorf("list start offsets on cluster %s: %w", src.Alias, err)
+		return nil, fmt.Errorf("cluster %s: %w", src.Alias, err)
 	}
 	var out []PartitionLag
 	ends.Each(func(o kadm.ListedOffset) {
@@ -96,8 +95,29 @@ func Lag(ctx context.Context, f configs.Flow, src, tgt configs.Cluster) ([]Parti
 	slices.SortFunc(out, func(a, b PartitionLag) int {
 		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
 	})
+	zeroMarkerGaps(ctx, srcOpts, !f.SourceConsumer.ReadUncommitted, out)
 	oldestUncopied(ctx, srcOpts, out)
 	return out, nil
+}
+
+// zeroMarkerGaps sets Records to 0 for the lagging partitions whose offsets
+// still to go hold only transaction markers (probeGaps).
+func zeroMarkerGaps(ctx context.Context, opts []kgo.Opt, readCommitted bool, lags []PartitionLag) {
+	spans := map[topicPartition]lagSpan{}
+	for _, l := range lags {
+		if l.Records > 0 {
+			spans[topicPartition{Topic: l.Topic, Partition: l.Partition}] = lagSpan{next: l.Next, end: l.End}
+		}
+	}
+	if len(spans) == 0 {
+		return
+	}
+	found := probeGaps(ctx, opts, readCommitted, spans)
+	for i, l := range lags {
+		if found[topicPartition{Topic: l.Topic, Partition: l.Partition}] {
+			lags[i].Records = 0
+		}
+	}
 }
 
 // oldestUncopied fills Behind from the timestamp of the first record not yet
@@ -141,27 +161,42 @@ func oldestUncopied(ctx context.Context, opts []kgo.Opt, lags []PartitionLag) {
 
 // FlowProgress is a flow's copying progress as the worker sees it.
 type FlowProgress struct {
-	Flow      string
-	Copied    int64 // records acknowledged since the tasks started
-	Remaining int64 // records on the source not yet acknowledged
+	Flow string
+	// Copied is the records this worker copied (acknowledged by the
+	// target) since it started, over every run of the flow's tasks here:
+	// a pause, a restart or a tasks.max change never takes it back.
+	Copied int64
+	// Remaining is the flow's lag as last measured (every few seconds):
+	// records on the source not yet acknowledged, over the partitions this
+	// worker reports (metric replication-lag-records) whose lag is known.
+	Remaining int64
+	// LagKnown says the last measure read the source's offsets; false
+	// before the first and while the source cannot be asked.
+	LagKnown bool
 	// LatencyMs is the newest sampled replication latency of any of the
 	// flow's partitions (now - record timestamp at acknowledgement); -1
 	// before the first sample.
 	LatencyMs int64
 }
 
-// Progress reports every flow's progress.
+// Progress reports every flow's progress. It reads memory only: it does
+// not wait for a cluster.
 func (w *Worker) Progress() []FlowProgress {
 	var out []FlowProgress
 	for _, f := range w.flows {
-		p := FlowProgress{Flow: f.name, LatencyMs: -1}
+		cfg := f.view.Load()
+		p := FlowProgress{Flow: f.name, LatencyMs: -1, Copied: f.metrics.flowCopied(cfg.Source, cfg.Target)}
+		if snap := f.lag.snapshot(); snap != nil && snap.err == nil {
+			p.LagKnown = true
+			for _, pl := range snap.parts {
+				if pl.known {
+					p.Remaining += pl.lag
+				}
+			}
+		}
 		for _, t := range f.sourceRuns() {
-			p.Copied += t.status.Copied.Load()
 			if parts := t.published.Load(); parts != nil {
 				for _, ps := range *parts {
-					if lag, ok := ps.lag(); ok {
-						p.Remaining += lag
-					}
 					p.LatencyMs = max(p.LatencyMs, ps.lastLatency.Load())
 				}
 			}
@@ -169,15 +204,4 @@ func (w *Worker) Progress() []FlowProgress {
 		out = append(out, p)
 	}
 	return out
-}
-
-// lag is the partition's records on the source not yet acknowledged by the
-// target, known once a fetch reported the source's high watermark.
-func (ps *partState) lag() (int64, bool) {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	if ps.hwm < 0 {
-		return 0, false
-	}
-	return max(ps.hwm-(ps.pos.acked+1), 0), true
 }

@@ -2,6 +2,7 @@ package replicator
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -42,6 +43,29 @@ type metrics struct {
 	writeErrors metric.Int64Counter
 	checkpoint  metric.Int64Histogram
 	duplicates  metric.Int64Counter
+
+	// series are the partitions' attribute sets and stats, one per
+	// partition of a flow for the worker's life: every run of the task
+	// copying it (after a pause, a restart, a tasks.max change) adds to the
+	// same totals, so what was copied never goes back.
+	seriesMu sync.Mutex
+	series   map[seriesKey]*partSeries // guarded by seriesMu
+}
+
+// seriesKey names a partition's series: the flow's source and target
+// aliases, the remote topic and the partition.
+type seriesKey struct {
+	source, target, remote string
+	partition              int32
+}
+
+// partSeries is one partition's attribute sets and stats.
+type partSeries struct {
+	attrs           metric.MeasurementOption
+	opts            []metric.AddOption
+	rec             []metric.RecordOption
+	running, failed metric.ObserveOption // attrs with the partition-state's state
+	stats           partStats
 }
 
 func newMetrics(mp metric.MeterProvider, w *Worker) (*metrics, error) {
@@ -69,11 +93,11 @@ func newMetrics(mp metric.MeterProvider, w *Worker) (*metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	lag, err := m.Int64ObservableGauge(metricReplicationLag, metric.WithDescription("records on the source not yet acknowledged by the target: source end offset - next offset to copy"))
+	lag, err := m.Int64ObservableGauge(metricReplicationLag, metric.WithDescription("records on the source not yet acknowledged by the target: the source's end offset (last stable offset, read_committed) - the next offset to copy, for every partition of the flow's tasks on this worker (running, paused, failed or not fetched) and, on the group's leader, of tasks no worker runs; 0 when only transaction markers remain; absent while the source cannot be asked"))
 	if err != nil {
 		return nil, err
 	}
-	state, err := m.Int64ObservableGauge(metricTaskState, metric.WithDescription("1 for the state each task is in"))
+	state, err := m.Int64ObservableGauge(metricTaskState, metric.WithDescription("1 for the state each task is in: source, checkpoint and heartbeat tasks"))
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +105,8 @@ func newMetrics(mp metric.MeterProvider, w *Worker) (*metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	// MM2's windowed metrics, over the time since the previous collection.
+	// MM2's windowed metrics: rates over the time since the previous
+	// collection, min/max/avg over the last statsPeriod or two.
 	var g gauges
 	gauge := func(dst *metric.Float64ObservableGauge, name, desc, unit string) {
 		if err == nil {
@@ -91,8 +116,8 @@ func newMetrics(mp metric.MeterProvider, w *Worker) (*metrics, error) {
 	gauge(&g.recordRate, metricRecordRate, "records acknowledged per second since the previous collection", "1/s")
 	gauge(&g.byteRate, metricByteRate, "value bytes replicated per second since the previous collection", "By/s")
 	for i, stat := range []string{"min", "max", "avg"} {
-		gauge(&g.age[i], metricRecordAge+"-"+stat, stat+" of record-age-ms since the previous collection", "ms")
-		gauge(&g.latency[i], metricReplicationLatency+"-"+stat, stat+" of replication-latency-ms since the previous collection", "ms")
+		gauge(&g.age[i], metricRecordAge+"-"+stat, stat+" of record-age-ms over the last 10 to 20 s; no data for a partition idle as long", "ms")
+		gauge(&g.latency[i], metricReplicationLatency+"-"+stat, stat+" of replication-latency-ms over the last 10 to 20 s; no data for a partition idle as long", "ms")
 	}
 	if err != nil {
 		return nil, err
@@ -102,9 +127,12 @@ func newMetrics(mp metric.MeterProvider, w *Worker) (*metrics, error) {
 	for i := range g.age {
 		observables = append(observables, g.age[i], g.latency[i])
 	}
+	// The callback reads memory only (the lag snapshots the flows refresh
+	// on their own), so a scrape answers at once even while a cluster
+	// does not.
 	_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		now := time.Now()
-		for _, f := range w.flows {
+		for _, f := range slices.Concat(w.flows, w.heartbeats) {
 			f.observe(o, lag, state, &g, now)
 		}
 		return nil
@@ -120,46 +148,88 @@ type gauges struct {
 	partState            metric.Int64ObservableGauge
 }
 
-// window is min, max and sum of the values seen since it was last taken,
-// and the stats of the last window that had values.
+// statsPeriod is the period of the min/max/avg gauges' windows: they show
+// the values of the current period and the one before (10 to 20 s), as
+// Kafka's sampled stats behind MM2's gauges do (two samples of a window),
+// whoever collects and however often.
+const statsPeriod = 10 * time.Second
+
+// window is min, max and sum of the values of the current period and the
+// one before.
 type window struct {
-	min, max, sum, n int64
-	last             [3]float64
-	hasLast          bool
+	period    int64 // the current period's number (Unix time / statsPeriod)
+	cur, prev statBucket
 }
 
-func (w *window) add(v int64) {
-	if w.n == 0 || v < w.min {
-		w.min = v
+// statBucket is min, max, sum and number of values.
+type statBucket struct{ min, max, sum, n int64 }
+
+func (b *statBucket) merge(o statBucket) {
+	if o.n == 0 {
+		return
 	}
-	if w.n == 0 || v > w.max {
-		w.max = v
+	if b.n == 0 || o.min < b.min {
+		b.min = o.min
 	}
-	w.sum += v
-	w.n++
+	if b.n == 0 || o.max > b.max {
+		b.max = o.max
+	}
+	b.sum += o.sum
+	b.n += o.n
 }
 
-// take returns min, max and avg and starts a new window. An empty window
-// repeats the last window that had values; ok is false before any value.
-func (w *window) take() (stats [3]float64, ok bool) {
-	if w.n == 0 {
-		return w.last, w.hasLast
+// roll moves the window to now's period, dropping what is older than the
+// period before it.
+func (w *window) roll(now time.Time) {
+	p := now.UnixNano() / int64(statsPeriod)
+	switch {
+	case p == w.period:
+	case p == w.period+1:
+		w.prev, w.cur = w.cur, statBucket{}
+	case p > w.period:
+		w.prev, w.cur = statBucket{}, statBucket{}
+	default:
+		return // the clock went back: keep the period
 	}
-	stats = [3]float64{float64(w.min), float64(w.max), float64(w.sum) / float64(w.n)}
-	*w = window{last: stats, hasLast: true}
-	return stats, true
+	w.period = p
 }
 
-// partStats keeps a partition's windows and totals for the gauges; records
-// and bytes are added where the counters are (per batch), the windows at
-// each sample.
+func (w *window) add(now time.Time, v int64) {
+	w.roll(now)
+	w.cur.merge(statBucket{min: v, max: v, sum: v, n: 1})
+}
+
+// stats returns min, max and avg of the window at now; ok is false for a
+// window without values: a partition idle for a period or two has no
+// latency to show, rather than the last one it had.
+func (w *window) stats(now time.Time) (stats [3]float64, ok bool) {
+	w.roll(now)
+	b := w.prev
+	b.merge(w.cur)
+	if b.n == 0 {
+		return stats, false
+	}
+	return [3]float64{float64(b.min), float64(b.max), float64(b.sum) / float64(b.n)}, true
+}
+
+// partStats keeps a partition's windows and totals for the gauges, the
+// status and the progress; records and bytes are added where the counters
+// are (per batch, and at least every countFlushEvery), the windows at each
+// sample.
 type partStats struct {
 	mu             sync.Mutex
 	age, latency   window
-	records, bytes int64     // totals
+	records, bytes int64     // totals since the worker started
 	lastRecords    int64     // totals at the previous collection
 	lastBytes      int64     //
 	lastAt         time.Time // time of the previous collection
+}
+
+// copied returns the records counted so far.
+func (s *partStats) copied() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.records
 }
 
 func (s *partStats) observe(o metric.Observer, g *gauges, attrs metric.ObserveOption, now time.Time) {
@@ -172,44 +242,69 @@ func (s *partStats) observe(o metric.Observer, g *gauges, attrs metric.ObserveOp
 		}
 	}
 	s.lastRecords, s.lastBytes, s.lastAt = s.records, s.bytes, now
-	if st, ok := s.age.take(); ok {
+	if st, ok := s.age.stats(now); ok {
 		for i := range st {
 			o.ObserveFloat64(g.age[i], st[i], attrs)
 		}
 	}
-	if st, ok := s.latency.take(); ok {
+	if st, ok := s.latency.stats(now); ok {
 		for i := range st {
 			o.ObserveFloat64(g.latency[i], st[i], attrs)
 		}
 	}
 }
 
-// observe reports the flow's lag and windowed metrics per partition and its
-// tasks' states.
+// observe reports the flow's tasks' states, its partitions' lag (from the
+// snapshot its lag loop keeps) and the windowed metrics and states of the
+// partitions its running tasks copy.
 func (f *flow) observe(o metric.Observer, lag, state metric.Int64Observable, g *gauges, now time.Time) {
-	for i := range int(f.sourceTasks.Load()) {
-		id := sourceTaskID(i)
-		st := StateUnassigned // run by another worker, which reports it
-		if r := f.tasks.Get(id); r != nil {
-			st, _ = r.Status.Get()
+	f.observeTaskStates(o, state)
+	if snap := f.lag.snapshot(); snap != nil {
+		for _, p := range snap.parts {
+			if p.known {
+				o.ObserveInt64(lag, p.lag, p.attrs)
+			}
 		}
-		o.ObserveInt64(state, 1, metric.WithAttributes(attribute.String("flow", f.name), attribute.String("task", taskName(f.name, id)), attribute.String("state", st)))
 	}
+	seen := map[*partStats]bool{} // a partition's series once, whichever runs hold it
 	for _, t := range f.sourceRuns() {
 		parts := t.published.Load()
 		if parts == nil {
 			continue
 		}
 		for _, ps := range *parts {
-			if n, ok := ps.lag(); ok {
-				o.ObserveInt64(lag, n, ps.metrics.attrs)
+			if seen[ps.metrics.stats] {
+				continue
 			}
+			seen[ps.metrics.stats] = true
 			ps.metrics.stats.observe(o, g, ps.metrics.attrs, now)
 			st := ps.metrics.running
 			if ps.stopped.Load() {
 				st = ps.metrics.failed
 			}
 			o.ObserveInt64(g.partState, 1, st)
+		}
+	}
+}
+
+// observeTaskStates reports the state of every task of the flow: its
+// source tasks, and its checkpoint and heartbeat tasks where its config
+// has them. A task another worker runs is UNASSIGNED here (that worker
+// reports its state).
+func (f *flow) observeTaskStates(o metric.Observer, state metric.Int64Observable) {
+	report := func(id TaskID) {
+		st := StateUnassigned
+		if r := f.tasks.Get(id); r != nil {
+			st, _ = r.Status.Get()
+		}
+		o.ObserveInt64(state, 1, metric.WithAttributes(attribute.String("flow", f.name), attribute.String("task", taskName(f.name, id)), attribute.String("state", st)))
+	}
+	for i := range int(f.sourceTasks.Load()) {
+		report(sourceTaskID(i))
+	}
+	for k := checkpointConnector; k < connKinds; k++ {
+		if f.runs(k) {
+			report(singleTaskID(k))
 		}
 	}
 }
@@ -226,24 +321,75 @@ type partMetrics struct {
 	running, failed metric.ObserveOption
 }
 
+// forPartition returns the instruments of a partition of flow
+// source->target, sharing its series with every other run of the task
+// that copies it on this worker.
 func (ms *metrics) forPartition(source, target, remote string, partition int32) partMetrics {
+	s := ms.seriesOf(seriesKey{source: source, target: target, remote: remote, partition: partition})
+	return partMetrics{m: ms, attrs: s.attrs, opts: s.opts, rec: s.rec, stats: &s.stats, running: s.running, failed: s.failed}
+}
+
+// seriesOf returns k's series, made on first use.
+func (ms *metrics) seriesOf(k seriesKey) *partSeries {
+	ms.seriesMu.Lock()
+	defer ms.seriesMu.Unlock()
+	if s := ms.series[k]; s != nil {
+		return s
+	}
 	set := attribute.NewSet(
-		attribute.String("source", source),
-		attribute.String("target", target),
-		attribute.String("topic", remote),
-		attribute.Int("partition", int(partition)),
+		attribute.String("source", k.source),
+		attribute.String("target", k.target),
+		attribute.String("topic", k.remote),
+		attribute.Int("partition", int(k.partition)),
 	)
 	opt := metric.WithAttributeSet(set)
 	withState := func(state string) metric.ObserveOption {
 		return metric.WithAttributeSet(attribute.NewSet(append(set.ToSlice(), attribute.String("state", state))...))
 	}
-	return partMetrics{m: ms, attrs: opt, opts: []metric.AddOption{opt}, rec: []metric.RecordOption{opt}, stats: &partStats{},
+	s := &partSeries{attrs: opt, opts: []metric.AddOption{opt}, rec: []metric.RecordOption{opt},
 		running: withState(StateRunning), failed: withState(StateFailed)}
+	if ms.series == nil {
+		ms.series = map[seriesKey]*partSeries{}
+	}
+	ms.series[k] = s
+	return s
 }
 
-// Per-record costs are kept small: counts are batched (ackMeter) and the
-// latency histograms sample (one record in latencySample, and the oldest
-// record of each fetched batch for record-age-ms).
+// copied returns the records of k's partition acknowledged since the
+// worker started; 0 for a partition it never counted.
+func (ms *metrics) copied(k seriesKey) int64 {
+	ms.seriesMu.Lock()
+	s := ms.series[k]
+	ms.seriesMu.Unlock()
+	if s == nil {
+		return 0
+	}
+	return s.stats.copied()
+}
+
+// flowCopied returns the records of flow source->target acknowledged since
+// the worker started, over every partition it copied.
+func (ms *metrics) flowCopied(source, target string) int64 {
+	ms.seriesMu.Lock()
+	list := make([]*partSeries, 0, len(ms.series))
+	for k, s := range ms.series {
+		if k.source == source && k.target == target {
+			list = append(list, s)
+		}
+	}
+	ms.seriesMu.Unlock()
+	var n int64
+	for _, s := range list {
+		n += s.stats.copied()
+	}
+	return n
+}
+
+// Per-record costs are kept small: counts are batched (ackMeter, under the
+// partition's lock the acknowledgement takes anyway; the flow moves what a
+// batch holds to the counters every countFlushEvery) and the latency
+// histograms sample (one record in latencySample, and the oldest record of
+// each fetched batch for record-age-ms).
 const (
 	ackBatch      = 256 // acknowledgements counted before they are added
 	latencySample = 64  // one record in latencySample feeds the latency histogram
@@ -299,10 +445,11 @@ func (pm partMetrics) acked(ctx context.Context, upstream int64, ts time.Time) (
 	if upstream%latencySample != 0 {
 		return 0, false
 	}
-	ms = time.Since(ts).Milliseconds()
+	now := time.Now()
+	ms = now.Sub(ts).Milliseconds()
 	pm.m.latency.Record(ctx, ms, pm.rec...)
 	pm.stats.mu.Lock()
-	pm.stats.latency.add(ms)
+	pm.stats.latency.add(now, ms)
 	pm.stats.mu.Unlock()
 	return ms, true
 }
@@ -311,6 +458,6 @@ func (pm partMetrics) acked(ctx context.Context, upstream int64, ts time.Time) (
 func (pm partMetrics) age(ctx context.Context, ms int64) {
 	pm.m.age.Record(ctx, ms, pm.rec...)
 	pm.stats.mu.Lock()
-	pm.stats.age.add(ms)
+	pm.stats.age.add(time.Now(), ms)
 	pm.stats.mu.Unlock()
 }

@@ -85,21 +85,35 @@ func TestMetricsRecorded(t *testing.T) {
 
 func TestWindow(t *testing.T) {
 	var w window
-	if _, ok := w.take(); ok {
+	t0 := time.Unix(1_700_000_000, 0) // the start of a period
+	if _, ok := w.stats(t0); ok {
 		t.Fatal("stats before any value")
 	}
 	for _, v := range []int64{5, 1, 9} {
-		w.add(v)
+		w.add(t0, v)
 	}
-	if st, ok := w.take(); !ok || st != [3]float64{1, 9, 5} {
+	if st, ok := w.stats(t0.Add(time.Second)); !ok || st != [3]float64{1, 9, 5} {
 		t.Errorf("min/max/avg = %v, %v", st, ok)
 	}
-	// An empty window repeats the last one.
-	if st, ok := w.take(); !ok || st != [3]float64{1, 9, 5} {
-		t.Errorf("empty window = %v, %v", st, ok)
+	// Collected again at once, or by another reader: the same figures.
+	if st, ok := w.stats(t0.Add(time.Second)); !ok || st != [3]float64{1, 9, 5} {
+		t.Errorf("collected again: %v, %v", st, ok)
 	}
-	w.add(2)
-	if st, _ := w.take(); st != [3]float64{2, 2, 2} {
-		t.Errorf("new window = %v", st)
+	// The next period shows the one before with its own.
+	w.add(t0.Add(statsPeriod), 20)
+	if st, ok := w.stats(t0.Add(statsPeriod + time.Second)); !ok || st != [3]float64{1, 20, 35.0 / 4} {
+		t.Errorf("with the period before: %v, %v", st, ok)
+	}
+	// Idle for a period: only the newer values are left.
+	if st, ok := w.stats(t0.Add(2 * statsPeriod)); !ok || st != [3]float64{20, 20, 20} {
+		t.Errorf("a period later: %v, %v", st, ok)
+	}
+	// An idle partition has no latency to show, not the last one it had.
+	if st, ok := w.stats(t0.Add(3 * statsPeriod)); ok {
+		t.Errorf("idle for two periods: %v, want no data", st)
+	}
+	w.add(t0.Add(10*statsPeriod), 2)
+	if st, ok := w.stats(t0.Add(10 * statsPeriod)); !ok || st != [3]float64{2, 2, 2} {
+		t.Errorf("new value after a long idle: %v, %v", st, ok)
 	}
 }

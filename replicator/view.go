@@ -197,6 +197,16 @@ func (f *flow) flowView(ctx context.Context) FlowView {
 			pv.Lag = max(pv.End-pv.Next, 0)
 		}
 	}
+	// The flow's own lag measure, where it has the partition, knows what
+	// this read cannot: transaction markers and aborted records are not
+	// lag (an offset past the last record copied is not a record to copy).
+	if snap := f.lag.snapshot(); snap != nil && snap.err == nil && fv.SourceErr == nil {
+		for _, pl := range snap.parts {
+			if pv := parts[pl.tp]; pv != nil && pl.known && pl.span == (lagSpan{next: pv.Next, end: pv.End}) {
+				pv.Lag = pl.lag
+			}
+		}
+	}
 	fv.Partitions = make([]PartitionView, 0, len(parts))
 	for _, pv := range parts {
 		fv.Partitions = append(fv.Partitions, *pv)

@@ -116,30 +116,44 @@ func loadOptions(allowUnknownKeys bool) []configs.Option {
 }
 
 // logProgress logs each flow's progress every interval while it has a
-// backlog or copied something: records copied, remaining, rate and ETA.
+// backlog: records copied, remaining, rate and ETA.
 func logProgress(ctx context.Context, w *replicator.Worker, every time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
-	last := map[string]int64{}
+	p := progressLog{every: every, log: log, last: map[string]int64{}}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
-		for _, p := range w.Progress() {
-			delta := p.Copied - last[p.Flow]
-			last[p.Flow] = p.Copied
-			if delta == 0 && p.Remaining == 0 {
-				continue
-			}
-			rate := float64(delta) / every.Seconds()
-			eta := "unknown"
-			if rate > 0 {
-				eta = (time.Duration(float64(p.Remaining)/rate) * time.Second).Round(time.Second).String()
-			}
-			log.Info("progress", "flow", p.Flow, "copied", p.Copied, "remaining", p.Remaining, "records_per_second", int64(rate), "eta", eta)
+		p.tick(w.Progress())
+	}
+}
+
+// progressLog logs the progress of flows with a backlog, at each tick.
+type progressLog struct {
+	every time.Duration
+	log   *slog.Logger
+	last  map[string]int64 // each flow's Copied at the previous tick
+}
+
+// tick logs the flows of progress that have records left to copy; a flow
+// caught up, or whose lag is unknown (the source cannot be asked), logs
+// nothing. The rate is what was copied since the previous tick.
+func (p *progressLog) tick(progress []replicator.FlowProgress) {
+	for _, f := range progress {
+		delta := max(f.Copied-p.last[f.Flow], 0)
+		p.last[f.Flow] = f.Copied
+		if !f.LagKnown || f.Remaining <= 0 {
+			continue
 		}
+		rate := float64(delta) / p.every.Seconds()
+		eta := "unknown"
+		if rate > 0 {
+			eta = (time.Duration(float64(f.Remaining)/rate) * time.Second).Round(time.Second).String()
+		}
+		p.log.Info("progress", "flow", f.Flow, "copied", f.Copied, "remaining", f.Remaining, "records_per_second", int64(rate), "eta", eta)
 	}
 }
 

@@ -1,0 +1,340 @@
+package replicator
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/otel/metric"
+)
+
+// How fresh a flow keeps its counts and lag. Counts are batched per
+// partition by the acknowledgements (ackMeter); the flow moves them to the
+// counters at least every countFlushEvery, so a quiet partition's copies
+// show within a second, whatever offset.flush.interval.ms says. The lag is
+// measured every lagRefreshEvery, each measure given lagTimeout; the
+// metrics and the status read the last measure and never wait for a
+// cluster.
+const (
+	countFlushEvery = 500 * time.Millisecond
+	lagRefreshEvery = 2 * time.Second
+	lagTimeout      = 5 * time.Second
+	// probeTimeout bounds a read of the spans that stopped moving (to tell
+	// transaction markers from records); probeFetchBytes is what it asks
+	// per partition and fetch.
+	probeTimeout    = 5 * time.Second
+	probeFetchBytes = 64 << 10
+)
+
+// lagWatch is a flow's lag, as its lag loop last measured it.
+type lagWatch struct {
+	snap atomic.Pointer[lagSnapshot]
+
+	// The lag loop's own: each partition's span at the previous measure,
+	// and what reading the spans that stayed found.
+	prev     map[topicPartition]lagSpan
+	verdicts gapVerdicts
+}
+
+// lagSnapshot is one measure of a flow's lag.
+type lagSnapshot struct {
+	// err is why the source's offsets could not be read: every lag is
+	// unknown (left out of the metrics rather than shown as 0).
+	err   error
+	parts []partLag // by topic and partition
+}
+
+// partLag is one partition's lag.
+type partLag struct {
+	tp    topicPartition
+	attrs metric.MeasurementOption // the partition's series
+	span  lagSpan
+	lag   int64 // records to copy: span.offsets(), or 0 when only markers remain
+	known bool  // false when its offsets could not be read
+}
+
+// snapshot returns the last measure; nil before the first.
+func (w *lagWatch) snapshot() *lagSnapshot { return w.snap.Load() }
+
+// lagInput is a partition whose lag the flow reports, and the next offset
+// to copy as the worker knows it without asking the source; -1 when it
+// was never copied.
+type lagInput struct {
+	tp   topicPartition
+	next int64
+}
+
+// watch keeps the flow's counts and lag current until ctx is done: every
+// countFlushEvery it moves the counts its tasks batched to the metrics,
+// and every lagRefreshEvery it measures its partitions' lag. It returns
+// once both loops returned.
+func (f *flow) watch(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { repeat(ctx, countFlushEvery, f.flushCounts) })
+	wg.Go(func() { repeat(ctx, lagRefreshEvery, f.measureLag) })
+	wg.Wait()
+}
+
+// repeat calls fn now and then every d until ctx is done.
+func repeat(ctx context.Context, d time.Duration, fn func(context.Context)) {
+	tick := time.NewTicker(d)
+	defer tick.Stop()
+	for ctx.Err() == nil {
+		fn(ctx)
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+	}
+}
+
+// flushCounts moves the counts the flow's tasks batched to the metrics,
+// the status and the progress.
+func (f *flow) flushCounts(ctx context.Context) {
+	for _, t := range f.sourceRuns() {
+		if list := t.published.Load(); list != nil {
+			for _, ps := range *list {
+				ps.flushCounts(ctx)
+			}
+		}
+	}
+}
+
+// flushCounts moves what the partition's acknowledgements batched to the
+// counters, as acknowledged does at each commit.
+func (ps *partState) flushCounts(ctx context.Context) {
+	ps.mu.Lock()
+	counts := ps.meter.take()
+	ps.mu.Unlock()
+	if counts.n == 0 {
+		return
+	}
+	ps.copiedBytes.Add(counts.bytes)
+	ps.task.status.Copied.Add(counts.n)
+	ps.task.status.Duplicates.Add(counts.dups)
+	ps.metrics.count(ctx, counts)
+}
+
+// copied returns the records of the task's partitions acknowledged since
+// the worker started, over every run of them here (the task's own count
+// would start over at each pause, restart or tasks.max change).
+func (t *sourceTask) copied() int64 {
+	var n int64
+	for _, tp := range t.tps {
+		n += t.metrics.copied(seriesKey{source: t.cfg.Source, target: t.cfg.Target, remote: t.cfg.Policy.FormatRemoteTopic(t.cfg.Source, tp.Topic), partition: tp.Partition})
+	}
+	return n
+}
+
+// acked returns the next offset to copy of each partition the task has
+// acknowledged records of (or was given a stored position for).
+func (t *sourceTask) acked() map[topicPartition]int64 {
+	list := t.published.Load()
+	if list == nil {
+		return nil
+	}
+	out := make(map[topicPartition]int64, len(*list))
+	for _, ps := range *list {
+		ps.mu.Lock()
+		acked := ps.pos.acked
+		ps.mu.Unlock()
+		if acked >= 0 {
+			out[ps.tp] = acked + 1
+		}
+	}
+	return out
+}
+
+// lagInputs lists the partitions whose lag this worker reports, each
+// once across the group: those of the source tasks it has, whatever their
+// state (running, paused, failed, a partition stopped or not fetched),
+// and, when it leads the group, those of the tasks it wants run that the
+// status topic shows no worker running, pausing or failing (not assigned
+// yet, between two assignments). The next offset to copy is the furthest
+// of the task's acknowledged position and the stored one.
+func (f *flow) lagInputs() []lagInput {
+	index := map[topicPartition]int{}
+	var out []lagInput
+	add := func(tp topicPartition, next int64) {
+		if i, ok := index[tp]; ok {
+			out[i].next = max(out[i].next, next)
+			return
+		}
+		index[tp] = len(out)
+		out = append(out, lagInput{tp: tp, next: next})
+	}
+	for _, t := range f.sourceRuns() {
+		acked := t.acked()
+		for _, tp := range t.tps {
+			next, ok := acked[tp]
+			if !ok {
+				next = -1
+			}
+			add(tp, next)
+		}
+	}
+	if f.member != nil && f.member.Leader() {
+		f.wantedMu.Lock()
+		wanted := slices.Clone(f.wanted)
+		f.wantedMu.Unlock()
+		for _, spec := range wanted {
+			if spec.ID.Kind != sourceConnector {
+				continue
+			}
+			// A task the status topic shows RUNNING, PAUSED or FAILED is
+			// run by a worker that reports its partitions: this one, or
+			// another (maybe one with the same id: workers without
+			// listeners are all "strait"). Those it shows UNASSIGNED, or
+			// not at all, wait for a worker: the leader reports them.
+			if rec, ok := f.statusView.Task(connClasses[sourceConnector], spec.ID.Index); ok && rec.State != StateUnassigned {
+				continue
+			}
+			for _, tp := range spec.Partitions {
+				add(tp, -1)
+			}
+		}
+	}
+	stored := f.offsets.Stored()
+	for i := range out {
+		if pos, ok := stored[out[i].tp]; ok {
+			out[i].next = max(out[i].next, pos+1)
+		}
+	}
+	slices.SortFunc(out, func(a, b lagInput) int {
+		return cmp.Or(cmp.Compare(a.tp.Topic, b.tp.Topic), cmp.Compare(a.tp.Partition, b.tp.Partition))
+	})
+	return out
+}
+
+// measureLag measures the lag of the partitions lagInputs lists against
+// the source's log offsets, and publishes it. Spans that stayed since the
+// previous measure are read (probeGaps), so that a partition behind only
+// by transaction markers shows 0.
+func (f *flow) measureLag(ctx context.Context) {
+	cfg := f.view.Load()
+	readCommitted := !cfg.SourceConsumer.ReadUncommitted
+	inputs := f.lagInputs()
+	snap := &lagSnapshot{parts: make([]partLag, len(inputs))}
+	topics := map[string]bool{}
+	for i, in := range inputs {
+		remote := cfg.Policy.FormatRemoteTopic(cfg.Source, in.tp.Topic)
+		snap.parts[i] = partLag{tp: in.tp, attrs: f.metrics.forPartition(cfg.Source, cfg.Target, remote, in.tp.Partition).attrs}
+		topics[in.tp.Topic] = true
+	}
+	if len(topics) == 0 {
+		f.lag.snap.Store(snap)
+		return
+	}
+	rctx, cancel := context.WithTimeout(ctx, lagTimeout)
+	ends, starts, err := logOffsets(rctx, f.srcAdm, readCommitted, slices.Sorted(maps.Keys(topics)))
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return // stopping: keep the last measure
+		}
+		snap.err = &ClusterError{Alias: f.src.Alias, Servers: f.src.BootstrapServers, Err: err}
+		f.lag.snap.Store(snap)
+		f.lag.prev = nil
+		return
+	}
+	if f.lag.verdicts == nil {
+		f.lag.verdicts = gapVerdicts{}
+	}
+	spans := make(map[topicPartition]lagSpan, len(inputs))
+	probe := map[topicPartition]lagSpan{}
+	for i := range snap.parts {
+		p := &snap.parts[i]
+		end, eok := ends.Lookup(p.tp.Topic, p.tp.Partition)
+		start, sok := starts.Lookup(p.tp.Topic, p.tp.Partition)
+		if !eok || end.Err != nil || !sok || start.Err != nil {
+			continue // unknown
+		}
+		p.span, p.known = spanOf(inputs[i].next, start.Offset, end.Offset), true
+		p.lag = f.lag.verdicts.lag(p.tp, p.span)
+		spans[p.tp] = p.span
+		if prev, ok := f.lag.prev[p.tp]; f.lag.verdicts.toProbe(p.tp, p.span, prev, ok) {
+			probe[p.tp] = p.span
+		}
+	}
+	f.lag.prev = spans
+	f.lag.verdicts.keep(spans)
+	f.lag.snap.Store(snap)
+	if len(probe) == 0 {
+		return
+	}
+	for tp, markersOnly := range probeGaps(ctx, f.srcOpts, readCommitted, probe) {
+		f.lag.verdicts[tp] = gapVerdict{span: probe[tp], markersOnly: markersOnly}
+	}
+	read := &lagSnapshot{parts: slices.Clone(snap.parts)}
+	for i := range read.parts {
+		if p := &read.parts[i]; p.known {
+			p.lag = f.lag.verdicts.lag(p.tp, p.span)
+		}
+	}
+	f.lag.snap.Store(read)
+}
+
+// logOffsets lists the end offsets of topics on the source (the last
+// stable offsets when reading committed records) and their log starts.
+func logOffsets(ctx context.Context, adm *kadm.Client, readCommitted bool, topics []string) (ends, starts kadm.ListedOffsets, err error) {
+	if readCommitted {
+		ends, err = adm.ListCommittedOffsets(ctx, topics...)
+	} else {
+		ends, err = adm.ListEndOffsets(ctx, topics...)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("list end offsets: %w", err)
+	}
+	if starts, err = adm.ListStartOffsets(ctx, topics...); err != nil {
+		return nil, nil, fmt.Errorf("list start offsets: %w", err)
+	}
+	return ends, starts, nil
+}
+
+// probeGaps reads each partition's span from the source, control records
+// kept, and reports whether it holds only transaction markers (scanGap). A
+// span it could not decide within probeTimeout is reported as lag (false).
+func probeGaps(ctx context.Context, opts []kgo.Opt, readCommitted bool, spans map[topicPartition]lagSpan) map[topicPartition]bool {
+	out := make(map[topicPartition]bool, len(spans))
+	want := map[string]map[int32]kgo.Offset{}
+	for tp, s := range spans {
+		out[tp] = false
+		if want[tp.Topic] == nil {
+			want[tp.Topic] = map[int32]kgo.Offset{}
+		}
+		want[tp.Topic][tp.Partition] = kgo.NewOffset().At(s.next)
+	}
+	cl, err := kgo.NewClient(append(slices.Clone(opts), kgo.ConsumePartitions(want), kgo.ConsumeResetOffset(kgo.NoResetOffset()),
+		kgo.FetchIsolationLevel(isolation(readCommitted)), kgo.KeepControlRecords(), kgo.FetchMaxPartitionBytes(probeFetchBytes))...)
+	if err != nil {
+		return out
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	pending := maps.Clone(spans)
+	for len(pending) > 0 && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachPartition(func(p kgo.FetchTopicPartition) {
+			tp := topicPartition{Topic: p.Topic, Partition: p.Partition}
+			s, ok := pending[tp]
+			if !ok {
+				return
+			}
+			for _, r := range p.Records {
+				if markersOnly, done := scanGap(s, r.Offset, r.Attrs.IsControl()); done {
+					out[tp] = markersOnly
+					delete(pending, tp)
+					return
+				}
+			}
+		})
+	}
+	return out
+}
