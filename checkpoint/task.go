@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/strait-replicator/strait/internal/kclient"
 	"github.com/strait-replicator/strait/internal/topicread"
 	"github.com/strait-replicator/strait/policy"
 )
@@ -322,7 +323,9 @@ func (t *Task) emit(ctx context.Context, producer *kgo.Client) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	if err := producer.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+	// Not ProduceSync: a stop must not wait for a target that went away
+	// with a request in flight.
+	if err := kclient.ProduceWait(ctx, producer, recs...); err != nil {
 		if t.WriteErrors != nil {
 			t.WriteErrors.Add(ctx, 1)
 		}

@@ -131,11 +131,13 @@ func newProducer(opts []kgo.Opt, largest int) (*kgo.Client, error) {
 // if the topic does), and waiting for its own acknowledgement, so that if
 // the client refuses it anyway (the first record the task sends to a
 // broker) the partition stops there, before any record after it.
-func (t *sourceTask) produceTight(ctx context.Context, producer *kgo.Client, ps *partState, r *kgo.Record) {
+// The waits end with ctx (the task's); r is produced with produceCtx,
+// which the stop does not cancel (see Run).
+func (t *sourceTask) produceTight(ctx, produceCtx context.Context, producer *kgo.Client, ps *partState, r *kgo.Record) {
 	if producer.Flush(ctx) != nil {
 		return // ctx is done: the task stops
 	}
-	producer.Produce(ctx, r, ps.onAck)
+	producer.Produce(produceCtx, r, ps.onAck)
 	if producer.Flush(ctx) != nil {
 		return
 	}

@@ -129,6 +129,10 @@ type flow struct {
 	// owned are the tasks this worker runs or is stopping (task id ->
 	// digest), as the group is told; published by the run loop.
 	owned atomic.Pointer[group.Owned]
+	// workCancel cuts short the cluster work the run loop is doing
+	// (clusterWork); nil while it does none. Guarded by workMu.
+	workMu     sync.Mutex
+	workCancel context.CancelCauseFunc
 }
 
 // atomicString is a string read and written from several goroutines.
@@ -327,6 +331,7 @@ func (f *flow) join() error {
 		Client: memberClient, Log: f.log,
 		Owned:  f.ownedTasks,
 		Wanted: f.wantedSpecs,
+		Urgent: f.interruptWork,
 	}
 	if f.cfg.LoadAware {
 		mcfg.Loads, mcfg.GotLoads = f.loads.measured, f.loads.setPeers
@@ -393,21 +398,21 @@ func (f *flow) run(ctx context.Context) error {
 					f.member.RequestRejoin()
 				}
 				if first && f.topicsEvery(f.cfg.SyncTopicConfigsInterval) > 0 {
-					f.topics.Configs(ctx)
+					f.clusterWork(ctx, f.topics.Configs)
 				}
 				if first && f.topicsEvery(f.cfg.SyncTopicACLsInterval) > 0 {
-					f.topics.ACLs(ctx)
+					f.clusterWork(ctx, f.topics.ACLs)
 				}
 			}
 		case <-refresh.C:
 			f.reconcile(ctx, noRestarts)
 		case <-configSync.C:
 			if f.member.Leader() {
-				f.topics.Configs(ctx)
+				f.clusterWork(ctx, f.topics.Configs)
 			}
 		case <-aclSync.C:
 			if f.member.Leader() {
-				f.topics.ACLs(ctx)
+				f.clusterWork(ctx, f.topics.ACLs)
 			}
 		case <-f.ctl.wake:
 			if cfg := f.ctl.takeConfig(); cfg != nil {
@@ -741,13 +746,27 @@ func (f *flow) reconcile(ctx context.Context, restarts [connKinds]restartRequest
 		f.reconcileTasks(ctx, restarts)
 		return
 	}
+	refreshed := false
+	if f.clusterWork(ctx, func(ctx context.Context) { refreshed = f.refreshTopics(ctx) }) {
+		// Cut short by an assignment, which the run loop takes next:
+		// refresh again after it.
+		f.ctl.signal()
+	} else if !refreshed {
+		return
+	}
+	f.reconcileTasks(ctx, restarts)
+}
+
+// refreshTopics brings the remote topics in line with the source and
+// decides the tasks wanted; it reports whether it could.
+func (f *flow) refreshTopics(ctx context.Context) bool {
 	began := time.Now()
 	tps, err := f.topics.Topics(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			f.log.Warn("topic refresh failed; retrying at the next refresh", "err", err)
 		}
-		return
+		return false
 	}
 	f.resetRecreated(ctx)
 	changed := f.setWanted(f.assign(tps))
@@ -763,10 +782,51 @@ func (f *flow) reconcile(ctx context.Context, restarts [connKinds]restartRequest
 	if f.member.Leader() && (changed || f.cfg.LoadAware && f.member.Members() > 1) {
 		f.member.RequestRejoin()
 	}
-	f.reconcileTasks(ctx, restarts)
 	replicated, listed := f.topics.LastRefresh()
 	f.log.Debug("refreshed topics", "topics", replicated, "partitions", len(tps), "listed_on_target", listed,
 		"duration_ms", time.Since(began).Milliseconds())
+	return true
+}
+
+// errInterrupted cuts the run loop's cluster work short: the group handed
+// an urgent assignment.
+var errInterrupted = errors.New("cut short by a worker group assignment")
+
+// clusterWork runs fn, work of the run loop that talks to the clusters,
+// with a context that an urgent assignment of the group cancels
+// (interruptWork): a worker out of its group stops its tasks at once, not
+// once requests to a cluster that does not answer gave up (after the
+// client's retry timeout, 30 s by default), and one given its tasks back starts
+// them at once. It reports whether fn was cut short so (or not run, an
+// assignment waiting already): the caller runs it again later.
+func (f *flow) clusterWork(ctx context.Context, fn func(context.Context)) (interrupted bool) {
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	f.workMu.Lock()
+	f.workCancel = cancel
+	f.workMu.Unlock()
+	defer func() {
+		f.workMu.Lock()
+		f.workCancel = nil
+		f.workMu.Unlock()
+	}()
+	// After workCancel is set: an assignment handed before it is seen
+	// here, one handed after it cancels wctx.
+	if len(f.member.Assignments()) > 0 {
+		return true
+	}
+	fn(wctx)
+	return errors.Is(context.Cause(wctx), errInterrupted)
+}
+
+// interruptWork cuts short the run loop's cluster work, if any: the group
+// handed an urgent assignment. Called from the group member's goroutine.
+func (f *flow) interruptWork() {
+	f.workMu.Lock()
+	defer f.workMu.Unlock()
+	if f.workCancel != nil {
+		f.workCancel(errInterrupted)
+	}
 }
 
 // assign spreads tps over the flow's tasks as tasks.assignment says.

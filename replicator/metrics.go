@@ -89,7 +89,7 @@ func newMetrics(mp metric.MeterProvider, w *Worker) (*metrics, error) {
 	counter(&ms.lost, metricLostRecords, "records deleted on the source before they were copied")
 	counter(&ms.writeErrors, metricWriteErrors, "failed writes to internal topics (positions, offset syncs, checkpoints, heartbeats)")
 	histogram(&ms.checkpoint, metricCheckpointLatency, "now - checkpoint record timestamp when the target acknowledged it")
-	counter(&ms.duplicates, metricDuplicates, "records copied again after a restart: at least those the previous run had copied past its last stored position, as its offset syncs show")
+	counter(&ms.duplicates, metricDuplicates, "records copied again after a restart: those the previous run had copied past its last stored position, as its offset syncs show, or, on the worker it ran on, those it had in flight that reached the target")
 	if err != nil {
 		return nil, err
 	}

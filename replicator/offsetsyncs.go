@@ -124,6 +124,12 @@ func (p storePositions) current(ctx context.Context) (map[topicPartition]int64, 
 	return p.store.Current(ctx, p.adm)
 }
 
+func (p storePositions) resume(ctx context.Context) (map[topicPartition]connectstate.ResumePoint, error) {
+	return p.store.Resume(ctx, p.adm)
+}
+
+func (p storePositions) keep(kept map[topicPartition]connectstate.Kept) { p.store.Keep(kept) }
+
 func (p storePositions) write(ctx context.Context, producer *kgo.Client, positions map[topicPartition]int64) error {
 	return p.store.Write(ctx, producer, positions)
 }

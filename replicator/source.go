@@ -17,6 +17,7 @@ import (
 
 	"github.com/strait-replicator/strait/checkpoint"
 	"github.com/strait-replicator/strait/configs"
+	"github.com/strait-replicator/strait/replicator/connectstate"
 	"github.com/strait-replicator/strait/replicator/task"
 )
 
@@ -69,8 +70,16 @@ type sourceTask struct {
 // partitions: the flow's offset store.
 type positions interface {
 	// current returns the stored positions, as the offsets topic holds
-	// them now.
+	// them now (exactly-once mode).
 	current(ctx context.Context) (map[topicPartition]int64, error)
+	// resume returns where each partition resumes: current's position,
+	// or how far a previous run on this worker got (keep), unless the
+	// offsets topic shows that someone else wrote the position since.
+	resume(ctx context.Context) (map[topicPartition]connectstate.ResumePoint, error)
+	// keep remembers how far a stopping task got, acknowledged positions
+	// it could not write included, for the next run on this worker.
+	// Never in exactly-once mode.
+	keep(map[topicPartition]connectstate.Kept)
 	// write stores positions with producer (in its open transaction, in
 	// exactly-once mode).
 	write(ctx context.Context, producer *kgo.Client, positions map[topicPartition]int64) error
@@ -124,12 +133,23 @@ type partState struct {
 	pos     position
 	sync    checkpoint.SyncState
 	written int64 // last position written to the offsets topic; -1 for none
-	hwm     int64 // the source's high watermark at the last fetch; -1 before one
-	meter   ackMeter
+	// stored says the offsets topic held a position of the partition when
+	// the task started (written is then that position, or a later one).
+	stored bool
+	// downstream is the offset in the remote partition of the record at
+	// pos.acked; -1 if not known.
+	downstream int64
+	hwm        int64 // the source's high watermark at the last fetch; -1 before one
+	meter      ackMeter
 	// copiedBefore is the highest upstream offset a previous run is known
 	// (from its offset syncs) to have copied; records up to it are copied
 	// again. Set before the task copies; -1 for none.
 	copiedBefore int64
+	// landed is the number of records after the resume position that a
+	// previous run on this worker had in flight when it stopped and that
+	// reached the remote partition: the next ones copied are copies
+	// again. Set before the task copies.
+	landed int64
 
 	copiedBytes *atomic.Int64 // the flow's count for this partition, for load-aware assignment
 	lastLatency atomic.Int64  // newest sampled replication latency in ms; -1 for none
@@ -164,6 +184,12 @@ func recordSize(r *kgo.Record) int {
 	return n
 }
 
+// ack is the promise of a record of the partition: kgo calls it in the
+// order the records were produced, except that a record failed before it
+// was buffered (a Produce waiting for buffer space as the producer
+// closes) is promised ahead of those buffered before it. Its failure is
+// then charged to the oldest record in flight, which only holds the
+// position back (those records are copied again, none is skipped).
 func (ps *partState) ack(r *kgo.Record, err error) {
 	t := ps.task
 	ps.mu.Lock()
@@ -177,6 +203,13 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 	dup := up <= ps.copiedBefore
 	switch {
 	case err == nil && !ps.pos.failed:
+		if ps.landed > 0 {
+			// A record the previous run on this worker had in flight,
+			// which landed after all: this is its second copy.
+			dup = true
+			ps.landed--
+		}
+		ps.downstream = r.Offset
 		sync := checkpoint.OffsetSync{Topic: ps.tp.Topic, Partition: ps.tp.Partition, Upstream: up, Downstream: r.Offset}
 		due := ps.sync.Update(sync)
 		counts = ps.meter.add(len(r.Value), dup)
@@ -224,13 +257,18 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 }
 
 // stopTimeout bounds the flush of a stopping task: in-flight records and
-// their positions get this long to be acknowledged.
-const stopTimeout = 6 * time.Second
+// their positions get this long to be acknowledged, the positions at
+// least positionsTimeout.
+const (
+	stopTimeout      = 6 * time.Second
+	positionsTimeout = time.Second
+)
 
 // Run replicates until ctx is done or a partition fails. On the way out it
-// waits for in-flight records, writes the positions they reached and
-// closes its clients. It returns nil on a requested stop and the failure
-// otherwise. It implements Task.
+// waits for in-flight records, writes the positions they reached (or, out
+// of exactly-once mode, keeps them for its next run on this worker when
+// the target does not answer) and closes its clients. It returns nil on a
+// requested stop and the failure otherwise. It implements Task.
 func (t *sourceTask) Run(ctx context.Context) error {
 	// The producer's limits follow the remote topics' max.message.bytes
 	// (they win over batch.size and max.request.size): a record a topic
@@ -255,7 +293,8 @@ func (t *sourceTask) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: target producer: %w", t.id, err)
 	}
-	defer producer.Close()
+	closeProducer := sync.OnceFunc(producer.Close)
+	defer closeProducer()
 	if t.cfg.ExactlyOnce {
 		// The producer that commits the task's transactions fences its
 		// transactional id before the positions are read (KIP-618): a
@@ -268,7 +307,7 @@ func (t *sourceTask) Run(ctx context.Context) error {
 			return fmt.Errorf("%s: fence transactional id %s: %w", t.id, transactionalID(t.cfg.GroupID, t.index), err)
 		}
 	}
-	starts, err := t.startOffsets(ctx)
+	starts, unwritten, err := t.startOffsets(ctx)
 	if err != nil {
 		return err
 	}
@@ -296,45 +335,99 @@ func (t *sourceTask) Run(ctx context.Context) error {
 		return err
 	}
 
-	// The poll loop copies; the commit loop writes positions on its own
-	// clock, so an idle source (a poll waiting for records) still gets
-	// its positions and delayed syncs flushed; the quiet-sync loop writes
-	// the last offset sync of a partition gone quiet.
+	// The poll loop copies; the commit loop (below) writes positions on
+	// its own clock, so an idle source (a poll waiting for records) still
+	// gets its positions and delayed syncs flushed; the quiet-sync loop
+	// writes the last offset sync of a partition gone quiet. Records are
+	// produced with a context the stop does not cancel: a Produce waiting
+	// for buffer space fails at once when its context ends, and kgo
+	// promises that failure ahead of the records buffered before it, so
+	// that the position stopped at the oldest of those (seconds of
+	// records copied again), while the rest of the fetch, produced after
+	// the failed record, landed before it (out of order once copied
+	// again). The stop flushes, then closes the producer: nothing is sent
+	// after a failed record.
+	produceCtx := context.WithoutCancel(ctx)
+	polled := make(chan struct{})
 	var g errgroup.Group
-	g.Go(func() error { t.poll(taskCtx, consumer, producer); return nil })
-	g.Go(func() error { t.quietSyncs(taskCtx); return nil })
 	g.Go(func() error {
-		flush := time.NewTicker(t.cfg.OffsetFlushInterval)
-		defer flush.Stop()
-		for {
-			select {
-			case <-taskCtx.Done():
-				return nil
-			case <-flush.C:
-				if err := t.commit(taskCtx, producer); err != nil && taskCtx.Err() == nil {
-					t.log.Warn("writing positions failed; will retry at the next flush", "err", err)
-				}
+		defer close(polled)
+		t.poll(taskCtx, produceCtx, consumer, producer)
+		return nil
+	})
+	g.Go(func() error { t.quietSyncs(taskCtx); return nil })
+	if len(unwritten) > 0 {
+		// Kept positions of a previous run, which the target did not
+		// take then: write them now that it answers.
+		if err := t.commit(taskCtx, producer); err != nil && taskCtx.Err() == nil {
+			t.log.Warn("writing the positions kept from the previous run failed; will retry at the next flush", "partitions", len(unwritten), "err", err)
+		} else if err == nil {
+			t.log.Info("wrote the positions kept from the previous run", "partitions", len(unwritten))
+		}
+	}
+	flush := time.NewTicker(t.cfg.OffsetFlushInterval)
+	for taskCtx.Err() == nil {
+		select {
+		case <-taskCtx.Done():
+		case <-flush.C:
+			if err := t.commit(taskCtx, producer); err != nil && taskCtx.Err() == nil {
+				t.log.Warn("writing positions failed; will retry at the next flush", "err", err)
 			}
 		}
-	})
-	_ = g.Wait() // the loops return nil; they end with taskCtx
-
-	// Stop: let what is in flight land, then record how far it got.
-	stopCtx, stopCancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
-	defer stopCancel()
-	if err := producer.Flush(stopCtx); err != nil {
-		t.log.Warn("records still in flight at stop; they will be copied again after restart", "err", err)
 	}
-	if err := t.commit(stopCtx, producer); err != nil {
-		t.log.Error("writing positions at stop failed; records since the last flush will be copied again", "err", err)
-	}
-	if err := t.syncs.flush(stopCtx); err != nil {
-		t.log.Warn("offset syncs still in flight at stop", "err", err)
-	}
+	flush.Stop()
+	t.stop(ctx, producer, closeProducer, polled)
+	_ = g.Wait() // the loops have returned: closing the producer ended any wait for buffer space
+	t.keep()
 	if cause := context.Cause(taskCtx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return t.culprit(cause)
 	}
 	return nil
+}
+
+// stop lets what is in flight land (the poll loop ends with the fetch it
+// copies: it may wait for buffer space), writes the positions it reached
+// and closes the producer, which fails what it still holds: a gapless
+// prefix of each partition's records reaches the target.
+func (t *sourceTask) stop(ctx context.Context, producer *kgo.Client, closeProducer func(), polled <-chan struct{}) {
+	defer closeProducer() // also ends a Produce waiting for buffer space
+	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+	defer cancel()
+	select {
+	case <-polled:
+	case <-flushCtx.Done():
+	}
+	if err := producer.Flush(flushCtx); err != nil {
+		t.log.Warn("records still in flight at stop; those not acknowledged are copied again by the next run", "err", err)
+	}
+	deadline, _ := flushCtx.Deadline()
+	writeCtx, cancelWrite := context.WithTimeout(context.WithoutCancel(ctx), max(time.Until(deadline), positionsTimeout))
+	defer cancelWrite()
+	if err := t.commit(writeCtx, producer); err != nil {
+		t.log.Warn("writing positions at stop failed; this worker keeps them for the task's next run here", "err", err)
+	}
+	if err := t.syncs.flush(writeCtx); err != nil {
+		t.log.Warn("offset syncs still in flight at stop", "err", err)
+	}
+}
+
+// keep hands how far the task got to the offset store, for its next run on
+// this worker: positions it could not write are not lost, and the records
+// it had in flight that landed are counted when copied again.
+func (t *sourceTask) keep() {
+	kept := make(map[topicPartition]connectstate.Kept, len(t.parts))
+	for tp, ps := range t.parts {
+		ps.mu.Lock()
+		if ps.pos.acked >= 0 {
+			written := ps.written
+			if written < 0 && !ps.stored {
+				written = connectstate.NoPosition
+			}
+			kept[tp] = connectstate.Kept{Acked: ps.pos.acked, Written: written, Downstream: ps.downstream}
+		}
+		ps.mu.Unlock()
+	}
+	t.positions.keep(kept)
 }
 
 // culprit names the record a too-large failure is about: the largest
@@ -357,21 +450,22 @@ func (t *sourceTask) culprit(cause error) error {
 		Err: fmt.Errorf("record of %d bytes refused by %s/%d on cluster %s (max.message.bytes): %w", ps.largest.size, ps.remote, pe.Partition, t.cfg.Target, ps.largest.err)}
 }
 
-// poll copies records until ctx is done.
-func (t *sourceTask) poll(ctx context.Context, consumer, producer *kgo.Client) {
+// poll copies records until ctx is done, producing them with produceCtx.
+func (t *sourceTask) poll(ctx, produceCtx context.Context, consumer, producer *kgo.Client) {
 	maxRecords := t.consumer.maxPollRecords
 	for ctx.Err() == nil {
 		fetches := consumer.PollRecords(ctx, maxRecords)
 		if ctx.Err() != nil {
 			return
 		}
-		t.copyFetches(ctx, consumer, producer, fetches)
+		t.copyFetches(ctx, produceCtx, consumer, producer, fetches)
 	}
 }
 
-// copyFetches produces the fetched records to the target and handles the
-// fetch errors.
-func (t *sourceTask) copyFetches(ctx context.Context, consumer, producer *kgo.Client, fetches kgo.Fetches) {
+// copyFetches produces the fetched records to the target with produceCtx
+// (which also bounds a wait for buffer space) and handles the fetch
+// errors.
+func (t *sourceTask) copyFetches(ctx, produceCtx context.Context, consumer, producer *kgo.Client, fetches kgo.Fetches) {
 	if n := t.stops.Load(); n != t.pausedStops {
 		t.pausedStops = n
 		t.pauseStopped(consumer)
@@ -385,14 +479,14 @@ func (t *sourceTask) copyFetches(ctx context.Context, consumer, producer *kgo.Cl
 			return
 		}
 		t.limiter.wait(ctx, fp.Records) // delays, never drops: see ratelimit.go
-		t.copyPartition(ctx, consumer, producer, ps, fp)
+		t.copyPartition(ctx, produceCtx, consumer, producer, ps, fp)
 	})
 }
 
 // copyPartition produces one partition's fetched records. A record that
 // cannot be copied exactly stops the partition before it: those before it
 // are copied, it and those after it are not.
-func (t *sourceTask) copyPartition(ctx context.Context, consumer, producer *kgo.Client, ps *partState, fp kgo.FetchTopicPartition) {
+func (t *sourceTask) copyPartition(ctx, produceCtx context.Context, consumer, producer *kgo.Client, ps *partState, fp kgo.FetchTopicPartition) {
 	ps.mu.Lock()
 	ps.hwm = fp.HighWatermark
 	ps.mu.Unlock()
@@ -441,11 +535,11 @@ func (t *sourceTask) copyPartition(ctx context.Context, consumer, producer *kgo.
 			r.Topic = ps.remote
 			if anyTight {
 				if tight, _ := checkRecord(r, ps.maxBytes); tight {
-					t.produceTight(ctx, producer, ps, r)
+					t.produceTight(ctx, produceCtx, producer, ps, r)
 					continue
 				}
 			}
-			producer.Produce(ctx, r, ps.onAck)
+			producer.Produce(produceCtx, r, ps.onAck)
 		}
 		recs = recs[n:]
 		if verify {
@@ -469,11 +563,13 @@ func isolation(readCommitted bool) kgo.IsolationLevel {
 }
 
 // startOffsets decides where each partition resumes: one past its stored
-// position, or the log start (log end with auto.offset.reset=latest) for a
-// partition never copied. A stored position below the log start means
-// records were deleted before they were copied: that fails the task unless
+// position (or past the position a previous run on this worker kept,
+// returned in unwritten when the offsets topic does not hold it yet), or
+// the log start (log end with auto.offset.reset=latest) for a partition
+// never copied. A position below the log start means records were deleted
+// before they were copied: that fails the task unless
 // data.loss.policy=skip.
-func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo.Offset, error) {
+func (t *sourceTask) startOffsets(ctx context.Context) (starts map[string]map[int32]kgo.Offset, unwritten []topicPartition, err error) {
 	topics := map[string]bool{}
 	for _, tp := range t.tps {
 		topics[tp.Topic] = true
@@ -485,20 +581,21 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 	// Positions as stored now: the task may have run on another worker of
 	// the group a moment ago. In exactly-once mode run has fenced its
 	// transactional id, so that no transaction of a previous owner commits
-	// after the read.
-	stored, err := t.positions.current(ctx)
+	// after the read, and only the stored positions count.
+	resume, err := t.resumePoints(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%s: read positions: %w", t.id, err)
+		return nil, nil, fmt.Errorf("%s: read positions: %w", t.id, err)
 	}
 	logStarts, err := t.srcAdm.ListStartOffsets(ctx, names...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: list start offsets on cluster %s: %w", t.id, t.cfg.Source, err)
+		return nil, nil, fmt.Errorf("%s: list start offsets on cluster %s: %w", t.id, t.cfg.Source, err)
 	}
-	starts := map[string]map[int32]kgo.Offset{}
+	landed := t.landed(ctx, resume)
+	starts = map[string]map[int32]kgo.Offset{}
 	t.parts = map[topicPartition]*partState{}
 	for _, tp := range t.tps {
 		ps := &partState{task: t, tp: tp, remote: t.cfg.Policy.FormatRemoteTopic(t.cfg.Source, tp.Topic),
-			pos: newPosition(-1), sync: checkpoint.NewSyncState(t.cfg.OffsetLagMax), written: -1, hwm: -1, copiedBefore: -1}
+			pos: newPosition(-1), sync: checkpoint.NewSyncState(t.cfg.OffsetLagMax), written: -1, downstream: -1, hwm: -1, copiedBefore: -1}
 		ps.onAck = ps.ack
 		ps.maxBytes = t.limits.of(ps.remote)
 		ps.copiedBytes = t.loads.counter(tp)
@@ -508,7 +605,7 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 		if starts[tp.Topic] == nil {
 			starts[tp.Topic] = map[int32]kgo.Offset{}
 		}
-		stored, ok := stored[tp]
+		rp, ok := resume[tp]
 		if !ok {
 			if t.consumer.startAtEnd {
 				starts[tp.Topic][tp.Partition] = kgo.NewOffset().AtEnd()
@@ -517,13 +614,17 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 			}
 			continue
 		}
-		ps.pos, ps.written = newPosition(stored), stored
+		ps.pos, ps.written, ps.stored = newPosition(rp.Position), max(rp.Stored, -1), rp.Stored != connectstate.NoPosition
+		if rp.Position != rp.Stored {
+			unwritten = append(unwritten, tp)
+		}
+		ps.downstream, ps.landed = rp.Downstream, landed[tp]
 		ps.copiedBefore = t.copiedBefore[tp]
-		next := stored + 1
+		next := rp.Position + 1
 		if lo, found := logStarts.Lookup(tp.Topic, tp.Partition); found && lo.Err == nil && lo.Offset > next {
 			loss := &DataLossError{Flow: t.flowName, Topic: tp.Topic, Partition: tp.Partition, From: next, To: lo.Offset - 1}
 			if !t.cfg.SkipDataLoss {
-				return nil, loss
+				return nil, nil, loss
 			}
 			t.log.Error("skipping records lost on the source", "topic", tp.Topic, "partition", tp.Partition, "from", loss.From, "to", loss.To, "lost", loss.Lost())
 			t.status.Lost.Add(loss.Lost())
@@ -538,7 +639,60 @@ func (t *sourceTask) startOffsets(ctx context.Context) (map[string]map[int32]kgo
 		list = append(list, ps)
 	}
 	t.published.Store(&list)
-	return starts, nil
+	return starts, unwritten, nil
+}
+
+// resumePoints returns where each partition resumes: in exactly-once mode
+// the stored positions only, else with what this worker kept.
+func (t *sourceTask) resumePoints(ctx context.Context) (map[topicPartition]connectstate.ResumePoint, error) {
+	if !t.cfg.ExactlyOnce {
+		return t.positions.resume(ctx)
+	}
+	stored, err := t.positions.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[topicPartition]connectstate.ResumePoint, len(stored))
+	for tp, p := range stored {
+		out[tp] = connectstate.ResumePoint{Position: p, Stored: p, Downstream: -1}
+	}
+	return out, nil
+}
+
+// landed returns, per partition resumed where a previous run on this
+// worker stopped (its Downstream is known), how many of the records that
+// run had in flight reached the remote partition after the resume
+// position: the remote partition's records past its offset. Only Strait
+// writes remote topics, and an idempotent producer writes a partition's
+// records in order, so those are the next ones copied. A partition whose
+// remote end cannot be listed counts none.
+func (t *sourceTask) landed(ctx context.Context, resume map[topicPartition]connectstate.ResumePoint) map[topicPartition]int64 {
+	var remotes []string
+	for _, tp := range t.tps {
+		if rp, ok := resume[tp]; ok && rp.Downstream >= 0 {
+			remotes = append(remotes, t.cfg.Policy.FormatRemoteTopic(t.cfg.Source, tp.Topic))
+		}
+	}
+	if len(remotes) == 0 || t.tgtAdm == nil {
+		return nil
+	}
+	ends, err := t.tgtAdm.ListEndOffsets(ctx, slices.Compact(slices.Sorted(slices.Values(remotes)))...)
+	if err != nil {
+		t.log.Debug("cannot list the remote partitions' ends; records copied again after the restart are not counted", "err", err)
+		return nil
+	}
+	out := map[topicPartition]int64{}
+	for _, tp := range t.tps {
+		rp, ok := resume[tp]
+		if !ok || rp.Downstream < 0 {
+			continue
+		}
+		end, found := ends.Lookup(t.cfg.Policy.FormatRemoteTopic(t.cfg.Source, tp.Topic), tp.Partition)
+		if found && end.Err == nil && end.Offset > rp.Downstream+1 {
+			out[tp] = end.Offset - rp.Downstream - 1
+		}
+	}
+	return out
 }
 
 // fetchError handles a partition's fetch error. Out of range means records

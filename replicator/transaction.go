@@ -63,7 +63,9 @@ func (t *sourceTask) transact(ctx, taskCtx context.Context, consumer, producer *
 			if taskCtx.Err() != nil {
 				break
 			}
-			t.copyFetches(taskCtx, consumer, producer, fetches)
+			// Records canceled at stop (the produce context) fail the
+			// transaction, which aborts: none of its records show.
+			t.copyFetches(taskCtx, taskCtx, consumer, producer, fetches)
 			if interval == 0 || time.Since(began) >= interval {
 				break
 			}

@@ -61,8 +61,10 @@ type TaskStatus struct {
 	Assigned []string
 	Copied   int64 // records acknowledged by the target since the task started
 	Lost     int64 // records found deleted on the source and skipped (data.loss.policy=skip)
-	// Duplicates are records copied again after a restart: at least those
-	// a previous run had copied past its last stored position.
+	// Duplicates are records copied again after a restart: those a
+	// previous run had copied past its last stored position (as its
+	// offset syncs show), or, when it ran on this worker, those it had in
+	// flight that reached the target.
 	Duplicates int64
 	// Elsewhere says another worker of the group runs the task; WorkerID
 	// names it, as the status topic does, once that worker wrote there.

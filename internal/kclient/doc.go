@@ -2,8 +2,10 @@
 // settings: ClusterOpts for what every client of a cluster shares
 // (bootstrap servers, client id, TLS, SASL) and Opts for the Java client
 // keys of one role (consumer, producer, admin), with Java's exponential
-// retry backoff. Strait has no options layer of its own: callers append
-// these kgo.Opt values to their own and build the clients themselves.
+// retry backoff (its defaults, 100 ms to 1 s, when unset). Strait has no
+// options layer of its own: callers append these kgo.Opt values to their
+// own and build the clients themselves. ProduceWait is ProduceSync bounded
+// by its context.
 //
 // It owns the SASL mechanisms: PLAIN, SCRAM-SHA-256/512, OAUTHBEARER
 // (Kafka's client-credentials login callback, or MSK's IAM token), MSK's

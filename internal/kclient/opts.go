@@ -42,7 +42,8 @@ func ClusterOpts(c configs.Cluster, clientID string) ([]kgo.Opt, error) {
 
 // Opts are the franz-go options of what the Java keys of a client in role
 // say (configs parsed and validated them); unset settings keep franz-go's
-// defaults, and settings of another role are ignored. The data producer is
+// defaults (except the retry backoff, Java's), and settings of another
+// role are ignored. The data producer is
 // always idempotent with acks=all: configs refuses anything else.
 func Opts(c configs.Client, role configs.Role) []kgo.Opt {
 	var opts []kgo.Opt
@@ -66,9 +67,11 @@ func Opts(c configs.Client, role configs.Role) []kgo.Opt {
 	if c.DialTimeout > 0 {
 		opts = append(opts, kgo.DialTimeout(c.DialTimeout))
 	}
-	if c.RetryBackoff > 0 || c.RetryBackoffMax > 0 {
-		opts = append(opts, kgo.RetryBackoffFn(retryBackoff(c.RetryBackoff, c.RetryBackoffMax)))
-	}
+	// Always Java's backoff (100 ms doubling to 1 s unless set), not
+	// franz-go's (250 ms to 5 s): a client that kept failing while a
+	// cluster was down tries again within a second of its return, as a
+	// Java client does.
+	opts = append(opts, kgo.RetryBackoffFn(retryBackoff(c.RetryBackoff, c.RetryBackoffMax)))
 	switch role {
 	case configs.RoleConsumer:
 		if c.Rack != "" {

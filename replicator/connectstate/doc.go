@@ -3,7 +3,9 @@
 // disabled), so that MM2 and Strait read each other's state:
 //
 //   - the offsets topic: each partition's last copied upstream offset
-//     (Offsets), the source tasks' positions;
+//     (Offsets), the source tasks' positions, with those a stopped task
+//     could not write kept in memory for its next run on this worker
+//     (Keep, Resume);
 //   - the configs topic: connector configs set through the REST API,
 //     connector target states (paused, stopped, started) and restart
 //     requests (KIP-745) (ConfigsRecord and its encoders);

@@ -26,5 +26,10 @@
 // member that may have dropped out of the group (the coordinator says it
 // is no member, or was silent for nearly a session timeout) hands its flow
 // an empty assignment, so its tasks stop before the group can give them to
-// others, and rejoins once they stopped.
+// others, and rejoins once they stopped; that assignment, and the first
+// to give tasks back, are urgent (Config.Urgent): the flow cuts short its
+// requests to the clusters to take them. Failed joins back off from 100 ms
+// to 1 s, and a member the coordinator forgot joins again at once as a
+// new one, so that a worker runs its tasks again within about a second of
+// its target's return.
 package group

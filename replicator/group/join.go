@@ -28,6 +28,16 @@ func memberLost(err error) (lost, unknownID bool) {
 	return false, false
 }
 
+// Backoff between failed joins: Java clients' retry.backoff.ms and
+// retry.backoff.max.ms defaults. A join fails at once while the
+// coordinator's cluster is down (connection refused), so the attempts are
+// cheap, and the cap bounds how long after the cluster's return the worker
+// waits before it joins again and its tasks start.
+const (
+	joinBackoffMin = 100 * time.Millisecond
+	joinBackoffMax = time.Second
+)
+
 // run joins the group and stays in it until ctx is done, then leaves it
 // (so the others take its tasks at once). It returns a *Error when
 // the group cannot be used at all.
@@ -48,7 +58,8 @@ func (m *Member) run(ctx context.Context) error {
 			m.log.Warn("leaving the worker group failed; the others take its tasks after the session timeout", "group", m.group, "err", err)
 		}
 	}()
-	backoff := 100 * time.Millisecond
+	backoff := joinBackoffMin
+	anew := false // whether the last failed join is being retried at once as a new member
 	m.lastHeard = time.Now()
 	m.lost = true // nothing runs yet: nothing to stop
 	for ctx.Err() == nil {
@@ -62,19 +73,28 @@ func (m *Member) run(ctx context.Context) error {
 				return nil
 			}
 			if lost, unknownID := memberLost(err); lost {
+				m.lose("the group coordinator no longer counts this worker a member", err)
+				if unknownID && memberID != "" && !anew {
+					// The coordinator answers and has forgotten this
+					// member (its session expired): join at once as a
+					// new one (once in a row, not in a loop).
+					memberID, anew = "", true
+					m.log.Info("rejoining the worker group as a new member", "group", m.group, "err", err)
+					continue
+				}
 				if unknownID {
 					memberID = ""
 				}
-				m.lose("the group coordinator no longer counts this worker a member", err)
 			}
+			anew = false
 			m.log.Warn("joining the worker group failed; retrying", "group", m.group, "in", backoff, "err", err)
 			if !m.pause(ctx, backoff) {
 				return nil
 			}
-			backoff = min(2*backoff, 5*time.Second)
+			backoff = min(2*backoff, joinBackoffMax)
 			continue
 		}
-		backoff = 100 * time.Millisecond
+		backoff, anew = joinBackoffMin, false
 		ids := make([]task.ID, len(a.Tasks))
 		for i, t := range a.Tasks {
 			ids[i] = t.ID

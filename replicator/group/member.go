@@ -44,6 +44,13 @@ type Config struct {
 	// every member's.
 	Loads    func() map[task.TopicPartition]float64
 	GotLoads func(map[task.TopicPartition]float64)
+	// Urgent, if set, is called (from the member's goroutine) when an
+	// assignment handed to the flow is to be applied at once: one that
+	// stops every task (this worker may be out of the group: the others
+	// may start them soon), or the first to give tasks back after that.
+	// The flow cuts short what keeps it from taking the assignment (a
+	// request to a cluster that does not answer).
+	Urgent func()
 }
 
 // Owned is what a flow runs or is still stopping: task id -> config digest
@@ -75,6 +82,7 @@ type Member struct {
 	wanted   func() ([]Spec, int)
 	loads    func() map[task.TopicPartition]float64
 	gotLoads func(map[task.TopicPartition]float64)
+	urgent   func()
 
 	assignments chan Assignment // capacity 1: the newest replaces one not yet taken
 	rejoin      chan struct{}   // capacity 1
@@ -108,7 +116,7 @@ func NewMember(cfg Config) *Member {
 		group: cfg.Group, workerID: cfg.WorkerID, cluster: cfg.Cluster,
 		session: cfg.SessionTimeout, interval: cfg.HeartbeatInterval, timeout: cfg.RebalanceTimeout,
 		cl: cfg.Client, log: cfg.Log,
-		owned: cfg.Owned, wanted: cfg.Wanted, loads: cfg.Loads, gotLoads: cfg.GotLoads,
+		owned: cfg.Owned, wanted: cfg.Wanted, loads: cfg.Loads, gotLoads: cfg.GotLoads, urgent: cfg.Urgent,
 		assignments: make(chan Assignment, 1),
 		rejoin:      make(chan struct{}, 1),
 		done:        make(chan struct{}),
@@ -220,11 +228,15 @@ func (m *Member) claimed() (claim map[task.ID]string, applied bool) {
 // hand numbers an assignment, remembers it until the flow applied it, and
 // delivers it.
 func (m *Member) hand(a Assignment) {
+	wasLost := m.lost
 	m.lost = a.Generation < 0
 	m.seq++
 	a.Seq = m.seq
 	m.handed = append(m.handed, a)
 	m.deliver(a)
+	if m.urgent != nil && (m.lost || wasLost && len(a.Tasks) > 0) {
+		m.urgent()
+	}
 }
 
 // deliver hands an assignment to the flow, replacing one not yet taken.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -270,4 +271,82 @@ func testExpelledWorker(t *testing.T, key kmsg.Key, rejoin bool) {
 	// Once w1 is heard again it rejoins and takes its share back.
 	unhold()
 	shared(2, 2, 20*time.Second)
+}
+
+// lowPort returns a port below 32768 (out of the ephemeral range, so no
+// client takes it while its cluster is down) that is free now: as the e2e
+// package's freeLowPort.
+func lowPort(t *testing.T) int {
+	t.Helper()
+	seed := time.Now().UnixNano()
+	for i := range 200 {
+		port := 20000 + int((seed+int64(i)*7919)%12000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port
+	}
+	t.Fatal("no free port below 32768")
+	return 0
+}
+
+// TestRejoinSoonAfterOutage: a worker whose group coordinator's cluster
+// was down (connections refused) for longer than its joins take to back
+// off to their cap runs its tasks again soon after the cluster's return:
+// it tries to join every second at most, and when the coordinator has
+// forgotten it (UNKNOWN_MEMBER_ID) it joins again as a new member at once,
+// without backing off.
+func TestRejoinSoonAfterOutage(t *testing.T) {
+	port := lowPort(t)
+	start := func() *kfake.Cluster {
+		c, err := kafkatest.NewCluster("B", 1, kfake.Ports(port), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c := start()
+	const session = time.Second
+	wanted := []Spec{{ID: task.SourceID(0)}, {ID: task.SourceID(1)}}
+	runs := &taskRuns{running: map[string]map[string]bool{}}
+	logs := &lockedBuffer{}
+	defer func() {
+		if t.Failed() {
+			t.Logf("member's log:\n%s", logs)
+		}
+	}()
+	_, stop := startFakeMember(t, c, "g", "w1", session, wanted, runs, logs)
+	defer stop()
+	running := func(n int, timeout time.Duration) time.Duration {
+		t.Helper()
+		began := time.Now()
+		for {
+			if r, _ := runs.of("w1"); len(r) == n {
+				return time.Since(began)
+			}
+			if time.Since(began) > timeout {
+				r, _ := runs.of("w1")
+				t.Fatalf("after %v w1 runs %v, want %d tasks", timeout, r, n)
+			}
+			time.Sleep(20 * time.Millisecond) // polling interval, not synchronisation
+		}
+	}
+	running(2, 20*time.Second)
+	c.Close()
+	// Out of the group: its tasks stop within the session timeout.
+	running(0, session+3*time.Second)
+	// The outage lasts long enough for the joins' backoff to reach its
+	// cap (it was 5 s).
+	time.Sleep(10 * time.Second)
+	c = start()
+	defer c.Close()
+	// The join after the return learns that the coordinator forgot the
+	// worker (UNKNOWN_MEMBER_ID): it joins again at once.
+	took := running(2, 20*time.Second)
+	t.Logf("w1 ran its tasks again %v after the coordinator's return", took.Round(10*time.Millisecond))
+	if took > 3*time.Second {
+		t.Errorf("w1 ran its tasks again %v after the coordinator's return, want within 3 s (a join backoff of 1 s at most, none after UNKNOWN_MEMBER_ID)", took.Round(100*time.Millisecond))
+	}
 }

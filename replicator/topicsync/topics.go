@@ -186,7 +186,7 @@ func (s *Syncer) remote(topic string) string {
 func (s *Syncer) createRemoteTopics(ctx context.Context, srcTopics kadm.TopicDetails, names []string) map[string]int {
 	created := map[string]int{}
 	described, err := s.srcAdm.DescribeTopicConfigs(ctx, names...)
-	if err != nil {
+	if err != nil && !cutShort(ctx) {
 		s.log.Warn("describing source topic configs failed; creating remote topics without them", "err", err)
 	}
 	// Topics with the same partition count and configs are created in one
@@ -214,7 +214,9 @@ func (s *Syncer) createRemoteTopics(ctx context.Context, srcTopics kadm.TopicDet
 		cfgs := groupCfgs[sh]
 		resps, err := s.tgtAdm.CreateTopics(ctx, sh.partitions, s.cfg.ReplicationFactor, cfgs, groups[sh]...)
 		if err != nil {
-			s.log.Warn("creating remote topics failed; retrying at the next refresh", "topics", len(groups[sh]), "err", err)
+			if !cutShort(ctx) {
+				s.log.Warn("creating remote topics failed; retrying at the next refresh", "topics", len(groups[sh]), "err", err)
+			}
 			continue
 		}
 		for _, remote := range groups[sh] {
@@ -232,7 +234,9 @@ func (s *Syncer) createRemoteTopics(ctx context.Context, srcTopics kadm.TopicDet
 				continue
 			}
 			if err != nil {
-				s.log.Warn("creating remote topic failed; retrying at the next refresh", "topic", remote, "err", err)
+				if !cutShort(ctx) {
+					s.log.Warn("creating remote topic failed; retrying at the next refresh", "topic", remote, "err", err)
+				}
 				continue
 			}
 			created[remote] = int(sh.partitions)
@@ -258,12 +262,16 @@ func (s *Syncer) Configs(ctx context.Context) {
 	}
 	src, err := s.srcAdm.DescribeTopicConfigs(ctx, names...)
 	if err != nil {
-		s.log.Warn("config sync: describing source configs failed", "err", err)
+		if !cutShort(ctx) {
+			s.log.Warn("config sync: describing source configs failed", "err", err)
+		}
 		return
 	}
 	tgt, err := s.tgtAdm.DescribeTopicConfigs(ctx, remotes...)
 	if err != nil {
-		s.log.Warn("config sync: describing target configs failed", "err", err)
+		if !cutShort(ctx) {
+			s.log.Warn("config sync: describing target configs failed", "err", err)
+		}
 		return
 	}
 	for i, name := range names {
@@ -294,4 +302,12 @@ func (s *Syncer) Configs(ctx context.Context) {
 		}
 		s.log.Info("synced topic configs", "topic", remotes[i], "changed", keys)
 	}
+}
+
+// cutShort reports whether ctx, an admin context, was canceled from above
+// (the flow stops, or its worker group's assignment cut the work short:
+// the work is done again, nothing to report) rather than timed out
+// (admin.timeout.ms: a cluster that does not answer, worth a warning).
+func cutShort(ctx context.Context) bool {
+	return ctx.Err() != nil && !errors.Is(context.Cause(ctx), context.DeadlineExceeded)
 }
