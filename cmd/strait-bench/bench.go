@@ -292,6 +292,24 @@ type child struct {
 
 // startCluster starts a kfake cluster in a process of its own (this
 // command's hidden kfake-serve, with args) and waits for its addresses.
+// loadedSource starts the source cluster A with the bench topic (b.partitions
+// partitions) holding c's records; the caller stops it.
+func (b *bench) loadedSource(ctx context.Context, c benchCase) (*child, error) {
+	src, err := b.startCluster("--cluster-id", "A")
+	if err != nil {
+		return nil, err
+	}
+	if err := createBenchTopic(ctx, src.addr, "bench", b.partitions); err != nil {
+		src.stop()
+		return nil, err
+	}
+	if err := b.load(ctx, src.addr, "bench", c); err != nil {
+		src.stop()
+		return nil, err
+	}
+	return src, nil
+}
+
 func (b *bench) startCluster(args ...string) (*child, error) {
 	cmd := exec.Command(b.self, append([]string{"kfake-serve"}, args...)...)
 	cmd.Stderr = io.Discard
@@ -433,17 +451,11 @@ func (b *bench) load(ctx context.Context, seeds, topic string, c benchCase) erro
 // offered load.
 func (b *bench) run(c benchCase) ([]benchResult, []latencyResult, error) {
 	ctx := context.Background()
-	src, err := b.startCluster("--cluster-id", "A")
+	src, err := b.loadedSource(ctx, c)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer src.stop()
-	if err := createBenchTopic(ctx, src.addr, "bench", b.partitions); err != nil {
-		return nil, nil, err
-	}
-	if err := b.load(ctx, src.addr, "bench", c); err != nil {
-		return nil, nil, err
-	}
 	// Rounds in alternating order, median of each: one run is at the mercy
 	// of the kfake processes' garbage collection and the machine's other
 	// work, and whichever system goes first would pay for warming them.

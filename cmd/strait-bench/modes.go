@@ -53,17 +53,11 @@ func (b *bench) skewed(c benchCase, mbps float64) (skewResult, error) {
 	b.partitions, b.tasks, b.partitionOf = 8, 4, skewPartition
 	b.targetArgs = []string{"--produce-mbps", fmt.Sprint(mbps)}
 	b.refreshSeconds = 2 // load is measured and acted on at each refresh
-	src, err := b.startCluster("--cluster-id", "A")
+	src, err := b.loadedSource(ctx, c)
 	if err != nil {
 		return res, err
 	}
 	defer src.stop()
-	if err := createBenchTopic(ctx, src.addr, "bench", b.partitions); err != nil {
-		return res, err
-	}
-	if err := b.load(ctx, src.addr, "bench", c); err != nil {
-		return res, err
-	}
 	for _, mode := range []string{"round-robin", "load"} {
 		b.extraConfig = "tasks.assignment = " + mode + "\n"
 		r, err := b.measure(ctx, c, src.addr, "strait")

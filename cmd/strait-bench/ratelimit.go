@@ -45,17 +45,11 @@ func (b *bench) rateLimited(size int, limitsMBps []float64, workers []int, windo
 	records := int(fastest*1e6*(window+warmup).Seconds()*1.5) / (size + rateKeyBytes)
 	c := benchCase{records, size}
 	res := rateResult{Case: caseName(c) + fmt.Sprintf(", %d partitions, tasks.max %d", b.partitions, b.tasks), WindowSeconds: window.Seconds()}
-	src, err := b.startCluster("--cluster-id", "A")
+	src, err := b.loadedSource(ctx, c)
 	if err != nil {
 		return res, err
 	}
 	defer src.stop()
-	if err := createBenchTopic(ctx, src.addr, "bench", b.partitions); err != nil {
-		return res, err
-	}
-	if err := b.load(ctx, src.addr, "bench", c); err != nil {
-		return res, err
-	}
 	for _, limit := range limitsMBps {
 		for _, n := range workers {
 			mbps, err := b.rateRun(ctx, c, src.addr, limit, n, window, warmup)

@@ -45,17 +45,11 @@ type verifySystemR struct {
 func (b *bench) verifyBench(c benchCase) (verifyResult, error) {
 	ctx := context.Background()
 	res := verifyResult{Case: caseName(c), Rounds: b.rounds}
-	src, err := b.startCluster("--cluster-id", "A")
+	src, err := b.loadedSource(ctx, c)
 	if err != nil {
 		return res, err
 	}
 	defer src.stop()
-	if err := createBenchTopic(ctx, src.addr, "bench", b.partitions); err != nil {
-		return res, err
-	}
-	if err := b.load(ctx, src.addr, "bench", c); err != nil {
-		return res, err
-	}
 	tgt, err := b.startCluster("--cluster-id", "B")
 	if err != nil {
 		return res, err
