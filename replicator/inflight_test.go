@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,21 +23,7 @@ import (
 // many.
 func TestRecordsLeftInFlightCounted(t *testing.T) {
 	a, b := replicator.NewTestCluster(t, "A"), replicator.NewTestCluster(t, "B")
-	var holding atomic.Bool
-	var remoteID atomic.Pointer[[16]byte] // A.orders on B
-	var held atomic.Int32
-	release := make(chan struct{})
-	var releaseOnce sync.Once
-	unhold := func() { releaseOnce.Do(func() { close(release) }) }
-	b.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		b.KeepControl()
-		// Only the copy to the remote topic is held, not the state topics.
-		if holding.Load() && producesTo(req, "A.orders", remoteID.Load()) {
-			held.Add(1)
-			b.SleepControl(func() { <-release })
-		}
-		return nil, nil, false
-	})
+	hold := holdProduces(b, "A.orders") // only the copy to the remote topic, not the state topics
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	src, err := kgo.NewClient(kgo.SeedBrokers(a.ListenAddrs()...), kgo.DefaultProduceTopic("orders"))
@@ -78,7 +63,7 @@ func TestRecordsLeftInFlightCounted(t *testing.T) {
 	produce(100)
 	wk := replicator.NewABWorker(t, a, b, "offset.flush.interval.ms = 200")
 	replicator.RunWorker(t, wk)
-	t.Cleanup(unhold) // before the worker stops (cleanups run last first)
+	t.Cleanup(hold.unhold) // before the worker stops (cleanups run last first)
 	state := func() replicator.TaskStatus {
 		for _, ts := range wk.Status() {
 			if ts.Flow == "A->B" {
@@ -95,10 +80,10 @@ func TestRecordsLeftInFlightCounted(t *testing.T) {
 		t.Fatalf("A.orders on B: %v, %v", topics, err)
 	}
 	id := [16]byte(topics["A.orders"].ID)
-	remoteID.Store(&id)
-	holding.Store(true)
+	hold.remoteID.Store(&id)
+	hold.on.Store(true)
 	produce(20)
-	replicator.WaitUntil(t, 10*time.Second, func() (bool, string) { return held.Load() > 0, "no produce request held" })
+	replicator.WaitUntil(t, 10*time.Second, func() (bool, string) { return hold.held.Load() > 0, "no produce request held" })
 	// The task stops without its 20 records acknowledged.
 	if err := wk.Pause(ctx, name); err != nil {
 		t.Fatal(err)
@@ -108,8 +93,8 @@ func TestRecordsLeftInFlightCounted(t *testing.T) {
 		return st.State == replicator.StatePaused, fmt.Sprintf("task %+v, want PAUSED", st)
 	})
 	// They land now, after the stop.
-	holding.Store(false)
-	unhold()
+	hold.on.Store(false)
+	hold.unhold()
 	replicator.WaitUntil(t, 10*time.Second, func() (bool, string) {
 		return remoteEnd() == 120, fmt.Sprintf("A.orders on B ends at %d, want 120", remoteEnd())
 	})

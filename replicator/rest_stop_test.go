@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -26,22 +27,7 @@ import (
 // status readers take.
 func TestStatusAnswersWhileTasksStop(t *testing.T) {
 	a, b := replicator.NewTestCluster(t, "A"), replicator.NewTestCluster(t, "B")
-	var holding atomic.Bool
-	var remoteID atomic.Pointer[[16]byte] // A.orders on B
-	var held atomic.Int32
-	release := make(chan struct{})
-	var releaseOnce sync.Once
-	unhold := func() { releaseOnce.Do(func() { close(release) }) }
-	b.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		b.KeepControl()
-		// Only the copy to the remote topic is held, not the state topics
-		// (the pause itself is written to the configs topic).
-		if holding.Load() && producesTo(req, "A.orders", remoteID.Load()) {
-			held.Add(1)
-			b.SleepControl(func() { <-release })
-		}
-		return nil, nil, false
-	})
+	hold := holdProduces(b, "A.orders") // only the copy to the remote topic, not the state topics
 
 	src, err := kgo.NewClient(kgo.SeedBrokers(a.ListenAddrs()...), kgo.DefaultProduceTopic("orders"))
 	if err != nil {
@@ -65,7 +51,7 @@ func TestStatusAnswersWhileTasksStop(t *testing.T) {
 	replicator.RunWorker(t, w)
 	// Cleanups run last first: the held requests go before the worker
 	// stops (its task waits for them) and the clusters close.
-	t.Cleanup(unhold)
+	t.Cleanup(hold.unhold)
 	srv := httptest.NewServer(rest.NewHandler(w, rest.Config{Version: "test", WorkerID: "w1:8083"}))
 	t.Cleanup(srv.Close)
 	url := srv.URL + "/connectors/A.B.MirrorSourceConnector"
@@ -107,9 +93,9 @@ func TestStatusAnswersWhileTasksStop(t *testing.T) {
 		t.Fatalf("A.orders on B: %v, %v", topics, err)
 	}
 	id := [16]byte(topics["A.orders"].ID)
-	remoteID.Store(&id)
-	holding.Store(true)
-	replicator.WaitUntil(t, 10*time.Second, func() (bool, string) { return held.Load() > 0, "no produce request held" })
+	hold.remoteID.Store(&id)
+	hold.on.Store(true)
+	replicator.WaitUntil(t, 10*time.Second, func() (bool, string) { return hold.held.Load() > 0, "no produce request held" })
 	req, _ := http.NewRequest(http.MethodPut, url+"/pause", nil)
 	resp, err := cl.Do(req)
 	if err != nil {
@@ -131,12 +117,39 @@ func TestStatusAnswersWhileTasksStop(t *testing.T) {
 			t.Fatalf("while the task stops: %+v, want the connector PAUSED and its task still RUNNING", st)
 		}
 	}
-	unhold()
+	hold.unhold()
 	replicator.WaitUntil(t, 15*time.Second, func() (bool, string) {
 		st, _ := get()
 		return len(st.Tasks) == 1 && st.Tasks[0].State == replicator.StatePaused, fmt.Sprintf("status %+v", st)
 	})
 }
+
+// produceHold holds, while on, the produce requests a test cluster gets
+// for one topic, until unhold.
+type produceHold struct {
+	on       atomic.Bool
+	remoteID atomic.Pointer[[16]byte] // the topic's id, once known (requests may name it by id)
+	held     atomic.Int32             // requests held so far
+	release  chan struct{}
+	once     sync.Once
+}
+
+// holdProduces installs a produceHold on c for topic, off at first.
+func holdProduces(c *kfake.Cluster, topic string) *produceHold {
+	h := &produceHold{release: make(chan struct{})}
+	c.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if h.on.Load() && producesTo(req, topic, h.remoteID.Load()) {
+			h.held.Add(1)
+			c.SleepControl(func() { <-h.release })
+		}
+		return nil, nil, false
+	})
+	return h
+}
+
+// unhold lets every held request, and those to come, through.
+func (h *produceHold) unhold() { h.once.Do(func() { close(h.release) }) }
 
 // producesTo reports whether a produce request writes to topic (named, or
 // by id from version 13 on).
