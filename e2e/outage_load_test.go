@@ -133,5 +133,10 @@ func TestOutageUnderLoad(t *testing.T) {
 		counted = metricSum(t, w.addr, "duplicate_record_count_total")
 		return counted >= int64(an.dups), fmt.Sprintf("duplicate_record_count_total = %d, want at least the %d copied twice", counted, an.dups)
 	})
+	// Never more than could have been in flight: a count that is not
+	// an estimate from above.
+	if counted > inFlight {
+		t.Errorf("duplicate_record_count_total = %d, more than the %d that could have been in flight", counted, inFlight)
+	}
 	t.Logf("duplicate_record_count_total = %d", counted)
 }
