@@ -512,7 +512,7 @@ func TestStatusPageSourceOutage(t *testing.T) {
 	})
 	attrs, card, _ := p.flowCard("A->B")
 	t.Logf("screenshot %s: %s", shot, strings.Join(strings.Fields(text(card)), " "))
-	if _, c, _ := p.element("div", "data-cluster=A"); !regexp.MustCompile(`^A unreachable for \d+ (min|s)`).MatchString(text(c)) || !strings.Contains(c, `class="why"`) {
+	if _, c, _ := p.element("div", "data-cluster=A"); !regexp.MustCompile(`^A unreachable for (under )?\d+ (min|s)`).MatchString(text(c)) || !strings.Contains(c, `class="why"`) {
 		t.Errorf("cluster A shows %q, want unreachable for how long, and why", text(c))
 	}
 	if b, _, ok := p.element("div", "data-cluster=B"); !ok || b["data-state"] != "REACHABLE" {

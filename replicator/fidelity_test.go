@@ -771,7 +771,13 @@ func TestRecordsAtTheLimitCopied(t *testing.T) {
 	if failed[0].Offset != 8 || !errors.Is(failed[0].Err, kerr.MessageTooLarge) {
 		t.Errorf("failed at offset %d: %v; want 8, the record a byte over the limit", failed[0].Offset, failed[0].Err)
 	}
-	got := readTopic(t, b, "A.edge")
+	// The partition stops when the task refuses record 8, while records
+	// before it may still be in flight: wait for them to land.
+	var got []*kgo.Record
+	waitUntil(t, 10*time.Second, func() (bool, string) {
+		got = readTopic(t, b, "A.edge")
+		return len(got) >= 8, fmt.Sprintf("A.edge has %d records, want the 8 before the one over the limit", len(got))
+	})
 	if len(got) != 8 {
 		t.Fatalf("A.edge has %d records, want the 8 before the one over the limit", len(got))
 	}
