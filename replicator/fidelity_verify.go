@@ -169,8 +169,8 @@ func (t *sourceTask) readStoredRetrying(ctx context.Context, consumer *kgo.Clien
 			if c.through >= offset {
 				return c, nil
 			}
-			err = fmt.Errorf("fetch %s/%d from offset %d on cluster %s read nothing", tp.Topic, tp.Partition, offset, t.cfg.Source)
+			err = errors.New("the fetch read nothing")
 		}
 	}
-	return storedCheck{}, err
+	return storedCheck{}, fmt.Errorf("read the stored batch of %s/%d at offset %d on cluster %s: %w", tp.Topic, tp.Partition, offset, t.cfg.Source, err)
 }

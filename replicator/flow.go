@@ -564,7 +564,7 @@ func (f *flow) applyConfig(ctx context.Context, cfg configs.Flow) {
 	f.cfg = cfg
 	f.useClientSettings(cfg)
 	f.view.Store(&cfg)
-	if f.topics != nil { // nil before connect
+	if f.topics != nil { // nil for a heartbeat-only flow (which gets no config: it is not stateful)
 		f.topics.SetFlow(cfg)
 	}
 	if err := f.ensureTaskTopics(ctx); err != nil {

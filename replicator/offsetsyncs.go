@@ -86,16 +86,8 @@ func (q *quietWatch) quiet(acked int64) bool {
 // delayed sync is of (its partition's last acknowledged one): this only
 // writes it sooner, and costs nothing per record.
 func (t *sourceTask) quietSyncs(ctx context.Context) {
-	tick := time.NewTicker(quietSyncInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			t.sendQuietSyncs()
-		}
-	}
+	// repeat never calls once ctx is done: no sync after the stop's flush.
+	repeat(ctx, quietSyncInterval, func(context.Context) { t.sendQuietSyncs() })
 }
 
 // sendQuietSyncs writes the delayed sync of each partition with no

@@ -88,8 +88,8 @@ func (w *Worker) FlowViews(ctx context.Context) []FlowView {
 	}
 	var out []FlowView
 	for _, f := range w.flows {
-		if f.srcAdm == nil || f.ctl.isDeleted(sourceConnector) {
-			continue // a heartbeat-only pair copies nothing
+		if f.ctl.isDeleted(sourceConnector) {
+			continue // a deleted (stopped) connector copies nothing
 		}
 		out = append(out, f.flowView(ctx))
 	}
