@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/strait-replicator/strait/heartbeat"
 	"github.com/strait-replicator/strait/internal/topicread"
 	"github.com/strait-replicator/strait/policy"
+	"github.com/strait-replicator/strait/replicator/reach"
 )
 
 // FlowView is one replication flow as the status page shows it: its source
@@ -86,19 +89,45 @@ func (w *Worker) FlowViews(ctx context.Context) []FlowView {
 		// publishes them.
 		return nil
 	}
-	var out []FlowView
-	for _, f := range w.flows {
+	// Each flow asks its own source, at once: a source that does not
+	// answer holds only its own flow's view, never another's.
+	views := make([]*FlowView, len(w.flows))
+	var g errgroup.Group
+	for i, f := range w.flows {
 		if f.ctl.isDeleted(sourceConnector) {
 			continue // a deleted (stopped) connector copies nothing
 		}
-		out = append(out, f.flowView(ctx))
+		g.Go(func() error {
+			fv := f.flowView(ctx, w.probeFailure(f.src.Alias))
+			views[i] = &fv
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines return nil
+	var out []FlowView
+	for _, fv := range views {
+		if fv != nil {
+			out = append(out, *fv)
+		}
 	}
 	return out
 }
 
+// probeFailure returns why the worker's probe of cluster alias fails while
+// it is unreachable, or nil: a view does not ask a cluster known to be
+// down, so that it answers at once during an outage.
+func (w *Worker) probeFailure(alias string) error {
+	for _, r := range w.Reachability() {
+		if r.Alias == alias && r.State == reach.Unreachable.String() {
+			return fmt.Errorf("unreachable since %s: %w", r.Since.UTC().Format(time.RFC3339), r.Err)
+		}
+	}
+	return nil
+}
+
 // flowView builds the flow's view: its partitions from its tasks, then the
-// source's log offsets.
-func (f *flow) flowView(ctx context.Context) FlowView {
+// source's log offsets, unless srcDown says why the source cannot be asked.
+func (f *flow) flowView(ctx context.Context, srcDown error) FlowView {
 	cfg := *f.view.Load()
 	fv := FlowView{Flow: f.name, Source: f.src.Alias, Target: f.tgt.Alias,
 		Connector: connectorName(cfg, sourceConnector), Paused: f.ctl.isPaused(sourceConnector)}
@@ -179,7 +208,11 @@ func (f *flow) flowView(ctx context.Context) FlowView {
 			pv.Next = pos + 1
 		}
 	}
-	ends, starts, err := sourceOffsets(ctx, f.srcAdm, slices.Sorted(maps.Keys(topics)))
+	var ends, starts kadm.ListedOffsets
+	err := srcDown
+	if err == nil {
+		ends, starts, err = sourceOffsets(ctx, f.srcAdm, slices.Sorted(maps.Keys(topics)))
+	}
 	if err != nil {
 		fv.SourceErr = &ClusterError{Alias: f.src.Alias, Servers: f.src.BootstrapServers, Err: err}
 	}
