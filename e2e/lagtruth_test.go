@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -327,16 +328,21 @@ func TestCountsWithoutPositionFlush(t *testing.T) {
 	})
 }
 
-// TestProgressSilentWhenCaughtUp: `strait run` logs no progress line once
-// a flow is caught up, also when transaction markers end the source's
+// TestProgressSilentWhenCaughtUp: `strait run` logs progress while a flow
+// has a backlog (held a few seconds by a rate limit) and no progress line
+// once it is caught up, also when transaction markers end the source's
 // partitions (they take offsets, but are nothing to copy).
 func TestProgressSilentWhenCaughtUp(t *testing.T) {
 	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
 	a.createTopic(t, "txn", 1, nil)
 	a.produceTransactions(t, "txn", 0, 3, 50)
 	const every = 100 * time.Millisecond
-	p := startProcess(t, "run", "-c", writeFile(t, "mm2.properties", props([]*cluster{a, b}, "A->B.enabled = true")), "--progress-interval", every.String())
-	waitCopied(t, b, "A.txn", 150, 30*time.Second)
+	p := startProcess(t, "run", "-c", writeFile(t, "mm2.properties", props([]*cluster{a, b}, "A->B.enabled = true",
+		"replication.bytes.per.second = 1000")), "--progress-interval", every.String())
+	waitCopied(t, b, "A.txn", 150, 60*time.Second)
+	if out := p.output.String(); !regexp.MustCompile(`msg=progress flow=A->B copied=\d+ remaining=[1-9]`).MatchString(out) {
+		t.Fatalf("no progress line with records remaining was logged while the backlog was copied:\n%s", out)
+	}
 	// Quiet for 30 progress intervals: absence can only be observed over
 	// a window, so the condition is "no new line for quiet".
 	const quiet = 30 * every

@@ -242,6 +242,9 @@ func TestOutageShows(t *testing.T) {
 			if st.Connector.StraitState != tc.straitState || !strings.Contains(st.Connector.Trace, "cluster "+alias) {
 				return false, fmt.Sprintf("connector strait_state %q trace %q, want %s and a trace naming cluster %s: %s", st.Connector.StraitState, st.Connector.Trace, tc.straitState, alias, body)
 			}
+			if len(st.Tasks) == 0 {
+				return false, "the status lists no task: " + body
+			}
 			for _, task := range st.Tasks {
 				if task.StraitState != tc.straitState || task.Trace == "" {
 					return false, fmt.Sprintf("task %d: strait_state %q trace %q, want %s: %s", task.ID, task.StraitState, task.Trace, tc.straitState, body)
@@ -255,22 +258,23 @@ func TestOutageShows(t *testing.T) {
 			return true, ""
 		})
 		t.Logf("%s down: status and metrics showed it after %s", alias, time.Since(stopped).Round(time.Millisecond))
-		// A task's own status says it too. (Whether the status lists
-		// the tasks during an outage is the group's business, not
-		// checked here.)
-		var st reachStatus
-		if _, body := ans.get(w, status); json.Unmarshal([]byte(body), &st) != nil || len(st.Tasks) == 0 {
-			t.Logf("%s down: status lists no task: %s", alias, body)
-		} else {
+		// A task's own status says it too, and the tasks stay listed
+		// (UNASSIGNED once the worker is out of the group with the
+		// target down) for as long as the outage lasts.
+		waitFor(t, 10*time.Second, func() (bool, string) {
+			var st reachStatus
+			_, body := ans.get(w, status)
+			if json.Unmarshal([]byte(body), &st) != nil || len(st.Tasks) == 0 {
+				return false, fmt.Sprintf("%s down: status lists no task: %s", alias, body)
+			}
 			code, body := ans.get(w, fmt.Sprintf("/connectors/A.B.MirrorSourceConnector/tasks/%d/status", st.Tasks[0].ID))
 			var task struct {
 				StraitState string `json:"strait_state"`
 				Trace       string `json:"trace"`
 			}
-			if code != 200 || json.Unmarshal([]byte(body), &task) != nil || task.StraitState != tc.straitState || !strings.Contains(task.Trace, "cluster "+alias) {
-				t.Errorf("%s down: task status %d %s, want strait_state %s and a trace naming the cluster", alias, code, body, tc.straitState)
-			}
-		}
+			ok := code == 200 && json.Unmarshal([]byte(body), &task) == nil && task.StraitState == tc.straitState && strings.Contains(task.Trace, "cluster "+alias)
+			return ok, fmt.Sprintf("%s down: task status %d %s, want strait_state %s and a trace naming the cluster", alias, code, body, tc.straitState)
+		})
 		waitFor(t, 30*time.Second, func() (bool, string) {
 			code, body := ans.get(w, "/readyz")
 			return code == 503 && strings.Contains(body, alias), fmt.Sprintf("/readyz: %d %s, want 503 naming %s", code, body, alias)
@@ -279,7 +283,10 @@ func TestOutageShows(t *testing.T) {
 		// Keep asking for a while into the outage: every answer comes
 		// before the client timeout.
 		for range 20 {
-			ans.get(w, status)
+			var st reachStatus
+			if _, body := ans.get(w, status); json.Unmarshal([]byte(body), &st) != nil || len(st.Tasks) == 0 {
+				t.Errorf("%s down: the status lists no task: %s", alias, body)
+			}
 			ans.get(w, "/metrics")
 			ans.get(w, "/readyz")
 			ans.get(w, "/connectors?expand=status")
@@ -299,6 +306,14 @@ func TestOutageShows(t *testing.T) {
 			}
 			if st.Connector.StraitState != "" {
 				return false, "connector strait_state still " + st.Connector.StraitState
+			}
+			if len(st.Tasks) == 0 {
+				return false, "the status lists no task: " + body
+			}
+			for _, task := range st.Tasks {
+				if task.State != "RUNNING" || task.StraitState != "" {
+					return false, fmt.Sprintf("task %d is %s (strait_state %q), want RUNNING again: %s", task.ID, task.State, task.StraitState, body)
+				}
 			}
 			_, metrics := ans.get(w, "/metrics")
 			if v := metricValue(metrics, "cluster_reachable", `cluster="`+alias+`"`); v != "1" {

@@ -908,7 +908,12 @@ func taskName(flow string, id TaskID) string {
 // statuses reports every source task of the flow: those this worker runs
 // and, as the status topic shows them, the others.
 func (f *flow) statuses() []TaskStatus {
-	n := int(f.sourceTasks.Load())
+	// The tasks of the last assignment, or those the flow wants when it
+	// has none (out of the group while the target is down): a task that
+	// runs nowhere is listed UNASSIGNED, not left out.
+	f.wantedMu.Lock()
+	n := max(int(f.sourceTasks.Load()), f.wantedTasks)
+	f.wantedMu.Unlock()
 	out := make([]TaskStatus, 0, n)
 	for i := range n {
 		id := sourceTaskID(i)
