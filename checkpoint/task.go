@@ -24,9 +24,10 @@ import (
 
 // Syncs is where a flow's offset syncs are read from.
 type Syncs struct {
-	Topic string
-	Admin *kadm.Client // on the cluster holding Topic
-	Opts  []kgo.Opt    // client options of that cluster
+	Topic   string
+	Cluster string       // the alias of the cluster holding Topic, for messages
+	Admin   *kadm.Client // on that cluster
+	Opts    []kgo.Opt    // client options of that cluster
 }
 
 // Task is a flow's checkpoint task: it translates the committed offsets of
@@ -213,7 +214,7 @@ func (t *Task) follow(ctx context.Context, s Syncs, reverse bool, ready chan<- s
 	fl := topicread.NewFollower(s.Topic, func(r *kgo.Record) {
 		sync, err := DecodeOffsetSync(r.Key, r.Value)
 		if err != nil {
-			t.Log.Warn("skipping undecodable offset sync", "topic", s.Topic, "offset", r.Offset, "err", err)
+			t.Log.Warn("skipping undecodable offset sync", "topic", s.Topic, "cluster", s.Cluster, "offset", r.Offset, "err", err)
 			return
 		}
 		t.mu.Lock()
@@ -226,9 +227,7 @@ func (t *Task) follow(ctx context.Context, s Syncs, reverse bool, ready chan<- s
 	})
 	var g errgroup.Group
 	g.Go(func() error {
-		fl.Run(ctx, s.Opts, func(err error) {
-			t.Log.Warn("reading offset syncs", "topic", s.Topic, "err", err)
-		})
+		fl.Run(ctx, s.Opts, topicread.WarnEvery(t.Log, time.Minute, "reading offset syncs failed; retrying", "topic", s.Topic, "cluster", s.Cluster))
 		return nil
 	})
 	g.Go(func() error {

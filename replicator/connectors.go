@@ -571,13 +571,7 @@ func (f *flow) followConfigs(ctx context.Context, from int64) {
 		f.log.Info("applying the connector config written by another worker", "topic", topic, "offset", r.Offset)
 		f.ctl.replaceConfig(cfg)
 	})
-	var warned time.Time
-	fl.Run(ctx, f.tgtOpts, func(err error) {
-		if time.Since(warned) > time.Minute {
-			warned = time.Now()
-			f.log.Warn("reading the configs topic failed; retrying", "topic", topic, "err", err)
-		}
-	})
+	fl.Run(ctx, f.tgtOpts, topicread.WarnEvery(f.log, time.Minute, "reading the configs topic failed; retrying", "topic", topic, "cluster", f.tgt.Alias))
 }
 
 // writeConnectorConfig records a connector's config (nil: a tombstone) in

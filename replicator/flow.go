@@ -159,7 +159,7 @@ func newFlow(cfg configs.Flow, src, tgt configs.Cluster, log *slog.Logger, ms *m
 		return nil, nil, err
 	}
 	f.useClientSettings(cfg)
-	f.offsets = connectstate.NewOffsets(cfg.OffsetsTopic, cfg.Source, f.log)
+	f.offsets = connectstate.NewOffsets(cfg.OffsetsTopic, cfg.Source, f.log.With("cluster", tgt.Alias))
 	return f, nil, nil
 }
 
@@ -359,7 +359,7 @@ func (f *flow) run(ctx context.Context) error {
 	defer stopFollow()
 	if !f.heartbeatsOnly {
 		follow.Go(func() { f.followConfigs(fctx, f.configsFrom) })
-		follow.Go(func() { f.statusView.Follow(fctx, f.statusTopic, f.tgtOpts, f.log) })
+		follow.Go(func() { f.statusView.Follow(fctx, f.statusTopic, f.tgtOpts, f.log.With("cluster", f.tgt.Alias)) })
 		follow.Go(func() { f.offsets.Follow(fctx, f.tgtOpts) })
 		follow.Go(func() { f.watch(fctx) }) // counts and lag, for the metrics and the status
 	}
@@ -716,9 +716,9 @@ func (f *flow) checkpointTask() *checkpoint.Task {
 // source of this flow.
 func (f *flow) syncsAt(topic string, onTarget bool) checkpoint.Syncs {
 	if onTarget {
-		return checkpoint.Syncs{Topic: topic, Admin: f.tgtAdm, Opts: slices.Concat(f.tgtOpts, kclient.Opts(f.cfg.TargetConsumer, configs.RoleConsumer))}
+		return checkpoint.Syncs{Topic: topic, Cluster: f.tgt.Alias, Admin: f.tgtAdm, Opts: slices.Concat(f.tgtOpts, kclient.Opts(f.cfg.TargetConsumer, configs.RoleConsumer))}
 	}
-	return checkpoint.Syncs{Topic: topic, Admin: f.srcAdm, Opts: slices.Concat(f.srcOpts, kclient.Opts(f.cfg.SourceConsumer, configs.RoleConsumer))}
+	return checkpoint.Syncs{Topic: topic, Cluster: f.src.Alias, Admin: f.srcAdm, Opts: slices.Concat(f.srcOpts, kclient.Opts(f.cfg.SourceConsumer, configs.RoleConsumer))}
 }
 
 func (f *flow) close() {

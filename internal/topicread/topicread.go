@@ -7,9 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -232,6 +234,20 @@ func (f *Follower) Run(ctx context.Context, opts []kgo.Opt, onError func(error))
 		}
 		f.signal()
 		f.mu.Unlock()
+	}
+}
+
+// WarnEvery returns an onError for Run that logs each fetch error as a
+// warning with args (say which topic on which cluster), at most once per
+// interval: the client retries fetch errors, so an outage would otherwise
+// log at every poll. Run calls it from one goroutine.
+func WarnEvery(log *slog.Logger, interval time.Duration, msg string, args ...any) func(error) {
+	var last time.Time
+	return func(err error) {
+		if now := time.Now(); last.IsZero() || now.Sub(last) >= interval {
+			last = now
+			log.Warn(msg, append(slices.Clone(args), "err", err)...)
+		}
 	}
 }
 

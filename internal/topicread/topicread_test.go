@@ -1,10 +1,13 @@
 package topicread_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -198,5 +201,23 @@ func TestReadTail(t *testing.T) {
 	}
 	if want := map[int32][]int64{0: {8, 9}, 1: {0, 1}}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("tail of 4 after deleting to 8: %v, want %v", got, want)
+	}
+}
+
+// TestWarnEvery: a fetch error is logged with the caller's attributes, and
+// repeats within the interval are not.
+func TestWarnEvery(t *testing.T) {
+	for _, tt := range []struct {
+		interval time.Duration
+		want     int
+	}{{time.Hour, 1}, {0, 3}} {
+		var buf bytes.Buffer
+		warn := topicread.WarnEvery(slog.New(slog.NewTextHandler(&buf, nil)), tt.interval, "reading failed", "topic", "t", "cluster", "B")
+		for range 3 {
+			warn(errors.New("boom"))
+		}
+		if got := strings.Count(buf.String(), `level=WARN msg="reading failed" topic=t cluster=B err=boom`); got != tt.want {
+			t.Errorf("interval %v: %d warnings, want %d:\n%s", tt.interval, got, tt.want, buf.String())
+		}
 	}
 }

@@ -144,13 +144,7 @@ func (v *StatusView) Follow(ctx context.Context, topic string, opts []kgo.Opt, l
 }
 
 // follow runs fl on topic until ctx is done, warning about fetch errors at
-// most once a minute (the client retries them).
+// most once a minute (the client retries them). log says which cluster.
 func follow(ctx context.Context, fl *topicread.Follower, topic string, opts []kgo.Opt, log *slog.Logger) {
-	var warned time.Time
-	fl.Run(ctx, opts, func(err error) {
-		if time.Since(warned) > time.Minute {
-			warned = time.Now()
-			log.Warn("reading an internal topic failed; retrying", "topic", topic, "err", err)
-		}
-	})
+	fl.Run(ctx, opts, topicread.WarnEvery(log, time.Minute, "reading an internal topic failed; retrying", "topic", topic))
 }
