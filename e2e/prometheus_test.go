@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/knadh/koanf/parsers/yaml"
+
+	"github.com/strait-replicator/strait/internal/kafkatest"
 )
 
 // The deploy files the test runs Prometheus with.
@@ -84,7 +86,7 @@ scrape_configs:
     static_configs:
       - targets: ['%s']
 `, rules, target)
-	addr := "127.0.0.1:" + strconv.Itoa(freeLowPort(t))
+	addr := "127.0.0.1:" + strconv.Itoa(kafkatest.LowPort(t))
 	p := &prometheus{url: "http://" + addr, output: &syncBuffer{}}
 	cmd := exec.Command(bin, "--config.file="+writeFile(t, "prometheus.yml", config), "--storage.tsdb.path="+filepath.Join(t.TempDir(), "data"),
 		"--web.listen-address="+addr, "--log.level=warn")

@@ -33,7 +33,7 @@ func newRestartable(t *testing.T, alias string, brokers int) *restartable {
 	t.Helper()
 	r := &restartable{alias: alias, dir: t.TempDir()}
 	for len(r.ports) < brokers {
-		if p := freeLowPort(t); !slices.Contains(r.ports, p) {
+		if p := kafkatest.LowPort(t); !slices.Contains(r.ports, p) {
 			r.ports = append(r.ports, p)
 		}
 	}
@@ -85,7 +85,7 @@ func startOutageWorker(t *testing.T, extra ...string) *outageWorker {
 	a, b := newRestartable(t, "A", 3), newRestartable(t, "B", 3)
 	a.createTopic(t, "orders", 2, nil)
 	a.produce(t, "orders", 2, 0, 50, "outage")
-	addr := "127.0.0.1:" + strconv.Itoa(freeLowPort(t))
+	addr := "127.0.0.1:" + strconv.Itoa(kafkatest.LowPort(t))
 	lines := append([]string{"A->B.enabled = true", "listeners = http://" + addr}, extra...)
 	// The restartable clusters' seeds are their fixed ports (props uses
 	// the running listeners, the same).
@@ -344,7 +344,7 @@ func TestOutageShows(t *testing.T) {
 // client sees it. It stops when the test ends.
 func silentCluster(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(freeLowPort(t)))
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(kafkatest.LowPort(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +376,7 @@ func silentCluster(t *testing.T) string {
 // naming the cluster.)
 func TestOutageAtStart(t *testing.T) {
 	a := newCluster(t, "A", 1)
-	addr := "127.0.0.1:" + strconv.Itoa(freeLowPort(t))
+	addr := "127.0.0.1:" + strconv.Itoa(kafkatest.LowPort(t))
 	text := fmt.Sprintf("clusters = A, B\nA.bootstrap.servers = %s\nB.bootstrap.servers = %s\nA->B.enabled = true\nlisteners = http://%s\nreadiness.unreachable.timeout.ms = 1000\n",
 		a.seeds(), silentCluster(t), addr)
 	p := startProcess(t, "run", "--log-format", "json", "-c", writeFile(t, "mm2.properties", text))

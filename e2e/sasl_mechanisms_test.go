@@ -407,7 +407,7 @@ func startKDC(t *testing.T, principals ...string) *kdc {
 		bins[b] = p
 	}
 	dir := t.TempDir()
-	port := freeLowPort(t)
+	port := kafkatest.LowPort(t)
 	k := &kdc{dir: dir, krb5conf: filepath.Join(dir, "krb5.conf")}
 	krb5 := fmt.Sprintf(`[libdefaults]
   default_realm = %[1]s
@@ -479,28 +479,6 @@ func startKDC(t *testing.T, principals ...string) *kdc {
 	return k
 }
 
-// freeLowPort finds a port below 32768 (out of Linux's ephemeral range)
-// that is free for TCP and UDP now.
-func freeLowPort(t *testing.T) int {
-	t.Helper()
-	seed := time.Now().UnixNano()
-	for i := range 200 {
-		port := 20000 + int((seed+int64(i)*7919)%12000)
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			continue
-		}
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		l.Close()
-		if err != nil {
-			continue
-		}
-		u.Close()
-		return port
-	}
-	t.Fatal("no free port below 32768")
-	return 0
-}
 
 func (k *kdc) client(t *testing.T, principal, keytabPath string) *client.Client {
 	t.Helper()

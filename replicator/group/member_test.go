@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -273,24 +272,6 @@ func testExpelledWorker(t *testing.T, key kmsg.Key, rejoin bool) {
 	shared(2, 2, 20*time.Second)
 }
 
-// lowPort returns a port below 32768 (out of the ephemeral range, so no
-// client takes it while its cluster is down) that is free now: as the e2e
-// package's freeLowPort.
-func lowPort(t *testing.T) int {
-	t.Helper()
-	seed := time.Now().UnixNano()
-	for i := range 200 {
-		port := 20000 + int((seed+int64(i)*7919)%12000)
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		return port
-	}
-	t.Fatal("no free port below 32768")
-	return 0
-}
 
 // TestRejoinSoonAfterOutage: a worker whose group coordinator's cluster
 // was down (connections refused) for longer than its joins take to back
@@ -299,7 +280,7 @@ func lowPort(t *testing.T) int {
 // forgotten it (UNKNOWN_MEMBER_ID) it joins again as a new member at once,
 // without backing off.
 func TestRejoinSoonAfterOutage(t *testing.T) {
-	port := lowPort(t)
+	port := kafkatest.LowPort(t)
 	start := func() *kfake.Cluster {
 		c, err := kafkatest.NewCluster("B", 1, kfake.Ports(port), kfake.GroupMinSessionTimeout(100*time.Millisecond))
 		if err != nil {

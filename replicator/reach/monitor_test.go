@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -14,24 +13,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-)
 
-// lowPort finds a TCP port below 32768 (out of Linux's ephemeral range)
-// that is free now, so a cluster can be started again on it.
-func lowPort(t *testing.T) int {
-	t.Helper()
-	seed := time.Now().UnixNano()
-	for i := range 200 {
-		port := 20000 + int((seed+int64(i)*7919)%12000)
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			l.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port below 32768")
-	return 0
-}
+	"github.com/strait-replicator/strait/internal/kafkatest"
+)
 
 func startCluster(t *testing.T, port int) *kfake.Cluster {
 	t.Helper()
@@ -116,7 +100,7 @@ func waitState(t *testing.T, m *Monitor, i int, want State) Status {
 // end with the outage's duration. A second, healthy cluster stays
 // reachable throughout.
 func TestMonitorOutage(t *testing.T) {
-	port := lowPort(t)
+	port := kafkatest.LowPort(t)
 	c := startCluster(t, port)
 	other, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.ClusterID("O"))
 	if err != nil {
@@ -179,7 +163,7 @@ func TestMonitorOutage(t *testing.T) {
 // TestMonitorNeverReached: a cluster that never answers is UNREACHABLE
 // from its first probe, told once however many probes fail.
 func TestMonitorNeverReached(t *testing.T) {
-	port := lowPort(t) // nothing listens there
+	port := kafkatest.LowPort(t) // nothing listens there
 	logs := &lockedBuffer{}
 	m := New(Config{
 		Clusters: []Cluster{{Alias: "X", Opts: []kgo.Opt{kgo.SeedBrokers(fmt.Sprintf("127.0.0.1:%d", port))}}},
@@ -223,9 +207,9 @@ func TestMonitorBadOptions(t *testing.T) {
 // connections stays REACHABLE, without an outage logged, while another
 // answers.
 func TestMonitorOneSeedDown(t *testing.T) {
-	c := startCluster(t, lowPort(t))
+	c := startCluster(t, kafkatest.LowPort(t))
 	defer c.Close()
-	dead := fmt.Sprintf("127.0.0.1:%d", lowPort(t)) // nothing listens there
+	dead := fmt.Sprintf("127.0.0.1:%d", kafkatest.LowPort(t)) // nothing listens there
 	logs := &lockedBuffer{}
 	m := New(Config{
 		Clusters: []Cluster{{Alias: "R", Opts: []kgo.Opt{kgo.SeedBrokers(dead, c.ListenAddrs()[0])}}},
