@@ -479,7 +479,6 @@ func startKDC(t *testing.T, principals ...string) *kdc {
 	return k
 }
 
-
 func (k *kdc) client(t *testing.T, principal, keytabPath string) *client.Client {
 	t.Helper()
 	cfg, err := krbconfig.Load(k.krb5conf)

@@ -76,6 +76,23 @@ func screenshotPath(t *testing.T, name string) string {
 	return filepath.Join(dir, name+".png")
 }
 
+// waitPage renders url (with polls of the page's own data) until cond
+// holds of what it shows, each try's screenshot at shot, and returns that
+// page.
+func waitPage(t *testing.T, timeout time.Duration, chromium, url, shot string, polls int, cond func(p page, dom string) (bool, string)) page {
+	t.Helper()
+	var p page
+	waitFor(t, timeout, func() (bool, string) {
+		dom, err := renderPage(t, chromium, url, shot, polls)
+		if err != nil {
+			return false, err.Error()
+		}
+		p = page(dom)
+		return cond(p, dom)
+	})
+	return p
+}
+
 // renderPage loads url's status page in headless Chromium for polls of
 // the page, saves a screenshot of it to shot and returns its DOM as
 // rendered then.
@@ -243,13 +260,7 @@ func TestStatusPageBacklog(t *testing.T) {
 	})
 
 	shot := screenshotPath(t, "backlog")
-	var p page
-	waitFor(t, 90*time.Second, func() (bool, string) {
-		dom, err := renderPage(t, chromium, url, shot, 12)
-		if err != nil {
-			return false, err.Error()
-		}
-		p = page(dom)
+	p := waitPage(t, 90*time.Second, chromium, url, shot, 12, func(p page, dom string) (bool, string) {
 		attrs, card, ok := p.flowCard("A->B")
 		if !ok {
 			return false, "no card for A->B in the rendered page:\n" + dom
@@ -357,13 +368,7 @@ func TestStatusPagePausedWithLag(t *testing.T) {
 	a.produce(t, "orders", 2, 100, 150, "ui-paused")
 
 	shot := screenshotPath(t, "paused")
-	var p page
-	waitFor(t, 60*time.Second, func() (bool, string) {
-		dom, err := renderPage(t, chromium, url, shot, 4)
-		if err != nil {
-			return false, err.Error()
-		}
-		p = page(dom)
+	p := waitPage(t, 60*time.Second, chromium, url, shot, 4, func(p page, dom string) (bool, string) {
 		attrs, _, ok := p.flowCard("A->B")
 		return ok && attrs["data-lag"] == "300", fmt.Sprintf("A->B shows %v, want a lag of 300:\n%s", attrs, dom)
 	})
@@ -403,12 +408,7 @@ func TestStatusPagePausedWithLag(t *testing.T) {
 	}
 	waitCopied(t, b, "A.orders", 500, 30*time.Second)
 	shot = screenshotPath(t, "resumed")
-	waitFor(t, 60*time.Second, func() (bool, string) {
-		dom, err := renderPage(t, chromium, url, shot, 4)
-		if err != nil {
-			return false, err.Error()
-		}
-		p = page(dom)
+	p = waitPage(t, 60*time.Second, chromium, url, shot, 4, func(p page, dom string) (bool, string) {
 		attrs, _, ok := p.flowCard("A->B")
 		return ok && attrs["data-lag"] == "0" && attrs["data-state"] == "RUNNING", fmt.Sprintf("A->B shows %v, want RUNNING with a lag of 0", attrs)
 	})
@@ -440,13 +440,7 @@ func TestStatusPageFailedPartition(t *testing.T) {
 	a.produce(t, "orders", 2, 50, 20, "ui-refused")
 
 	shot := screenshotPath(t, "failed-partition")
-	var p page
-	waitFor(t, 60*time.Second, func() (bool, string) {
-		dom, err := renderPage(t, chromium, url, shot, 3)
-		if err != nil {
-			return false, err.Error()
-		}
-		p = page(dom)
+	p := waitPage(t, 60*time.Second, chromium, url, shot, 3, func(p page, dom string) (bool, string) {
 		row, _, ok := p.element("tr", "data-partition=orders/1")
 		return ok && row["data-state"] == "FAILED", fmt.Sprintf("orders/1 shows %v, want FAILED", row)
 	})
@@ -500,13 +494,7 @@ func TestStatusPageSourceOutage(t *testing.T) {
 	defer setDown(false) // the worker stops cleanly
 
 	shot := screenshotPath(t, "source-outage")
-	var p page
-	waitFor(t, 60*time.Second, func() (bool, string) {
-		dom, err := renderPage(t, chromium, url, shot, 2)
-		if err != nil {
-			return false, err.Error()
-		}
-		p = page(dom)
+	p := waitPage(t, 60*time.Second, chromium, url, shot, 2, func(p page, dom string) (bool, string) {
 		c, _, ok := p.element("div", "data-cluster=A")
 		return ok && c["data-state"] == "UNREACHABLE", fmt.Sprintf("cluster A shows %v, want UNREACHABLE", c)
 	})
@@ -532,12 +520,8 @@ func TestStatusPageSourceOutage(t *testing.T) {
 	}
 
 	setDown(false)
-	waitFor(t, 60*time.Second, func() (bool, string) {
-		dom, err := renderPage(t, chromium, url, screenshotPath(t, "source-back"), 2)
-		if err != nil {
-			return false, err.Error()
-		}
-		c, _, ok := page(dom).element("div", "data-cluster=A")
+	waitPage(t, 60*time.Second, chromium, url, screenshotPath(t, "source-back"), 2, func(p page, _ string) (bool, string) {
+		c, _, ok := p.element("div", "data-cluster=A")
 		return ok && c["data-state"] == "REACHABLE", fmt.Sprintf("cluster A shows %v after the outage, want REACHABLE", c)
 	})
 }
@@ -569,13 +553,9 @@ func TestStatusPageGroups(t *testing.T) {
 	shot := screenshotPath(t, "groups")
 	var row map[string]string
 	var markup string
-	waitFor(t, 60*time.Second, func() (bool, string) {
-		dom, err := renderPage(t, chromium, url, shot, 3)
-		if err != nil {
-			return false, err.Error()
-		}
+	waitPage(t, 60*time.Second, chromium, url, shot, 3, func(pg page, dom string) (bool, string) {
 		var ok bool
-		row, markup, ok = page(dom).element("tr", "data-group=billing")
+		row, markup, ok = pg.element("tr", "data-group=billing")
 		return ok && strings.Contains(markup, `<td class="num">2</td>`), fmt.Sprintf("no row of group billing with 2 partitions checkpointed:\n%s", dom)
 	})
 	t.Logf("screenshot %s: %s", shot, strings.Join(strings.Fields(text(markup)), " "))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -26,52 +27,15 @@ func TestRecordsLeftInFlightCounted(t *testing.T) {
 	hold := holdProduces(b, "A.orders") // only the copy to the remote topic, not the state topics
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	src, err := kgo.NewClient(kgo.SeedBrokers(a.ListenAddrs()...), kgo.DefaultProduceTopic("orders"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(src.Close)
-	if _, err := kadm.NewClient(src).CreateTopic(ctx, 1, -1, nil, "orders"); err != nil {
-		t.Fatal(err)
-	}
-	produce := func(n int) {
-		t.Helper()
-		recs := make([]*kgo.Record, n)
-		for i := range recs {
-			recs[i] = &kgo.Record{Value: fmt.Appendf(nil, "v%d", i)}
-		}
-		if err := src.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tgt, err := kgo.NewClient(kgo.SeedBrokers(b.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tgt.Close)
-	tadm := kadm.NewClient(tgt)
-	remoteEnd := func() int64 {
-		ends, err := tadm.ListEndOffsets(ctx, "A.orders")
-		if err != nil {
-			return -1
-		}
-		o, _ := ends.Lookup("A.orders", 0)
-		return o.Offset
-	}
+	o := newOrders(ctx, t, a, b)
+	produce, remoteEnd, tadm := o.produce, o.remoteEnd, o.tadm
 	const name = "A.B.MirrorSourceConnector"
 
 	produce(100)
 	wk := replicator.NewABWorker(t, a, b, "offset.flush.interval.ms = 200")
 	replicator.RunWorker(t, wk)
 	t.Cleanup(hold.unhold) // before the worker stops (cleanups run last first)
-	state := func() replicator.TaskStatus {
-		for _, ts := range wk.Status() {
-			if ts.Flow == "A->B" {
-				return ts
-			}
-		}
-		return replicator.TaskStatus{}
-	}
+	state := func() replicator.TaskStatus { return flowTask(wk, "A->B") }
 	replicator.WaitUntil(t, 30*time.Second, func() (bool, string) {
 		return remoteEnd() == 100, fmt.Sprintf("A.orders on B ends at %d, want 100", remoteEnd())
 	})
@@ -131,51 +95,14 @@ func TestPositionsKeptWhenNotWritten(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	src, err := kgo.NewClient(kgo.SeedBrokers(a.ListenAddrs()...), kgo.DefaultProduceTopic("orders"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(src.Close)
-	if _, err := kadm.NewClient(src).CreateTopic(ctx, 1, -1, nil, "orders"); err != nil {
-		t.Fatal(err)
-	}
-	produce := func(n int) {
-		t.Helper()
-		recs := make([]*kgo.Record, n)
-		for i := range recs {
-			recs[i] = &kgo.Record{Value: fmt.Appendf(nil, "v%d", i)}
-		}
-		if err := src.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tgt, err := kgo.NewClient(kgo.SeedBrokers(b.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tgt.Close)
-	tadm := kadm.NewClient(tgt)
-	remoteEnd := func() int64 {
-		ends, err := tadm.ListEndOffsets(ctx, "A.orders")
-		if err != nil {
-			return -1
-		}
-		o, _ := ends.Lookup("A.orders", 0)
-		return o.Offset
-	}
+	o := newOrders(ctx, t, a, b)
+	produce, remoteEnd, tadm := o.produce, o.remoteEnd, o.tadm
 	const name = "A.B.MirrorSourceConnector"
 	produce(100)
 	// Positions are written only when the task stops.
 	wk := replicator.NewABWorker(t, a, b, "offset.flush.interval.ms = 600000")
 	replicator.RunWorker(t, wk)
-	state := func() replicator.TaskStatus {
-		for _, ts := range wk.Status() {
-			if ts.Flow == "A->B" {
-				return ts
-			}
-		}
-		return replicator.TaskStatus{}
-	}
+	state := func() replicator.TaskStatus { return flowTask(wk, "A->B") }
 	replicator.WaitUntil(t, 30*time.Second, func() (bool, string) {
 		return remoteEnd() == 100, fmt.Sprintf("A.orders on B ends at %d, want 100", remoteEnd())
 	})
@@ -224,4 +151,65 @@ func TestPositionsKeptWhenNotWritten(t *testing.T) {
 	if end := remoteEnd(); end != 110 {
 		t.Fatalf("A.orders on B ends at %d, want 110: the first 100 records copied again", end)
 	}
+}
+
+// orders is topic orders (one partition) on a source cluster, and the
+// target cluster's admin to see how far its copy A.orders goes.
+type orders struct {
+	t    *testing.T
+	ctx  context.Context
+	src  *kgo.Client
+	tadm *kadm.Client
+}
+
+// newOrders creates orders on a, with clients that close when t ends.
+func newOrders(ctx context.Context, t *testing.T, a, b *kfake.Cluster) *orders {
+	t.Helper()
+	src, err := kgo.NewClient(kgo.SeedBrokers(a.ListenAddrs()...), kgo.DefaultProduceTopic("orders"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(src.Close)
+	if _, err := kadm.NewClient(src).CreateTopic(ctx, 1, -1, nil, "orders"); err != nil {
+		t.Fatal(err)
+	}
+	tgt, err := kgo.NewClient(kgo.SeedBrokers(b.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tgt.Close)
+	return &orders{t: t, ctx: ctx, src: src, tadm: kadm.NewClient(tgt)}
+}
+
+// produce writes n records to orders.
+func (o *orders) produce(n int) {
+	o.t.Helper()
+	recs := make([]*kgo.Record, n)
+	for i := range recs {
+		recs[i] = &kgo.Record{Value: fmt.Appendf(nil, "v%d", i)}
+	}
+	if err := o.src.ProduceSync(o.ctx, recs...).FirstErr(); err != nil {
+		o.t.Fatal(err)
+	}
+}
+
+// remoteEnd is the end offset of A.orders on the target; -1 when it cannot
+// be read.
+func (o *orders) remoteEnd() int64 {
+	ends, err := o.tadm.ListEndOffsets(o.ctx, "A.orders")
+	if err != nil {
+		return -1
+	}
+	e, _ := ends.Lookup("A.orders", 0)
+	return e.Offset
+}
+
+// flowTask is the status of flow's (first) source task on w.
+func flowTask(w *replicator.Worker, flow string) replicator.TaskStatus {
+	for _, ts := range w.Status() {
+		if ts.Flow == flow {
+			return ts
+		}
+	}
+	return replicator.TaskStatus{}
 }

@@ -272,7 +272,6 @@ func testExpelledWorker(t *testing.T, key kmsg.Key, rejoin bool) {
 	shared(2, 2, 20*time.Second)
 }
 
-
 // TestRejoinSoonAfterOutage: a worker whose group coordinator's cluster
 // was down (connections refused) for longer than its joins take to back
 // off to their cap runs its tasks again soon after the cluster's return:
