@@ -208,20 +208,11 @@ func registerRateLimitMetrics(mp metric.MeterProvider, w *Worker) error {
 		return err
 	}
 	_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		for _, f := range w.flows {
-			cfg := f.view.Load()
-			if cfg == nil || cfg.BytesPerSecond <= 0 {
-				continue
-			}
-			var bytes int64
-			for _, t := range f.sourceRuns() {
-				b, _ := t.limiter.lastSecond()
-				bytes += b
-			}
-			attrs := metric.WithAttributes(attribute.String("flow", f.name))
-			o.ObserveInt64(limit, cfg.BytesPerSecond, attrs)
-			o.ObserveInt64(used, bytes, attrs)
-			o.ObserveFloat64(ratio, float64(bytes)/float64(cfg.BytesPerSecond), attrs)
+		for _, rl := range w.RateLimits() {
+			attrs := metric.WithAttributes(attribute.String("flow", rl.Flow))
+			o.ObserveInt64(limit, rl.BytesPerSec, attrs)
+			o.ObserveInt64(used, rl.UsedPerSecond, attrs)
+			o.ObserveFloat64(ratio, float64(rl.UsedPerSecond)/float64(rl.BytesPerSec), attrs)
 		}
 		return nil
 	}, limit, used, ratio)
