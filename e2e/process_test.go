@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -436,13 +437,20 @@ func TestBadInputs(t *testing.T) {
 }
 
 // TestRunServesRESTAndMetrics: `strait run` with listeners serves the REST
-// API, /healthz, /readyz and Prometheus metrics named after MM2's.
+// API, /healthz, /readyz and Prometheus metrics named after MM2's, and the
+// age of a consumer group's checkpoints.
 func TestRunServesRESTAndMetrics(t *testing.T) {
 	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
 	a.createTopic(t, "orders", 2, nil)
 	a.produce(t, "orders", 2, 0, 100, "metrics")
+	var committed kadm.Offsets
+	committed.Add(kadm.Offset{Topic: "orders", Partition: 0, At: 60, LeaderEpoch: -1})
+	if resp, err := a.admin(t).CommitOffsets(context.Background(), "billing", committed); err != nil || resp.Error() != nil {
+		t.Fatalf("commit billing on A: %v %v", err, resp.Error())
+	}
 	addr := freeAddr(t)
-	p := startProcess(t, "run", "-c", writeFile(t, "mm2.properties", props([]*cluster{a, b}, "A->B.enabled = true", "listeners = http://"+addr)))
+	p := startProcess(t, "run", "-c", writeFile(t, "mm2.properties", props([]*cluster{a, b}, "A->B.enabled = true", "listeners = http://"+addr,
+		"emit.checkpoints.interval.seconds = 1")))
 	waitCopied(t, b, "A.orders", 200, 30*time.Second)
 	get := func(path string) (int, string) {
 		resp, err := http.Get("http://" + addr + path)
@@ -475,6 +483,17 @@ func TestRunServesRESTAndMetrics(t *testing.T) {
 	if code, body := get("/connectors/A.B.MirrorSourceConnector/status"); code != 200 || !strings.Contains(body, `"RUNNING"`) {
 		t.Errorf("status: %d %s", code, body)
 	}
+	// The group's checkpoints, written every second, are seconds old.
+	ageRE := regexp.MustCompile(`(?m)^checkpoint_age_seconds\{[^}]*flow="A->B"[^}]*group="billing"[^}]*\} ([0-9.e+-]+)$`)
+	waitFor(t, 30*time.Second, func() (bool, string) {
+		_, body := get("/metrics")
+		m := ageRE.FindStringSubmatch(body)
+		if m == nil {
+			return false, "no checkpoint_age_seconds of group billing in /metrics"
+		}
+		age, err := strconv.ParseFloat(m[1], 64)
+		return err == nil && age >= 0 && age < 10, fmt.Sprintf("checkpoint_age_seconds of billing is %s, want a few seconds", m[1])
+	})
 	p.signal(t, syscall.SIGTERM)
 	if code := p.wait(t, 10*time.Second); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, p.output)

@@ -127,6 +127,9 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 	if err := registerRateLimitMetrics(o.meterProvider, w); err != nil {
 		return nil, nil, fmt.Errorf("rate-limit metrics: %w", err)
 	}
+	if err := registerGroupMetrics(o.meterProvider, w); err != nil {
+		return nil, nil, fmt.Errorf("group metrics: %w", err)
+	}
 	var warnings []string
 	for _, fc := range cfg.Flows {
 		src, _ := cfg.Cluster(fc.Source)
