@@ -150,18 +150,14 @@ func (t *sourceTask) produceTight(ctx, produceCtx context.Context, producer *kgo
 }
 
 // refuse stops ps at r, which cannot be copied exactly (why), unless the
-// task is stopping. A timestamp is named as stored when it can be read
-// (stored, or the source).
-func (t *sourceTask) refuse(ctx context.Context, consumer *kgo.Client, ps *partState, r *kgo.Record, stored storedCheck, why error) {
+// task is stopping. A timestamp is named as stored (stored covers r when
+// why is about its timestamp: copyPartition read it).
+func (t *sourceTask) refuse(ctx context.Context, ps *partState, r *kgo.Record, stored storedCheck, why error) {
 	if ctx.Err() != nil {
 		return // stopping: not a failure of the record
 	}
 	if errors.Is(why, ErrTimestampNotCopyable) {
-		c, err := stored, error(nil)
-		if r.Offset > c.through {
-			c, err = t.readStoredRetrying(ctx, consumer, ps.tp, r.Offset)
-		}
-		if _, verr := c.verdict(r); err == nil && verr != nil {
+		if _, verr := stored.verdict(r); verr != nil {
 			why = verr
 		}
 	}

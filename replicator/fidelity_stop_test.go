@@ -249,3 +249,41 @@ func TestPositionUnsend(t *testing.T) {
 		t.Errorf("pending %d", p.pending())
 	}
 }
+
+// TestStoredBatchUnreadableFailsTheTask: when the stored batch of a record
+// whose fetched timestamp must be checked (-1, which Long.MAX also reads
+// as; one that is not a whole millisecond) cannot be read from the source,
+// the task fails with an error naming the source cluster, the partition
+// and the offset: the source is at fault, not the record, and the
+// partition does not stop as if the target had refused it.
+func TestStoredBatchUnreadableFailsTheTask(t *testing.T) {
+	src := newTestCluster(t, "A") // without the topic: the stored batch cannot be read
+	cl, err := kgo.NewClient(kgo.SeedBrokers(src.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for _, ts := range []time.Time{time.UnixMilli(-1), time.Unix(0, 1_234_567)} {
+		t.Run(ts.Format(time.RFC3339Nano), func(t *testing.T) {
+			tt := newTestTask(t, false, 0)
+			tt.srcAdm = kadm.NewClient(cl)
+			ps := tt.part(0)
+			fp := kgo.FetchTopicPartition{Topic: "orders", FetchPartition: kgo.FetchPartition{Partition: 0, HighWatermark: 8,
+				Records: []*kgo.Record{{Topic: "orders", Offset: 7, Value: []byte("v"), Timestamp: ts}}}}
+			tt.copyPartition(context.Background(), context.Background(), cl, cl, ps, fp)
+			var pe *PartitionError
+			var ce *ClusterError
+			if len(tt.failures) != 1 || !errors.As(tt.failures[0], &pe) || pe.Offset != 7 || !errors.As(pe, &ce) || ce.Alias != "A" ||
+				!strings.Contains(pe.Error(), "cluster A") || !strings.Contains(pe.Error(), "orders/0 offset 7") {
+				t.Fatalf("task failures %v, want one of cluster A naming orders/0 offset 7", tt.failures)
+			}
+			t.Log(tt.failures[0])
+			if ps.stopped.Load() || len(tt.failedPartitions()) != 0 {
+				t.Errorf("the partition stopped as if the target refused the record: %+v", tt.failedPartitions())
+			}
+			if ps.pos.pending() != 0 || ps.pos.acked != -1 {
+				t.Errorf("position: %d in flight, acknowledged %d; want none", ps.pos.pending(), ps.pos.acked)
+			}
+		})
+	}
+}

@@ -67,11 +67,11 @@ func (t *sourceTask) readStored(ctx context.Context, consumer *kgo.Client, tp to
 	}
 	d, ok := td[tp.Topic]
 	if !ok || d.Err != nil {
-		return storedCheck{}, fmt.Errorf("describe %s: %w", tp.Topic, errors.Join(d.Err, kerr.UnknownTopicOrPartition))
+		return storedCheck{}, fmt.Errorf("describe %s: %w", tp.Topic, orUnknown(d.Err))
 	}
 	pd, ok := d.Partitions[tp.Partition]
 	if !ok || pd.Err != nil {
-		return storedCheck{}, fmt.Errorf("describe %s/%d: %w", tp.Topic, tp.Partition, errors.Join(pd.Err, kerr.UnknownTopicOrPartition))
+		return storedCheck{}, fmt.Errorf("describe %s/%d: %w", tp.Topic, tp.Partition, orUnknown(pd.Err))
 	}
 	req := kmsg.NewPtrFetchRequest()
 	req.MinBytes, req.MaxBytes = 1, 64<<20
@@ -93,6 +93,15 @@ func (t *sourceTask) readStored(ctx context.Context, consumer *kgo.Client, tp to
 		return storedCheck{}, err
 	}
 	return storedTimestamps(p.RecordBatches, offset, kgo.DefaultDecompressor())
+}
+
+// orUnknown is a described topic's or partition's error, or
+// UNKNOWN_TOPIC_OR_PARTITION for one the answer left out.
+func orUnknown(err error) error {
+	if err != nil {
+		return err
+	}
+	return kerr.UnknownTopicOrPartition
 }
 
 // storedTimestamps returns the stored timestamp of each record of the v2
@@ -172,5 +181,21 @@ func (t *sourceTask) readStoredRetrying(ctx context.Context, consumer *kgo.Clien
 			err = errors.New("the fetch read nothing")
 		}
 	}
-	return storedCheck{}, fmt.Errorf("read the stored batch of %s/%d at offset %d on cluster %s: %w", tp.Topic, tp.Partition, offset, t.cfg.Source, err)
+	return storedCheck{}, fmt.Errorf("read the stored batch of %s/%d at offset %d: %w", tp.Topic, tp.Partition, offset, err)
+}
+
+// sourceUnreadable fails the task because the stored batch of r (a record
+// whose fetched timestamp must be checked against it) cannot be read from
+// the source: a problem of the source cluster, not of the record, which
+// the target never saw. Nothing of the partition from r on is produced;
+// a run of the task after the failure copies it from there. A stopping
+// task (ctx done) does not fail.
+func (t *sourceTask) sourceUnreadable(ctx context.Context, consumer *kgo.Client, ps *partState, r *kgo.Record, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	seeds, _ := consumer.OptValue(kgo.SeedBrokers).([]string)
+	t.failure(&PartitionError{Flow: t.flowName, Topic: ps.tp.Topic, Partition: ps.tp.Partition, Offset: r.Offset,
+		Err: &ClusterError{Alias: t.cfg.Source, Servers: seeds,
+			Err: fmt.Errorf("the client reads the record's timestamp as %s, which only its stored batch can confirm: %w", r.Timestamp.UTC().Format(time.RFC3339Nano), err)}})
 }

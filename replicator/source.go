@@ -487,6 +487,12 @@ func (t *sourceTask) copyFetches(ctx, produceCtx context.Context, consumer, prod
 // cannot be copied exactly stops the partition before it: those before it
 // are copied, it and those after it are not.
 func (t *sourceTask) copyPartition(ctx, produceCtx context.Context, consumer, producer *kgo.Client, ps *partState, fp kgo.FetchTopicPartition) {
+	if ctx.Err() != nil {
+		// The task failed or stops: a partition that failed it (the
+		// source unreadable at a record) must not go on past that
+		// record with the rest of the fetch.
+		return
+	}
 	ps.mu.Lock()
 	ps.hwm = fp.HighWatermark
 	ps.mu.Unlock()
@@ -494,7 +500,7 @@ func (t *sourceTask) copyPartition(ctx, produceCtx context.Context, consumer, pr
 	ps.metrics.age(ctx, time.Since(fp.Records[0].Timestamp).Milliseconds())
 	ps.next = fp.Records[len(fp.Records)-1].Offset + 1
 	recs := fp.Records
-	stored := storedCheck{through: -1} // read when a fetched timestamp is ambiguous
+	stored := storedCheck{through: -1} // read when a fetched timestamp is ambiguous or not copyable
 	for len(recs) > 0 {
 		// Positions first, under one lock for the records: an
 		// acknowledgement may come back before Produce returns.
@@ -504,11 +510,14 @@ func (t *sourceTask) copyPartition(ctx, produceCtx context.Context, consumer, pr
 		ps.mu.Lock()
 		for i, r := range recs {
 			tight, err := checkRecord(r, ps.maxBytes)
-			if err == nil && ambiguousTimestamp(r.Timestamp) {
-				var known bool
-				if known, err = stored.verdict(r); !known {
+			if err == nil && ambiguousTimestamp(r.Timestamp) || err != nil && errors.Is(err, ErrTimestampNotCopyable) {
+				// The stored timestamp decides (fidelity_verify.go).
+				if r.Offset > stored.through {
 					n, verify = i, true
 					break
+				}
+				if err == nil {
+					_, err = stored.verdict(r)
 				}
 			}
 			if err != nil {
@@ -545,13 +554,16 @@ func (t *sourceTask) copyPartition(ctx, produceCtx context.Context, consumer, pr
 		if verify {
 			var err error
 			if stored, err = t.readStoredRetrying(ctx, consumer, ps.tp, recs[0].Offset); err != nil {
-				refused = fmt.Errorf("read the stored timestamp of a record the client reads as %d ms: %w", recs[0].Timestamp.UnixMilli(), err)
+				t.sourceUnreadable(ctx, consumer, ps, recs[0], err)
+				return
 			}
+			continue
 		}
-		if refused != nil {
-			t.refuse(ctx, consumer, ps, recs[0], stored, refused)
-			return
+		if refused == nil {
+			continue
 		}
+		t.refuse(ctx, ps, recs[0], stored, refused)
+		return
 	}
 }
 
