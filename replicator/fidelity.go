@@ -15,12 +15,16 @@ import (
 // the source, or its partition stops with an error naming it. Pure
 // functions: no client, no clock.
 
-// ErrTimestampNotCopyable says a record's timestamp cannot be copied
-// exactly. franz-go (through v1.22.3) converts timestamps through
-// nanoseconds both ways, time.Unix(0, ms*1e6) when it reads a record
-// (source.go, timeFromMillis) and Timestamp.UnixNano()/1e6 when it writes
-// one (sink.go), which wrap outside 1677-09-21..2262-04-11: year 3000
-// would come out negative, Long.MAX as -1. Kafka itself allows any int64.
+// ErrTimestampNotCopyable says franz-go's producer cannot copy a record's
+// timestamp exactly. franz-go (through v1.22.3) converts timestamps
+// through nanoseconds both ways, time.Unix(0, ms*1e6) when it reads a
+// record (source.go, timeFromMillis) and Timestamp.UnixNano()/1e6 when it
+// writes one (sink.go), which wrap outside 1677-09-21..2262-04-11: year
+// 3000 would come out negative, Long.MAX as -1. Kafka itself allows any
+// int64. In at-least-once mode the task writes such a record itself, with
+// the timestamp read from its stored batch (fidelity_write.go); in
+// exactly-once mode, or when the stored timestamp cannot be read (a v0/v1
+// message set), the record stops its partition with this error.
 var ErrTimestampNotCopyable = errors.New("timestamp cannot be copied exactly")
 
 // copyableTimestamp reports whether the producer writes ts as it is: a

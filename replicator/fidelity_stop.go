@@ -160,6 +160,9 @@ func (t *sourceTask) refuse(ctx context.Context, ps *partState, r *kgo.Record, s
 		if _, verr := stored.verdict(r); verr != nil {
 			why = verr
 		}
+		if t.cfg.ExactlyOnce {
+			why = fmt.Errorf("%w; in exactly-once mode Strait does not write it itself, as it does in at-least-once mode: its own batch would be outside the task's transaction, whose producer's sequence it cannot share", why)
+		}
 	}
 	ps.next = r.Offset
 	ps.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"maps"
 	"math"
 	"math/big"
 	"math/rand/v2"
@@ -501,20 +502,24 @@ func randomRecord(rnd *rand.Rand, ts int64) rawRecord {
 // TestRecordFidelity: records go through a running worker exactly as they
 // are: null and empty keys, values and header values kept apart, headers
 // in order with repeated keys, timestamps anywhere in what the producer
-// writes exactly (-1 "no timestamp", 0, negative, 1677 to 2262). A record
-// whose timestamp cannot be copied exactly (year 3000, Long.MAX, which the
-// client reads as -1, Long.MIN, read as 0, random ones outside the range)
-// stops its partition there: the records before it are copied, it and
-// those after it are not, its error names the offset, the position stays
-// before it, and the task copies its other partitions on.
+// writes exactly (-1 "no timestamp", 0, negative, 1677 to 2262). Records
+// whose stored timestamp franz-go's producer cannot write (year 3000, year
+// 1000, Long.MAX, which the client reads as -1, Long.MIN, read as 0,
+// random ones outside the range) are written by the task itself in
+// at-least-once mode, with their exact timestamps (read raw from the
+// target), in order with the others, positions after them. In
+// exactly-once mode such a record stops its partition there: the records
+// before it are copied, it and those after it are not, its error names
+// the offset and exactly-once mode, the position stays before it, and the
+// task copies its other partitions on.
 func TestRecordFidelity(t *testing.T) {
-	t.Run("at-least-once", func(t *testing.T) { recordFidelity(t) })
+	t.Run("at-least-once", func(t *testing.T) { recordFidelity(t, false) })
 	// In exactly-once mode the records before a stop commit with the
 	// others: the stopped record is never produced.
-	t.Run("exactly-once", func(t *testing.T) { recordFidelity(t, "B.exactly.once.source.support = enabled") })
+	t.Run("exactly-once", func(t *testing.T) { recordFidelity(t, true, "B.exactly.once.source.support = enabled") })
 }
 
-func recordFidelity(t *testing.T, extra ...string) {
+func recordFidelity(t *testing.T, exactlyOnce bool, extra ...string) {
 	a, b := newTestCluster(t, "A"), newTestCluster(t, "B")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -549,11 +554,15 @@ func recordFidelity(t *testing.T, extra ...string) {
 		random = append(random, randomRecord(rnd, ts))
 	}
 	y3000 := time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	y1000 := time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	late := []rawRecord{{value: []byte("0"), ts: 1}, {value: []byte("1"), ts: 2}, {value: []byte("year 3000"), ts: y3000},
-		{value: []byte("3"), ts: 3}, {value: []byte("Long.MAX"), ts: math.MaxInt64}, {value: []byte("5"), ts: 5}}
+		{value: []byte("year 1000"), ts: y1000, headers: []kgo.RecordHeader{{Key: "h", Value: nil}}}, {key: []byte{}, value: []byte("Long.MAX"), ts: math.MaxInt64},
+		{value: []byte("5"), ts: 3}, {value: []byte("Long.MAX"), ts: math.MaxInt64}, {value: []byte("7"), ts: 5}, {value: []byte("year 3000"), ts: y3000}}
 	longMax := []rawRecord{{value: []byte("0"), ts: -1}, {value: []byte("1"), ts: 0}, {value: []byte("Long.MAX"), ts: math.MaxInt64}, {value: []byte("3"), ts: -1}}
-	longMin := []rawRecord{{value: []byte("0"), ts: 5}, {value: []byte("Long.MIN"), ts: math.MinInt64}, {value: []byte("2"), ts: 0}}
-	for p, recs := range [][]rawRecord{edge, random, late, longMax, longMin} {
+	longMin := []rawRecord{{value: []byte("0"), ts: 5}, {value: []byte("Long.MIN"), ts: math.MinInt64}, {value: []byte("2"), ts: 0},
+		{value: []byte("Long.MIN"), ts: math.MinInt64}, {value: []byte("Long.MAX"), ts: math.MaxInt64}, {value: []byte("-1"), ts: -1}}
+	parts := [][]rawRecord{edge, random, late, longMax, longMin}
+	for p, recs := range parts {
 		if err := produceRaw(ctx, a.ListenAddrs(), "fid", int32(p), recs); err != nil {
 			t.Fatalf("produce to fid/%d: %v", p, err)
 		}
@@ -568,58 +577,88 @@ func recordFidelity(t *testing.T, extra ...string) {
 			return false, fmt.Sprintf("%d source tasks run", len(runs))
 		}
 		st = runs[0]
-		failed := st.failedPartitions()
-		return len(failed) == 4, fmt.Sprintf("failed partitions %+v, want fid/1 to fid/4", failed)
+		return true, ""
 	})
-	failed := st.failedPartitions()
-	for i, want := range []struct {
-		partition int32
-		offset    int64
-	}{{1, 30}, {2, 2}, {3, 2}, {4, 1}} {
-		f := failed[i]
-		t.Logf("fid/%d: %v", f.Partition, f.Err)
-		if f.Topic != "fid" || f.Partition != want.partition || f.Offset != want.offset || !errors.Is(f.Err, ErrTimestampNotCopyable) ||
-			!strings.Contains(f.Err.Error(), fmt.Sprintf("fid/%d offset %d", want.partition, want.offset)) {
-			t.Errorf("failed partition %+v, want fid/%d at offset %d, its timestamp not copyable", f, want.partition, want.offset)
+	// What reaches the target: all of each partition in at-least-once
+	// mode, the records before each stop in exactly-once mode.
+	copied := slices.Clone(parts)
+	if exactlyOnce {
+		waitUntil(t, 60*time.Second, func() (bool, string) {
+			failed := st.failedPartitions()
+			return len(failed) == 4, fmt.Sprintf("failed partitions %+v, want fid/1 to fid/4", failed)
+		})
+		failed := st.failedPartitions()
+		for i, want := range []struct {
+			partition int32
+			offset    int64
+		}{{1, 30}, {2, 2}, {3, 2}, {4, 1}} {
+			f := failed[i]
+			t.Logf("fid/%d: %v", f.Partition, f.Err)
+			if f.Topic != "fid" || f.Partition != want.partition || f.Offset != want.offset || !errors.Is(f.Err, ErrTimestampNotCopyable) ||
+				!strings.Contains(f.Err.Error(), fmt.Sprintf("fid/%d offset %d", want.partition, want.offset)) || !strings.Contains(f.Err.Error(), "exactly-once mode") {
+				t.Errorf("failed partition %+v, want fid/%d at offset %d, its timestamp not copyable in exactly-once mode", f, want.partition, want.offset)
+			}
+			copied[want.partition] = copied[want.partition][:want.offset]
 		}
 	}
-	checkCopies := func(wantP0 []rawRecord) {
+	checkCopies := func(copied [][]rawRecord) {
 		t.Helper()
 		waitUntil(t, 30*time.Second, func() (bool, string) {
-			n := 0
+			n := map[int32]int{}
 			for _, r := range readTopic(t, b, "A.fid") {
-				if r.Partition == 0 {
-					n++
+				n[r.Partition]++
+			}
+			for p, want := range copied {
+				if n[int32(p)] != len(want) {
+					return false, fmt.Sprintf("A.fid/%d has %d records, want %d", p, n[int32(p)], len(want))
 				}
 			}
-			return n == len(wantP0), fmt.Sprintf("A.fid/0 has %d records, want %d", n, len(wantP0))
+			return true, ""
 		})
 		got := map[int32][]*kgo.Record{}
 		for _, r := range readTopic(t, b, "A.fid") {
 			got[r.Partition] = append(got[r.Partition], r)
 		}
-		for p, want := range [][]rawRecord{wantP0, random[:30], late[:2], longMax[:2], longMin[:1]} {
+		for p, want := range copied {
 			if len(got[int32(p)]) != len(want) {
 				t.Errorf("A.fid/%d has %d records, want %d", p, len(got[int32(p)]), len(want))
 				continue
 			}
 			for i, w := range want {
-				if d := sameRecord(w.record(), got[int32(p)][i]); d != "" {
+				// franz-go reads the copy's timestamp as it reads the
+				// source's; the stored ones are compared raw below.
+				if d := sameRecord(w.fetched(), got[int32(p)][i]); d != "" {
 					t.Errorf("A.fid/%d offset %d: %s", p, i, d)
+				}
+			}
+			stored := storedOn(t, b, "A.fid", int32(p))
+			if len(stored) != len(want) {
+				t.Errorf("A.fid/%d has %d records stored, want %d", p, len(stored), len(want))
+				continue
+			}
+			for i, w := range want {
+				if stored[i] != w.ts {
+					t.Errorf("A.fid/%d record %d stored with timestamp %d ms, want %d", p, i, stored[i], w.ts)
 				}
 			}
 		}
 	}
-	checkCopies(edge)
+	checkCopies(copied)
 
 	// The task goes on with its other partition; the stopped ones stay.
 	more := []rawRecord{{key: []byte("after"), value: []byte{}, ts: 7}, {value: []byte("after 2"), ts: -1}}
 	if err := produceRaw(ctx, a.ListenAddrs(), "fid", 0, more); err != nil {
 		t.Fatal(err)
 	}
-	checkCopies(append(slices.Clone(edge), more...))
+	copied[0] = append(slices.Clone(edge), more...)
+	checkCopies(copied)
 	if s := w.Status(); len(s) != 1 || s[0].State != StateRunning {
 		t.Errorf("status %+v, want the task RUNNING", s)
+	}
+	if !exactlyOnce {
+		if failed := st.failedPartitions(); len(failed) != 0 {
+			t.Errorf("failed partitions %+v, want none", failed)
+		}
 	}
 	f := w.flows[0]
 	waitUntil(t, 10*time.Second, func() (bool, string) {
@@ -627,10 +666,90 @@ func recordFidelity(t *testing.T, extra ...string) {
 		if err != nil {
 			return false, err.Error()
 		}
-		p := func(n int32) int64 { return pos[topicPartition{Topic: "fid", Partition: n}] }
-		return p(0) == 8 && p(1) == 29 && p(2) == 1 && p(3) == 1 && p(4) == 0,
-			fmt.Sprintf("stored positions %d, %d, %d, %d, %d; want 8, 29, 1, 1, 0 (before each stop)", p(0), p(1), p(2), p(3), p(4))
+		var got, want []int64
+		for p, c := range copied {
+			got, want = append(got, pos[topicPartition{Topic: "fid", Partition: int32(p)}]), append(want, int64(len(c))-1)
+		}
+		return slices.Equal(got, want), fmt.Sprintf("stored positions %v, want %v (the last record copied)", got, want)
 	})
+	if exactlyOnce {
+		return
+	}
+	// Offset syncs of the records the task wrote itself name the offsets
+	// the target gave them.
+	for p, c := range copied {
+		ps := st.parts[topicPartition{Topic: "fid", Partition: int32(p)}]
+		ps.mu.Lock()
+		down, acked := ps.downstream, ps.pos.acked
+		ps.mu.Unlock()
+		if want := int64(len(c)) - 1; down != want || acked != want {
+			t.Errorf("fid/%d: last acknowledged %d, copied at %d; want %d at %d", p, acked, down, want, want)
+		}
+	}
+}
+
+// fetched is r as franz-go's consumer reads it: its timestamp through
+// nanoseconds (kgo v1.22.3 source.go timeFromMillis), wrapped outside
+// 1677..2262.
+func (r rawRecord) fetched() *kgo.Record {
+	return &kgo.Record{Key: r.key, Value: r.value, Headers: r.headers, Timestamp: time.Unix(0, r.ts*1e6)}
+}
+
+// storedOn reads topic/partition of c raw, from its start to its end, and
+// returns the timestamp of each record as stored, in offset order
+// (transaction markers left out).
+func storedOn(t *testing.T, c *kfake.Cluster, topic string, partition int32) []int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, _ := ends.Lookup(topic, partition)
+	td, err := adm.ListTopics(ctx, topic)
+	if err != nil || td[topic].Err != nil {
+		t.Fatalf("describe %s: %v %v", topic, err, td[topic].Err)
+	}
+	out := map[int64]int64{}
+	for next := int64(0); next < end.Offset; {
+		req := kmsg.NewPtrFetchRequest()
+		req.MinBytes, req.MaxBytes = 1, 64<<20
+		rt := kmsg.NewFetchRequestTopic()
+		rt.Topic, rt.TopicID = topic, td[topic].ID
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = partition, next, 8<<20
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(ctx, cl.Broker(int(td[topic].Partitions[partition].Leader)))
+		if err != nil {
+			t.Fatalf("fetch %s/%d: %v", topic, partition, err)
+		}
+		p := resp.Topics[0].Partitions[0]
+		if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+			t.Fatalf("fetch %s/%d: %v", topic, partition, err)
+		}
+		c, err := storedTimestamps(p.RecordBatches, next, kgo.DefaultDecompressor())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.through < next {
+			t.Fatalf("fetch %s/%d at %d read nothing", topic, partition, next)
+		}
+		maps.Copy(out, c.ts)
+		next = c.through + 1
+	}
+	var ts []int64
+	for _, o := range slices.Sorted(maps.Keys(out)) {
+		ts = append(ts, out[o])
+	}
+	return ts
 }
 
 // TestStoredTimestamps: the stored timestamps are read from v2 batches as
@@ -791,7 +910,8 @@ func TestRecordsAtTheLimitCopied(t *testing.T) {
 // TestFetchedTimestampsRefusedOrExact: over the whole int64 range, a
 // timestamp as franz-go's consumer reads it (time.Unix(0, ms*1e6), which
 // wraps) is refused, or read from the stored batch and refused when it
-// differs, or is the stored one. What slips through is only what the
+// differs (the task then writes the stored one itself, or stops the
+// partition), or is the stored one. What slips through is only what the
 // consumer wraps to a whole millisecond above zero: stored timestamps
 // within 2^63 ns of j·2^58 ms (j = ±1..±32, where 2^64 ns wraps are whole
 // milliseconds), outside the copyable range, which no check of the fetched

@@ -17,17 +17,24 @@ import (
 // record's timestamp as time.Unix(0, ms*1e6), which wraps outside
 // 1677-09-21..2262-04-11 as the producer's conversion does: the fetched
 // record may not carry the stored timestamp. A wrapped value is mostly not
-// a whole millisecond, and copyableTimestamp refuses it. It is a whole
-// millisecond when the wrap is a multiple of 15,625·2^64 ns = 2^58 ms: for
-// timestamps within 2^63 ns of j·2^58 ms (j = ±1..±32), which decode into
-// the range, Long.MAX as -1 and Long.MIN as 0. Those that
-// decode at or below zero (the neighbourhood of Long.MAX whole, half of
-// the others, Long.MIN) are told apart from real ones by reading the
-// stored batches (readStored); the others, which decode above zero, cannot
-// be: that needs franz-go fixed (time.UnixMilli in timeFromMillis, and
-// Timestamp.UnixMilli() in the sink). Reading the stored batches costs a
-// fetch of the source per fetched batch holding such a timestamp (legacy
-// data stamped -1), nothing otherwise.
+// a whole millisecond. It is a whole millisecond when the wrap is a
+// multiple of 15,625·2^64 ns = 2^58 ms: for timestamps within 2^63 ns of
+// j·2^58 ms (j = ±1..±32, some 9 million years apart), which decode into
+// the range, Long.MAX as -1 and Long.MIN as 0. The stored timestamp is
+// read from the source (readStored) for a fetched one that is not a whole
+// millisecond and for one at or below zero (ambiguousTimestamp: the
+// neighbourhood of Long.MAX whole, half of the others, Long.MIN); a
+// stored timestamp the producer cannot write is then written by the task
+// itself in at-least-once mode (fidelity_write.go), or stops the
+// partition. Those that decode above zero cannot be told from real ones:
+// the consumer hands over neither the stored timestamp nor the batch's
+// bytes (its hooks see batch sizes only), so telling them apart would
+// take reading every batch raw a second time; they are copied with the
+// timestamp the consumer decoded, the one blind spot, until franz-go is
+// fixed (time.UnixMilli in timeFromMillis, and Timestamp.UnixMilli() in
+// the sink). Reading the stored batches costs a fetch of the source per
+// fetched batch holding such a timestamp (legacy data stamped -1),
+// nothing otherwise.
 
 // ambiguousTimestamp reports whether a fetched timestamp may stand for
 // another one stored: a whole millisecond at or below zero (real ones

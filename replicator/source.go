@@ -485,7 +485,10 @@ func (t *sourceTask) copyFetches(ctx, produceCtx context.Context, consumer, prod
 
 // copyPartition produces one partition's fetched records. A record that
 // cannot be copied exactly stops the partition before it: those before it
-// are copied, it and those after it are not.
+// are copied, it and those after it are not. A record whose stored
+// timestamp franz-go's producer cannot write is written by the task
+// itself in at-least-once mode (fidelity_write.go), in order with the
+// others.
 func (t *sourceTask) copyPartition(ctx, produceCtx context.Context, consumer, producer *kgo.Client, ps *partState, fp kgo.FetchTopicPartition) {
 	if ctx.Err() != nil {
 		// The task failed or stops: a partition that failed it (the
@@ -561,6 +564,19 @@ func (t *sourceTask) copyPartition(ctx, produceCtx context.Context, consumer, pr
 		}
 		if refused == nil {
 			continue
+		}
+		if errors.Is(refused, ErrTimestampNotCopyable) {
+			exact, err := t.exactRun(ps, recs, stored)
+			if len(exact) > 0 {
+				if !t.writeExact(ctx, producer, ps, exact) {
+					return
+				}
+				recs = recs[len(exact):]
+				continue
+			}
+			if err != nil {
+				refused = err
+			}
 		}
 		t.refuse(ctx, ps, recs[0], stored, refused)
 		return
