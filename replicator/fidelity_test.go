@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -957,4 +958,100 @@ func TestFetchedTimestampsRefusedOrExact(t *testing.T) {
 		}
 	}
 	t.Logf("%d of 2,000,000 timestamps slipped through, all in the blind spot (a measurement)", slipped)
+}
+
+// TestExactWriteRetried: the task's own batch, answered NOT_LEADER_OR_FOLLOWER
+// (a leader that moved) and then with a closed connection (a broker that
+// went away) before anything was written, is sent again to the leader the
+// metadata names: the records land once, in order, with their exact
+// timestamps, and the partition goes on.
+func TestExactWriteRetried(t *testing.T) {
+	a, b := newTestCluster(t, "A"), newTestCluster(t, "B")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var hits atomic.Int32
+	b.ControlKey(int16(kmsg.Produce), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+		b.KeepControl()
+		req := kr.(*kmsg.ProduceRequest)
+		ours := false // a batch without producer id: the task's own
+		for _, rt := range req.Topics {
+			for _, rp := range rt.Partitions {
+				var rb kmsg.RecordBatch
+				if rb.ReadFrom(rp.Records) == nil && rb.ProducerID == -1 {
+					ours = true
+				}
+			}
+		}
+		if !ours {
+			return nil, nil, false
+		}
+		switch hits.Add(1) {
+		case 1:
+			resp := req.ResponseKind().(*kmsg.ProduceResponse)
+			resp.Version = req.Version
+			for _, rt := range req.Topics {
+				st := kmsg.NewProduceResponseTopic()
+				st.Topic, st.TopicID = rt.Topic, rt.TopicID
+				for _, rp := range rt.Partitions {
+					sp := kmsg.NewProduceResponseTopicPartition()
+					sp.Partition, sp.ErrorCode = rp.Partition, kerr.NotLeaderForPartition.Code
+					st.Partitions = append(st.Partitions, sp)
+				}
+				resp.Topics = append(resp.Topics, st)
+			}
+			return resp, nil, true
+		case 2:
+			return nil, errors.New("a broker going away"), true // the connection closes: nothing written
+		}
+		return nil, nil, false
+	})
+	acl, err := kgo.NewClient(kgo.SeedBrokers(a.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer acl.Close()
+	if _, err := kadm.NewClient(acl).CreateTopic(ctx, 1, 3, nil, "ts"); err != nil {
+		t.Fatal(err)
+	}
+	y3000 := time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	recs := []rawRecord{{value: []byte("0"), ts: 1}, {value: []byte("year 3000"), ts: y3000}, {value: []byte("Long.MAX"), ts: math.MaxInt64}, {value: []byte("3"), ts: 2}}
+	if err := produceRaw(ctx, a.ListenAddrs(), "ts", 0, recs); err != nil {
+		t.Fatal(err)
+	}
+	w := newABWorker(t, a, b, "tasks.max = 1", "offset.flush.interval.ms = 200")
+	runWorker(t, w)
+	bcl, err := kgo.NewClient(kgo.SeedBrokers(b.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bcl.Close()
+	waitUntil(t, 30*time.Second, func() (bool, string) {
+		ends, err := kadm.NewClient(bcl).ListEndOffsets(ctx, "A.ts")
+		if err == nil {
+			err = ends.Error()
+		}
+		if err != nil {
+			return false, err.Error()
+		}
+		end, _ := ends.Lookup("A.ts", 0)
+		return end.Offset >= int64(len(recs)), fmt.Sprintf("A.ts ends at %d, want %d", end.Offset, len(recs))
+	})
+	if got := storedOn(t, b, "A.ts", 0); !slices.Equal(got, []int64{1, y3000, math.MaxInt64, 2}) {
+		t.Errorf("A.ts/0 stored timestamps %v, want %v", got, []int64{1, y3000, math.MaxInt64, 2})
+	}
+	for i, r := range readTopic(t, b, "A.ts") {
+		if d := sameRecord(recs[i].fetched(), r); d != "" {
+			t.Errorf("A.ts offset %d: %s", i, d)
+		}
+	}
+	if n := hits.Load(); n != 3 {
+		t.Errorf("the task's own batch was sent %d times, want 3 (two failures, then written)", n)
+	}
+	runs := w.flows[0].sourceRuns()
+	if len(runs) != 1 || len(runs[0].failedPartitions()) != 0 {
+		t.Fatalf("source runs %d, want one with no failed partition", len(runs))
+	}
+	if s := w.Status(); len(s) != 1 || s[0].State != StateRunning {
+		t.Errorf("status %+v, want the task RUNNING", s)
+	}
 }
