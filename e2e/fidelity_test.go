@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"math"
 	"math/rand/v2"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -179,13 +181,63 @@ func partitionCounts(t *testing.T, c *cluster, topic string) map[int32]int {
 	return out
 }
 
-// TestTimestampsOutOfRangeStopOnlyTheirPartition: a record stamped in the
-// year 3000 and one stamped Long.MAX (which franz-go's consumer reads as -1
-// and its producer would write back changed) stop only their own
-// partitions, at their offsets, with an error naming them: the records
-// before them are copied exactly, none after them, the task stays RUNNING,
-// its other partition keeps copying, and partition-state shows which
-// stopped.
+// TestTimestampsOutOfRangeCopiedExactly: records stamped in the year 3000,
+// the year 1000, Long.MAX, Long.MIN and -1, which franz-go's consumer
+// reads changed (Long.MAX as -1, Long.MIN as 0) and its producer would
+// write changed, are copied with their stored timestamps exactly (read
+// raw on the target), in order with the records around them, and kcat
+// (librdkafka) reads the same timestamps on both clusters; no partition
+// stops and the task stays RUNNING.
+func TestTimestampsOutOfRangeCopiedExactly(t *testing.T) {
+	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
+	a.createTopic(t, "ts", 3, nil)
+	a.produce(t, "ts", 3, 0, 20, "before")
+	year3000 := time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	year1000 := time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	a.produceRaw(t, "ts", 1, rawRecord{[]byte("year 3000"), year3000}, rawRecord{[]byte("year 1000"), year1000}, rawRecord{[]byte("after"), 1})
+	a.produceRaw(t, "ts", 2, rawRecord{[]byte("no timestamp"), -1}, rawRecord{[]byte("Long.MAX"), math.MaxInt64},
+		rawRecord{[]byte("Long.MIN"), math.MinInt64}, rawRecord{[]byte("after"), 2})
+
+	w, stops := startWatched(t, props([]*cluster{a, b}, "A->B.enabled = true", "tasks.max = 1"))
+	waitCopied(t, b, "A.ts", 67, 60*time.Second)
+	if c := kafkatest.Compare(a.read(t, "ts"), b.read(t, "A.ts")); !c.Equal() {
+		t.Errorf("A.ts is not a copy of ts as franz-go reads them: %+v", c)
+	}
+	for p, tail := range map[int32][]int64{1: {year3000, year1000, 1}, 2: {-1, math.MaxInt64, math.MinInt64, 2}} {
+		src, dst := a.storedTimestamps(t, "ts", p), b.storedTimestamps(t, "A.ts", p)
+		if !slices.Equal(dst, src) || len(src) != 20+len(tail) || !slices.Equal(src[20:], tail) {
+			t.Errorf("A.ts/%d stored timestamps %v, want those of ts/%d, %v, ending %v", p, dst, p, src, tail)
+		}
+	}
+	for _, st := range w.Status() {
+		if strings.Contains(st.ID, "source") && st.State != replicator.StateRunning {
+			t.Errorf("task %s is %s (%v), want RUNNING", st.ID, st.State, st.Err)
+		}
+	}
+	if st := stops.states(t, "A.ts"); st[0] != replicator.StateRunning || st[1] != replicator.StateRunning || st[2] != replicator.StateRunning {
+		t.Errorf("partition-state of A.ts: %v, want all RUNNING", st)
+	}
+
+	kcat, err := exec.LookPath("kcat")
+	if err != nil {
+		t.Skip("kcat is not installed (apt-get install kcat): the independent client's check of the timestamps is skipped")
+	}
+	src, dst := kcatTimestamps(t, a, kcat, "ts"), kcatTimestamps(t, b, kcat, "A.ts")
+	for p, tail := range map[int32][]int64{1: {year3000, year1000, 1}, 2: {-1, math.MaxInt64, math.MinInt64, 2}} {
+		if !slices.Equal(dst[p], src[p]) || len(src[p]) != 20+len(tail) || !slices.Equal(src[p][20:], tail) {
+			t.Errorf("kcat reads the timestamps of A.ts/%d as %v, of ts/%d as %v; want them equal, ending %v", p, dst[p], p, src[p], tail)
+		}
+	}
+}
+
+// TestTimestampsOutOfRangeStopOnlyTheirPartition: in exactly-once mode, a
+// record stamped in the year 3000 and one stamped Long.MAX (which
+// franz-go's consumer reads as -1 and its producer would write back
+// changed, and which Strait writes itself only in at-least-once mode)
+// stop only their own partitions, at their offsets, with an error naming
+// them and exactly-once mode: the records before them are copied exactly,
+// none after them, the task stays RUNNING, its other partition keeps
+// copying, and partition-state shows which stopped.
 func TestTimestampsOutOfRangeStopOnlyTheirPartition(t *testing.T) {
 	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
 	a.createTopic(t, "ts", 3, nil)
@@ -194,8 +246,8 @@ func TestTimestampsOutOfRangeStopOnlyTheirPartition(t *testing.T) {
 	a.produceRaw(t, "ts", 1, rawRecord{[]byte("year 3000"), year3000}, rawRecord{[]byte("after"), 1})
 	a.produceRaw(t, "ts", 2, rawRecord{[]byte("no timestamp"), -1}, rawRecord{[]byte("Long.MAX"), math.MaxInt64}, rawRecord{[]byte("after"), 2})
 
-	w, stops := startWatched(t, props([]*cluster{a, b}, "A->B.enabled = true", "tasks.max = 1"))
-	stops.wait(t, w, "ts", "A.ts", map[int32]int64{1: 20, 2: 21}, "timestamp cannot be copied exactly", "stored as")
+	w, stops := startWatched(t, props([]*cluster{a, b}, "A->B.enabled = true", "tasks.max = 1", "B.exactly.once.source.support = enabled"))
+	stops.wait(t, w, "ts", "A.ts", map[int32]int64{1: 20, 2: 21}, "timestamp cannot be copied exactly", "stored as", "exactly-once mode")
 
 	// The other partition goes on; the stopped ones stay where they
 	// stopped, with the records before the refused ones copied exactly.
@@ -214,6 +266,104 @@ func TestTimestampsOutOfRangeStopOnlyTheirPartition(t *testing.T) {
 	if st := stops.states(t, "A.ts"); st[0] != replicator.StateRunning || st[1] != replicator.StateFailed || st[2] != replicator.StateFailed {
 		t.Errorf("partition-state of A.ts after more records: %v, want 0 RUNNING, 1 and 2 FAILED", st)
 	}
+}
+
+// storedTimestamps reads topic/partition of c raw, from its start to its
+// end, and returns the timestamp of each record as stored (not as
+// franz-go's consumer converts it), in offset order, transaction markers
+// left out.
+func (c *cluster) storedTimestamps(t *testing.T, topic string, partition int32) []int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl := c.client(t)
+	end := partitionEnds(t, c, topic)[partition]
+	td, err := kadm.NewClient(cl).ListTopics(ctx, topic)
+	if err != nil || td[topic].Err != nil {
+		t.Fatalf("describe %s on %s: %v %v", topic, c.alias, err, td[topic].Err)
+	}
+	var out []int64
+	for next := int64(0); next < end; {
+		req := kmsg.NewPtrFetchRequest()
+		req.MinBytes, req.MaxBytes = 1, 64<<20
+		rt := kmsg.NewFetchRequestTopic()
+		rt.Topic, rt.TopicID = topic, td[topic].ID
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = partition, next, 8<<20
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(ctx, cl.Broker(int(td[topic].Partitions[partition].Leader)))
+		if err == nil {
+			err = kerr.ErrorForCode(resp.Topics[0].Partitions[0].ErrorCode)
+		}
+		if err != nil {
+			t.Fatalf("fetch %s/%d on %s: %v", topic, partition, c.alias, err)
+		}
+		from := next
+		for raw := resp.Topics[0].Partitions[0].RecordBatches; len(raw) >= 61; {
+			var rb kmsg.RecordBatch
+			if err := rb.ReadFrom(raw); err != nil {
+				break // a partial batch at the end
+			}
+			raw = raw[12+rb.Length:]
+			next = rb.FirstOffset + int64(rb.LastOffsetDelta) + 1
+			if rb.Attributes&0x20 != 0 || next <= from { // a transaction marker, or before from
+				continue
+			}
+			recs := rb.Records
+			if codec := kgo.CompressionCodecType(rb.Attributes & 0x07); codec != kgo.CodecNone {
+				if recs, err = kgo.DefaultDecompressor().Decompress(recs, codec); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range rb.NumRecords {
+				var r kmsg.Record
+				l, n := binary.Varint(recs)
+				if n <= 0 || r.ReadFrom(recs[:n+int(l)]) != nil {
+					t.Fatalf("a record of %s/%d at %d on %s does not decode", topic, partition, rb.FirstOffset, c.alias)
+				}
+				recs = recs[n+int(l):]
+				if rb.FirstOffset+int64(r.OffsetDelta) >= from {
+					out = append(out, rb.FirstTimestamp+r.TimestampDelta64)
+				}
+			}
+		}
+		if next <= from {
+			t.Fatalf("fetch %s/%d at %d on %s read nothing", topic, partition, from, c.alias)
+		}
+	}
+	return out
+}
+
+// kcatTimestamps reads topic with kcat (librdkafka, an independent client)
+// and returns the timestamp it reads of each record (%T), by partition in
+// offset order.
+func kcatTimestamps(t *testing.T, c *cluster, kcat, topic string) map[int32][]int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, kcat, "-b", c.seeds(), "-C", "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%p %o %T\n").Output()
+	if err != nil {
+		t.Fatalf("kcat on %s: %v", c.alias, err)
+	}
+	type rec struct{ o, ts int64 }
+	byPart := map[int32][]rec{}
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var p int32
+		var r rec
+		if _, err := fmt.Sscanf(l, "%d %d %d", &p, &r.o, &r.ts); err != nil {
+			t.Fatalf("kcat line %q: %v", l, err)
+		}
+		byPart[p] = append(byPart[p], r)
+	}
+	ts := map[int32][]int64{}
+	for p, rs := range byPart {
+		slices.SortFunc(rs, func(x, y rec) int { return cmp.Compare(x.o, y.o) })
+		for _, r := range rs {
+			ts[p] = append(ts[p], r.ts)
+		}
+	}
+	return ts
 }
 
 // randomBytes returns n bytes no codec shrinks.
