@@ -118,16 +118,25 @@ func (t *sourceTask) produceExact(ctx context.Context, producer *kgo.Client, ps 
 		if ctx.Err() != nil {
 			return -1, fmt.Errorf("write a batch of %d bytes: %w (%w)", len(batch), ctx.Err(), err)
 		}
-		if errors.Is(err, kerr.UnknownTopicOrPartition) && attempt == 0 {
-			t.topics.remoteMissing()
+		missing := errors.Is(err, kerr.UnknownTopicOrPartition)
+		if missing && attempt == 0 {
+			t.topics.remoteMissing() // the flow looks for it and creates it again
 		}
-		if !retriable(err) || refusedRecord(err) {
+		// A remote topic still missing after as many tries as the
+		// producer makes (UnknownTopicRetries) fails the write, as it
+		// fails a produced record.
+		if !retriable(err) || refusedRecord(err) || missing && attempt+1 >= unknownTopicTries {
 			return -1, err
 		}
 		last = err
 		t.log.Debug("retrying the write of records with timestamps franz-go cannot write", "topic", ps.tp.Topic, "partition", ps.tp.Partition, "err", err)
 	}
 }
+
+// unknownTopicTries is how often the task's own write tries a remote
+// topic the target does not know: as often as its producer does
+// (kgo.UnknownTopicRetries in Run).
+const unknownTopicTries = 20
 
 // produceBatch sends batch once to topic/partition's leader and returns
 // the offset the leader gave its first record.
@@ -148,6 +157,8 @@ func produceBatch(ctx context.Context, adm *kadm.Client, cl *kgo.Client, topic s
 		return -1, fmt.Errorf("%s/%d: %w", topic, partition, kerr.LeaderNotAvailable)
 	}
 	req := kmsg.NewPtrProduceRequest()
+	// acks=all, as the producer client is configured: kgo sends a
+	// ProduceRequest with the client's acks.
 	req.Acks, req.TimeoutMillis = -1, int32(timeout.Milliseconds())
 	rt := kmsg.NewProduceRequestTopic()
 	rt.Topic, rt.TopicID = topic, d.ID
