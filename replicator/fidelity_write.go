@@ -61,8 +61,8 @@ func (t *sourceTask) exactRun(ps *partState, recs []*kgo.Record, stored storedCh
 // task stops or failed, or the write failed (then ps.ack stopped the
 // partition or failed the task). Poll loop only; waits end with ctx.
 func (t *sourceTask) writeExact(ctx context.Context, producer *kgo.Client, ps *partState, recs []exactRecord) bool {
-	if producer.Flush(ctx) != nil || ps.stopped.Load() {
-		return false // the task stops, or a record before them was refused
+	if producer.Flush(ctx) != nil || ctx.Err() != nil || ps.stopped.Load() {
+		return false // the task stops or failed, or a record before them was refused
 	}
 	if d, ok := producer.OptValue(kgo.RecordDeliveryTimeout).(time.Duration); ok && d > 0 {
 		var cancel context.CancelFunc
