@@ -17,6 +17,9 @@ type Config struct {
 	// MemoryMaxBytes is memory.max.bytes: the budget of the worker's
 	// record buffers, shared by its tasks (256 MiB).
 	MemoryMaxBytes int64
+	// MetricsPartitionSeries is metrics.partition.series: export a
+	// series per partition rather than per remote topic (false).
+	MetricsPartitionSeries bool
 	// ReadinessUnreachableTimeout is readiness.unreachable.timeout.ms:
 	// how long a cluster may be unreachable before /readyz says not
 	// ready (30 s).

@@ -143,6 +143,7 @@ func TestDefaultsOfMinimalConfig(t *testing.T) {
 		{"auto.offset.reset = earliest", f.SourceConsumer.StartAtEnd, false},
 
 		{"memory.max.bytes", cfg.MemoryMaxBytes, int64(256 << 20)},
+		{"metrics.partition.series", cfg.MetricsPartitionSeries, false},
 		{"listeners", len(cfg.Listeners), 0},
 	}
 	for _, c := range checks {

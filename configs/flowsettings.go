@@ -137,7 +137,7 @@ func clusterKeyNames() []string {
 // ("Ax.bootstrap.servers" is near "A.bootstrap.servers").
 func (b *builder) topKeyNames() []string {
 	names := sortedUnion(slices.Values(flowKeyNames()), slices.Values(clientKeyNames()), maps.Keys(workerKeys),
-		slices.Values([]string{KeyMemoryMaxBytes, KeyReadinessUnreachableTimeout, KeyListeners, KeyRESTAdvertisedHost, KeyRESTAdvertisedPort,
+		slices.Values([]string{KeyMemoryMaxBytes, KeyReadinessUnreachableTimeout, KeyMetricsPartitionSeries, KeyListeners, KeyRESTAdvertisedHost, KeyRESTAdvertisedPort,
 			KeyRESTAdvertisedListener, KeyRESTExtensionClasses, KeyRESTBasicAuthJAASFile, KeySSLClientAuth}))
 	cluster, flow := clusterKeyNames(), flowKeyNames()
 	for _, s := range b.aliases {

@@ -103,6 +103,13 @@ const (
 	// once. Top level only.
 	KeyReadinessUnreachableTimeout = "readiness.unreachable.timeout.ms"
 
+	// KeyMetricsPartitionSeries is Strait's own: true exports the
+	// per-partition metric series (a "partition" label on lag, counts,
+	// latency, age and partition state); default false, one series per
+	// remote topic, so /metrics stays small with many partitions. Top
+	// level only.
+	KeyMetricsPartitionSeries = "metrics.partition.series"
+
 	// KeyListeners is Connect's listeners: where the REST API listens,
 	// e.g. "http://127.0.0.1:8083, https://0.0.0.0:8443". Unset: no REST
 	// API. The REST keys below are top level only (configs/rest.go).

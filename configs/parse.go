@@ -176,7 +176,7 @@ func applyEnv(raw map[string]string, environ []string) {
 		}
 	}
 	for _, k := range []string{KeyListeners, KeyRESTAdvertisedHost, KeyRESTAdvertisedPort, KeyRESTAdvertisedListener,
-		KeyRESTExtensionClasses, KeyRESTBasicAuthJAASFile, KeyMemoryMaxBytes, KeyReadinessUnreachableTimeout, KeyConfigProviders} {
+		KeyRESTExtensionClasses, KeyRESTBasicAuthJAASFile, KeyMemoryMaxBytes, KeyReadinessUnreachableTimeout, KeyMetricsPartitionSeries, KeyConfigProviders} {
 		candidates[k] = true
 	}
 	for k := range candidates {
@@ -304,6 +304,11 @@ func build(written map[string]string, environ []string, opts options, lines map[
 		} else {
 			cfg.MemoryMaxBytes = n
 		}
+	}
+	if v, ok := b.sc.top[KeyMetricsPartitionSeries]; ok {
+		v = strings.TrimSpace(v)
+		b.checkKind(KeyMetricsPartitionSeries, v, keySpec{kind: kindBool})
+		cfg.MetricsPartitionSeries = strings.EqualFold(v, "true")
 	}
 	cfg.ReadinessUnreachableTimeout = 30 * time.Second
 	if v, ok := b.sc.top[KeyReadinessUnreachableTimeout]; ok {
@@ -452,7 +457,7 @@ func (b *builder) checkValues() {
 	clientPrefixes := []string{PrefixConsumer, PrefixProducer, PrefixAdmin}
 	for k, v := range b.sc.top {
 		switch {
-		case k == KeyMemoryMaxBytes, k == KeyReadinessUnreachableTimeout, isRESTKey(k):
+		case k == KeyMemoryMaxBytes, k == KeyReadinessUnreachableTimeout, k == KeyMetricsPartitionSeries, isRESTKey(k):
 		case b.checkClass(k, k, v):
 		case noEffectKeys[k] != "":
 		case b.check(k, k, v, flowKeys, workerKeys, clientKeys):

@@ -204,6 +204,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad rf", "B.offset.storage.replication.factor = 0", []string{"B.offset.storage.replication.factor"}},
 		{"bad listener", "listeners = https://0.0.0.0:8443", []string{"listeners"}},
 		{"tiny memory", "memory.max.bytes = 1000", []string{"memory.max.bytes"}},
+		{"partition series not a boolean", "metrics.partition.series = yes", []string{"metrics.partition.series"}},
 	}
 	for _, tt := range tests {
 		_, _, err := Parse([]byte(base+tt.extra), Properties, nil)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"go.opentelemetry.io/otel/metric"
 )
 
 // How fresh a flow keeps its counts and lag. Counts are batched per
@@ -54,7 +53,7 @@ type lagSnapshot struct {
 // partLag is one partition's lag.
 type partLag struct {
 	tp    topicPartition
-	attrs metric.MeasurementOption // the partition's series
+	exp   *seriesAttrs // the partition's exported series
 	span  lagSpan
 	lag   int64 // records to copy: span.offsets(), or 0 when only markers remain
 	known bool  // false when its offsets could not be read
@@ -225,7 +224,7 @@ func (f *flow) measureLag(ctx context.Context) {
 	topics := map[string]bool{}
 	for i, in := range inputs {
 		remote := cfg.Policy.FormatRemoteTopic(cfg.Source, in.tp.Topic)
-		snap.parts[i] = partLag{tp: in.tp, attrs: f.metrics.forPartition(cfg.Source, cfg.Target, remote, in.tp.Partition).attrs}
+		snap.parts[i] = partLag{tp: in.tp, exp: f.metrics.forPartition(cfg.Source, cfg.Target, remote, in.tp.Partition).exp}
 		topics[in.tp.Topic] = true
 	}
 	if len(topics) == 0 {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
@@ -13,10 +14,12 @@ import (
 	"github.com/strait-replicator/strait/policy"
 )
 
-// collected is one collection of a worker's metrics: each gauge's data
-// points as "attr=value,..." -> value, and each counter's total.
+// collected is one collection of a worker's metrics: each gauge's and
+// counter's data points as "attr=value,..." -> value (source and target
+// left out), and each counter's total.
 type collected struct {
 	gauges map[string]map[string]int64
+	series map[string]map[string]int64 // counters
 	sums   map[string]int64
 }
 
@@ -26,25 +29,30 @@ func collect(t *testing.T, reader *sdkmetric.ManualReader) collected {
 	if err := reader.Collect(context.Background(), &rm); err != nil {
 		t.Fatal(err)
 	}
-	c := collected{gauges: map[string]map[string]int64{}, sums: map[string]int64{}}
+	c := collected{gauges: map[string]map[string]int64{}, series: map[string]map[string]int64{}, sums: map[string]int64{}}
+	key := func(set attribute.Set) string {
+		var attrs []string
+		for _, kv := range set.ToSlice() {
+			if kv.Key != "source" && kv.Key != "target" {
+				attrs = append(attrs, string(kv.Key)+"="+kv.Value.Emit())
+			}
+		}
+		slices.Sort(attrs)
+		return joinAttrs(attrs)
+	}
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
 			switch d := m.Data.(type) {
 			case metricdata.Gauge[int64]:
 				c.gauges[m.Name] = map[string]int64{}
 				for _, dp := range d.DataPoints {
-					var attrs []string
-					for _, kv := range dp.Attributes.ToSlice() {
-						if kv.Key != "source" && kv.Key != "target" {
-							attrs = append(attrs, string(kv.Key)+"="+kv.Value.Emit())
-						}
-					}
-					slices.Sort(attrs)
-					c.gauges[m.Name][joinAttrs(attrs)] = dp.Value
+					c.gauges[m.Name][key(dp.Attributes)] = dp.Value
 				}
 			case metricdata.Sum[int64]:
+				c.series[m.Name] = map[string]int64{}
 				for _, dp := range d.DataPoints {
 					c.sums[m.Name] += dp.Value
+					c.series[m.Name][key(dp.Attributes)] = dp.Value
 				}
 			}
 		}
@@ -65,11 +73,12 @@ func joinAttrs(attrs []string) string {
 
 // testWorker is a worker with one replication flow A->B (checkpoints and
 // heartbeats on, two source tasks assigned elsewhere) and a heartbeat-only
-// pair B->A, none of them running, whose metrics a manual reader collects.
-func testWorker(t *testing.T) (*Worker, *flow, *sdkmetric.ManualReader) {
+// pair B->A, none of them running, whose metrics a manual reader collects;
+// perPartition is metrics.partition.series.
+func testWorker(t *testing.T, perPartition bool) (*Worker, *flow, *sdkmetric.ManualReader) {
 	t.Helper()
 	reader := sdkmetric.NewManualReader()
-	w := &Worker{}
+	w := &Worker{cfg: &configs.Config{MetricsPartitionSeries: perPartition}}
 	ms, err := newMetrics(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)), w)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +97,7 @@ func testWorker(t *testing.T) (*Worker, *flow, *sdkmetric.ManualReader) {
 // task-state covers every task: source, checkpoint and heartbeat tasks,
 // and the heartbeat task of a pair that only emits heartbeats.
 func TestTaskStateEveryKind(t *testing.T) {
-	_, _, reader := testWorker(t)
+	_, _, reader := testWorker(t, false)
 	got := collect(t, reader).gauges["task-state"]
 	for _, task := range []string{"A->B source 0", "A->B source 1", "A->B checkpoint 0", "A->B heartbeat 0", "B->A heartbeat 0"} {
 		flow := task[:4]
@@ -105,7 +114,7 @@ func TestTaskStateEveryKind(t *testing.T) {
 // partition whose offsets could not be read is left out, and while the
 // source cannot be asked every lag is unknown, not 0.
 func TestLagReadFromMeasure(t *testing.T) {
-	w, f, reader := testWorker(t)
+	w, f, reader := testWorker(t, true)
 	if got := collect(t, reader).gauges["replication-lag-records"]; len(got) != 0 {
 		t.Errorf("lag before any measure: %v, want none", got)
 	}
@@ -113,7 +122,7 @@ func TestLagReadFromMeasure(t *testing.T) {
 		t.Errorf("progress before any measure: %+v, want the lag unknown", p)
 	}
 	attrs := func(p int32) partLag {
-		return partLag{tp: topicPartition{Topic: "orders", Partition: p}, attrs: f.metrics.forPartition("A", "B", "A.orders", p).attrs}
+		return partLag{tp: topicPartition{Topic: "orders", Partition: p}, exp: f.metrics.forPartition("A", "B", "A.orders", p).exp}
 	}
 	p0, p1, p2 := attrs(0), attrs(1), attrs(2)
 	p0.span, p0.lag, p0.known = lagSpan{next: 5, end: 405_069}, 405_064, true // paused, say
@@ -140,7 +149,7 @@ func TestLagReadFromMeasure(t *testing.T) {
 // What a partition copied adds up over every run of its task (a pause, a
 // restart, a tasks.max change make new runs), per flow.
 func TestCopiedAcrossRuns(t *testing.T) {
-	w, f, reader := testWorker(t)
+	w, f, reader := testWorker(t, false)
 	first := f.metrics.forPartition("A", "B", "A.orders", 0)
 	first.count(context.Background(), acks{n: 200, bytes: 2000})
 	second := f.metrics.forPartition("A", "B", "A.orders", 0) // the next run

@@ -33,7 +33,7 @@ const (
 var latencyBuckets = []float64{1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000}
 
 // metrics are the source flow's instruments. Attribute sets are built once
-// per partition (partMetrics), so recording costs no allocation.
+// per exported series (seriesAttrs), so recording costs no allocation.
 type metrics struct {
 	records     metric.Int64Counter
 	bytes       metric.Int64Counter
@@ -44,12 +44,21 @@ type metrics struct {
 	checkpoint  metric.Int64Histogram
 	duplicates  metric.Int64Counter
 
-	// series are the partitions' attribute sets and stats, one per
+	// perPartition is metrics.partition.series: a series per partition.
+	// Without it (the default) the partitions of a remote topic share
+	// its series: the counters and histograms add up, the gauges are
+	// summed or merged at each collection (observe), so /metrics grows
+	// with topics rather than partitions.
+	perPartition bool
+
+	// series are the partitions' stats and attribute sets, one per
 	// partition of a flow for the worker's life: every run of the task
 	// copying it (after a pause, a restart, a tasks.max change) adds to the
-	// same totals, so what was copied never goes back.
+	// same totals, so what was copied never goes back. exported are the
+	// attribute sets, by partition or by topic (partition -1).
 	seriesMu sync.Mutex
-	series   map[seriesKey]*partSeries // guarded by seriesMu
+	series   map[seriesKey]*partSeries  // guarded by seriesMu
+	exported map[seriesKey]*seriesAttrs // guarded by seriesMu
 }
 
 // seriesKey names a partition's series: the flow's source and target
@@ -59,18 +68,24 @@ type seriesKey struct {
 	partition              int32
 }
 
-// partSeries is one partition's attribute sets and stats.
-type partSeries struct {
+// seriesAttrs are the attribute sets of one exported series: a
+// partition's, or its remote topic's, which its partitions share.
+type seriesAttrs struct {
 	attrs           metric.MeasurementOption
 	opts            []metric.AddOption
 	rec             []metric.RecordOption
 	running, failed metric.ObserveOption // attrs with the partition-state's state
-	stats           partStats
+}
+
+// partSeries is one partition's exported series and stats.
+type partSeries struct {
+	exp   *seriesAttrs
+	stats partStats
 }
 
 func newMetrics(mp metric.MeterProvider, w *Worker) (*metrics, error) {
 	m := mp.Meter("github.com/strait-replicator/strait/replicator")
-	var ms metrics
+	ms := metrics{perPartition: w.cfg != nil && w.cfg.MetricsPartitionSeries}
 	var err error
 	counter := func(dst *metric.Int64Counter, name, desc string, opts ...metric.Int64CounterOption) {
 		if err == nil {
@@ -199,13 +214,25 @@ func (w *window) add(now time.Time, v int64) {
 	w.cur.merge(statBucket{min: v, max: v, sum: v, n: 1})
 }
 
+// bucket returns the values of the current period and the one before at
+// now.
+func (w *window) bucket(now time.Time) statBucket {
+	w.roll(now)
+	b := w.prev
+	b.merge(w.cur)
+	return b
+}
+
 // stats returns min, max and avg of the window at now; ok is false for a
 // window without values: a partition idle for a period or two has no
 // latency to show, rather than the last one it had.
 func (w *window) stats(now time.Time) (stats [3]float64, ok bool) {
-	w.roll(now)
-	b := w.prev
-	b.merge(w.cur)
+	return w.bucket(now).stats()
+}
+
+// stats returns min, max and avg of the bucket's values; ok is false
+// without values.
+func (b statBucket) stats() (stats [3]float64, ok bool) {
 	if b.n == 0 {
 		return stats, false
 	}
@@ -232,58 +259,141 @@ func (s *partStats) copied() int64 {
 	return s.records
 }
 
-func (s *partStats) observe(o metric.Observer, g *gauges, attrs metric.ObserveOption, now time.Time) {
+// sample is what a collection reads of one or more partitions' stats:
+// their rates and windows, summed or merged.
+type sample struct {
+	records, bytes float64 // per second since the previous collection
+	rated          bool    // false at a partition's first collection
+	age, latency   statBucket
+}
+
+func (a *sample) merge(b sample) {
+	a.records += b.records
+	a.bytes += b.bytes
+	a.rated = a.rated || b.rated
+	a.age.merge(b.age)
+	a.latency.merge(b.latency)
+}
+
+// collect returns the partition's rates since the previous collection
+// and its windows at now.
+func (s *partStats) collect(now time.Time) sample {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var out sample
 	if !s.lastAt.IsZero() {
 		if secs := now.Sub(s.lastAt).Seconds(); secs > 0 {
-			o.ObserveFloat64(g.recordRate, float64(s.records-s.lastRecords)/secs, attrs)
-			o.ObserveFloat64(g.byteRate, float64(s.bytes-s.lastBytes)/secs, attrs)
+			out.records = float64(s.records-s.lastRecords) / secs
+			out.bytes = float64(s.bytes-s.lastBytes) / secs
+			out.rated = true
 		}
 	}
 	s.lastRecords, s.lastBytes, s.lastAt = s.records, s.bytes, now
-	if st, ok := s.age.stats(now); ok {
+	out.age, out.latency = s.age.bucket(now), s.latency.bucket(now)
+	return out
+}
+
+// observe reports a sample's rates and min/max/avg; a window without
+// values is left out.
+func (smp sample) observe(o metric.Observer, g *gauges, attrs metric.ObserveOption) {
+	if smp.rated {
+		o.ObserveFloat64(g.recordRate, smp.records, attrs)
+		o.ObserveFloat64(g.byteRate, smp.bytes, attrs)
+	}
+	if st, ok := smp.age.stats(); ok {
 		for i := range st {
 			o.ObserveFloat64(g.age[i], st[i], attrs)
 		}
 	}
-	if st, ok := s.latency.stats(now); ok {
+	if st, ok := smp.latency.stats(); ok {
 		for i := range st {
 			o.ObserveFloat64(g.latency[i], st[i], attrs)
 		}
 	}
 }
 
+// exportedAgg is what one exported series gathers at a collection from
+// the partitions that share it.
+type exportedAgg struct {
+	exp             *seriesAttrs
+	sample          sample
+	running, failed int64
+}
+
 // observe reports the flow's tasks' states, its partitions' lag (from the
 // snapshot its lag loop keeps) and the windowed metrics and states of the
-// partitions its running tasks copy.
+// partitions its running tasks copy: per exported series, so summed over
+// a topic's partitions unless metrics.partition.series is set.
 func (f *flow) observe(o metric.Observer, lag, state metric.Int64Observable, g *gauges, now time.Time) {
 	f.observeTaskStates(o, state)
 	if snap := f.lag.snapshot(); snap != nil {
-		for _, p := range snap.parts {
-			if p.known {
-				o.ObserveInt64(lag, p.lag, p.attrs)
-			}
+		observeLag(o, lag, snap.parts)
+	}
+	var lists [][]*partState
+	for _, t := range f.sourceRuns() {
+		if parts := t.published.Load(); parts != nil {
+			lists = append(lists, *parts)
 		}
 	}
-	seen := map[*partStats]bool{} // a partition's series once, whichever runs hold it
-	for _, t := range f.sourceRuns() {
-		parts := t.published.Load()
-		if parts == nil {
-			continue
-		}
-		for _, ps := range *parts {
+	observeParts(o, g, lists, now)
+}
+
+// observeParts reports the rates, windows and states of the partitions
+// of lists (each run's), each partition once, per exported series: a
+// topic's rates are its partitions' sums, its windows their merge, its
+// partition-state the number of its partitions in each state.
+func observeParts(o metric.Observer, g *gauges, lists [][]*partState, now time.Time) {
+	var order []*exportedAgg
+	aggs := map[*seriesAttrs]*exportedAgg{}
+	seen := map[*partStats]bool{} // a partition once, whichever runs hold it
+	for _, parts := range lists {
+		for _, ps := range parts {
 			if seen[ps.metrics.stats] {
 				continue
 			}
 			seen[ps.metrics.stats] = true
-			ps.metrics.stats.observe(o, g, ps.metrics.attrs, now)
-			st := ps.metrics.running
-			if ps.stopped.Load() {
-				st = ps.metrics.failed
+			a := aggs[ps.metrics.exp]
+			if a == nil {
+				a = &exportedAgg{exp: ps.metrics.exp}
+				aggs[a.exp] = a
+				order = append(order, a)
 			}
-			o.ObserveInt64(g.partState, 1, st)
+			a.sample.merge(ps.metrics.stats.collect(now))
+			if ps.stopped.Load() {
+				a.failed++
+			} else {
+				a.running++
+			}
 		}
+	}
+	for _, a := range order {
+		a.sample.observe(o, g, a.exp.attrs)
+		if a.running > 0 {
+			o.ObserveInt64(g.partState, a.running, a.exp.running)
+		}
+		if a.failed > 0 {
+			o.ObserveInt64(g.partState, a.failed, a.exp.failed)
+		}
+	}
+}
+
+// observeLag reports the lag of parts (sorted by topic and partition) per
+// exported series: a topic's lag is the sum of its partitions', unknown
+// (left out) when one of them is.
+func observeLag(o metric.Observer, lag metric.Int64Observable, parts []partLag) {
+	for i := 0; i < len(parts); {
+		exp := parts[i].exp
+		var sum int64
+		known := true
+		j := i
+		for ; j < len(parts) && parts[j].exp == exp; j++ {
+			sum += parts[j].lag
+			known = known && parts[j].known
+		}
+		if known {
+			o.ObserveInt64(lag, sum, exp.attrs)
+		}
+		i = j
 	}
 }
 
@@ -309,16 +419,15 @@ func (f *flow) observeTaskStates(o metric.Observer, state metric.Int64Observable
 	}
 }
 
-// partMetrics records one partition's measurements with its attributes:
-// source and target alias, remote topic, partition.
+// partMetrics records one partition's measurements with its exported
+// series' attributes: source and target alias, remote topic and, with
+// metrics.partition.series, partition.
 type partMetrics struct {
 	m     *metrics
-	attrs metric.MeasurementOption
+	exp   *seriesAttrs
 	opts  []metric.AddOption
 	rec   []metric.RecordOption
 	stats *partStats
-	// running and failed are attrs with the partition-state's state.
-	running, failed metric.ObserveOption
 }
 
 // forPartition returns the instruments of a partition of flow
@@ -326,7 +435,7 @@ type partMetrics struct {
 // that copies it on this worker.
 func (ms *metrics) forPartition(source, target, remote string, partition int32) partMetrics {
 	s := ms.seriesOf(seriesKey{source: source, target: target, remote: remote, partition: partition})
-	return partMetrics{m: ms, attrs: s.attrs, opts: s.opts, rec: s.rec, stats: &s.stats, running: s.running, failed: s.failed}
+	return partMetrics{m: ms, exp: s.exp, opts: s.exp.opts, rec: s.exp.rec, stats: &s.stats}
 }
 
 // seriesOf returns k's series, made on first use.
@@ -336,23 +445,43 @@ func (ms *metrics) seriesOf(k seriesKey) *partSeries {
 	if s := ms.series[k]; s != nil {
 		return s
 	}
-	set := attribute.NewSet(
-		attribute.String("source", k.source),
-		attribute.String("target", k.target),
-		attribute.String("topic", k.remote),
-		attribute.Int("partition", int(k.partition)),
-	)
-	opt := metric.WithAttributeSet(set)
-	withState := func(state string) metric.ObserveOption {
-		return metric.WithAttributeSet(attribute.NewSet(append(set.ToSlice(), attribute.String("state", state))...))
+	ek := k
+	if !ms.perPartition {
+		ek.partition = -1
 	}
-	s := &partSeries{attrs: opt, opts: []metric.AddOption{opt}, rec: []metric.RecordOption{opt},
-		running: withState(StateRunning), failed: withState(StateFailed)}
+	exp := ms.exported[ek]
+	if exp == nil {
+		exp = newSeriesAttrs(ek)
+		if ms.exported == nil {
+			ms.exported = map[seriesKey]*seriesAttrs{}
+		}
+		ms.exported[ek] = exp
+	}
+	s := &partSeries{exp: exp}
 	if ms.series == nil {
 		ms.series = map[seriesKey]*partSeries{}
 	}
 	ms.series[k] = s
 	return s
+}
+
+// newSeriesAttrs builds the attribute sets of k's series; a partition
+// of -1 leaves the partition out.
+func newSeriesAttrs(k seriesKey) *seriesAttrs {
+	kvs := []attribute.KeyValue{
+		attribute.String("source", k.source),
+		attribute.String("target", k.target),
+		attribute.String("topic", k.remote),
+	}
+	if k.partition >= 0 {
+		kvs = append(kvs, attribute.Int("partition", int(k.partition)))
+	}
+	opt := metric.WithAttributeSet(attribute.NewSet(kvs...))
+	withState := func(state string) metric.ObserveOption {
+		return metric.WithAttributeSet(attribute.NewSet(append(slices.Clone(kvs), attribute.String("state", state))...))
+	}
+	return &seriesAttrs{attrs: opt, opts: []metric.AddOption{opt}, rec: []metric.RecordOption{opt},
+		running: withState(StateRunning), failed: withState(StateFailed)}
 }
 
 // copied returns the records of k's partition acknowledged since the

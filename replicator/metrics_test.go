@@ -2,6 +2,8 @@ package replicator
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"testing"
 	"time"
 
@@ -9,6 +11,8 @@ import (
 	"go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/strait-replicator/strait/replicator/task"
 )
 
 // BenchmarkInstrumentation measures what the metrics cost per replicated
@@ -115,5 +119,63 @@ func TestWindow(t *testing.T) {
 	w.add(t0.Add(10*statsPeriod), 2)
 	if st, ok := w.stats(t0.Add(10 * statsPeriod)); !ok || st != [3]float64{2, 2, 2} {
 		t.Errorf("new value after a long idle: %v, %v", st, ok)
+	}
+}
+
+// By default a remote topic's partitions share one series: counts add up,
+// the lag is their sum (unknown when one partition's is), partition-state
+// counts the partitions in each state. metrics.partition.series gives each
+// partition its own, as before.
+func TestTopicSeriesByDefault(t *testing.T) {
+	for _, tc := range []struct {
+		perPartition bool
+		records      map[string]int64
+		lag          map[string]int64
+		states       map[string]int64
+	}{
+		{
+			perPartition: false,
+			records:      map[string]int64{"topic=A.orders": 10},
+			lag:          map[string]int64{"topic=A.orders": 105}, // A.payments: one partition unknown
+			states:       map[string]int64{"state=RUNNING,topic=A.orders": 2, "state=FAILED,topic=A.orders": 1},
+		},
+		{
+			perPartition: true,
+			records:      map[string]int64{"partition=0,topic=A.orders": 7, "partition=1,topic=A.orders": 3},
+			lag:          map[string]int64{"partition=0,topic=A.orders": 100, "partition=1,topic=A.orders": 5, "partition=0,topic=A.payments": 7},
+			states: map[string]int64{"partition=0,state=RUNNING,topic=A.orders": 1, "partition=1,state=FAILED,topic=A.orders": 1,
+				"partition=2,state=RUNNING,topic=A.orders": 1},
+		},
+	} {
+		t.Run(fmt.Sprintf("partition series %v", tc.perPartition), func(t *testing.T) {
+			_, f, reader := testWorker(t, tc.perPartition)
+			tt := newTestTask(t, false, 0, 1, 2)
+			for p := range int32(3) {
+				tt.part(p).metrics = f.metrics.forPartition("A", "B", "A.orders", p)
+			}
+			tt.part(1).stopped.Store(true)
+			f.tasks.Apply(context.Background(), []task.Step{{Want: task.Wanted{ID: sourceTaskID(0)}, Pause: true}}, func(w task.Wanted) *task.Runner {
+				return &task.Runner{ID: w.ID, Task: tt.sourceTask, Status: task.NewStatus(StateRunning)}
+			})
+			tt.part(0).metrics.count(context.Background(), acks{n: 7, bytes: 70})
+			tt.part(1).metrics.count(context.Background(), acks{n: 3, bytes: 30})
+			part := func(topic string, p int32, lag int64, known bool) partLag {
+				return partLag{tp: topicPartition{Topic: topic, Partition: p}, exp: f.metrics.forPartition("A", "B", "A."+topic, p).exp, lag: lag, known: known}
+			}
+			f.lag.snap.Store(&lagSnapshot{parts: []partLag{
+				part("orders", 0, 100, true), part("orders", 1, 5, true),
+				part("payments", 0, 7, true), part("payments", 1, 0, false),
+			}})
+			c := collect(t, reader)
+			for name, want := range map[string]map[string]int64{"record-count": tc.records, "replication-lag-records": tc.lag, "partition-state": tc.states} {
+				got := c.series[name]
+				if got == nil {
+					got = c.gauges[name]
+				}
+				if !maps.Equal(got, want) {
+					t.Errorf("%s = %v, want %v", name, got, want)
+				}
+			}
+		})
 	}
 }
