@@ -20,10 +20,14 @@ import (
 // show within a second, whatever offset.flush.interval.ms says. The lag is
 // measured every lagRefreshEvery, each measure given lagTimeout; the
 // metrics and the status read the last measure and never wait for a
-// cluster.
+// cluster. A measure asks the source for two offsets of every partition:
+// with tens of thousands of partitions it takes a while, and the next
+// starts no sooner than lagPace times that after it (the source spends at
+// most a quarter of the time answering it, and the lag shows less often).
 const (
 	countFlushEvery = 500 * time.Millisecond
 	lagRefreshEvery = 2 * time.Second
+	lagPace         = 4
 	lagTimeout      = 5 * time.Second
 	// probeTimeout bounds a read of the spans that stopped moving (to tell
 	// transaction markers from records); probeFetchBytes is what it asks
@@ -72,13 +76,29 @@ type lagInput struct {
 
 // watch keeps the flow's counts and lag current until ctx is done: every
 // countFlushEvery it moves the counts its tasks batched to the metrics,
-// and every lagRefreshEvery it measures its partitions' lag. It returns
-// once both loops returned.
+// and every lagRefreshEvery (or lagPace times a measure's duration) it
+// measures its partitions' lag. It returns once both loops returned.
 func (f *flow) watch(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { repeat(ctx, countFlushEvery, f.flushCounts) })
-	wg.Go(func() { repeat(ctx, lagRefreshEvery, f.measureLag) })
+	wg.Go(func() { repeatPaced(ctx, lagRefreshEvery, lagPace, f.measureLag) })
 	wg.Wait()
+}
+
+// repeatPaced calls fn now and then again every d, or pace times as long
+// as fn took when that is longer, until ctx is done.
+func repeatPaced(ctx context.Context, d time.Duration, pace int, fn func(context.Context)) {
+	for ctx.Err() == nil {
+		began := time.Now()
+		fn(ctx)
+		wait := max(d, time.Duration(pace)*time.Since(began)) - time.Since(began)
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
 }
 
 // repeat calls fn now and then every d until ctx is done.

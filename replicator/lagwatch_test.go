@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -19,7 +20,7 @@ import (
 // left out), and each counter's total.
 type collected struct {
 	gauges map[string]map[string]int64
-	series map[string]map[string]int64 // counters
+	series map[string]map[string]int64 // counters; histograms' counts
 	sums   map[string]int64
 }
 
@@ -53,6 +54,11 @@ func collect(t *testing.T, reader *sdkmetric.ManualReader) collected {
 				for _, dp := range d.DataPoints {
 					c.sums[m.Name] += dp.Value
 					c.series[m.Name][key(dp.Attributes)] = dp.Value
+				}
+			case metricdata.Histogram[int64]:
+				c.series[m.Name] = map[string]int64{}
+				for _, dp := range d.DataPoints {
+					c.series[m.Name][key(dp.Attributes)] = int64(dp.Count)
 				}
 			}
 		}
@@ -195,5 +201,34 @@ func TestFlushCounts(t *testing.T) {
 	ps.flushCounts(context.Background()) // nothing new
 	if got := ps.metrics.stats.copied(); got != 10 {
 		t.Errorf("counted %d after a second flush, want 10", got)
+	}
+}
+
+// A lag measure that takes long (tens of thousands of partitions) is
+// repeated no sooner than lagPace times its duration after it started, so
+// the source spends at most 1/lagPace of the time answering it; a quick
+// one every d.
+func TestLagMeasurePaced(t *testing.T) {
+	var starts []time.Time
+	var took []time.Duration
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	repeatPaced(ctx, time.Millisecond, lagPace, func(context.Context) {
+		began := time.Now()
+		starts = append(starts, began)
+		if len(starts) == 3 {
+			cancel()
+			return
+		}
+		time.Sleep(20 * time.Millisecond) // a slow measure
+		took = append(took, time.Since(began))
+	})
+	if len(starts) != 3 {
+		t.Fatalf("%d calls, want 3", len(starts))
+	}
+	for i := range 2 {
+		if gap := starts[i+1].Sub(starts[i]); gap < lagPace*took[i] {
+			t.Errorf("call %d started %v after the one before, which took %v: want at least %d times that", i+1, gap, took[i], lagPace)
+		}
 	}
 }

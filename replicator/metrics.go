@@ -46,9 +46,9 @@ type metrics struct {
 
 	// perPartition is metrics.partition.series: a series per partition.
 	// Without it (the default) the partitions of a remote topic share
-	// its series: the counters and histograms add up, the gauges are
-	// summed or merged at each collection (observe), so /metrics grows
-	// with topics rather than partitions.
+	// its series: the counters add up, the gauges are summed or merged
+	// at each collection (observe), and the histograms are the flow's,
+	// so /metrics grows with topics rather than partitions.
 	perPartition bool
 
 	// series are the partitions' stats and attribute sets, one per
@@ -73,8 +73,12 @@ type seriesKey struct {
 type seriesAttrs struct {
 	attrs           metric.MeasurementOption
 	opts            []metric.AddOption
-	rec             []metric.RecordOption
 	running, failed metric.ObserveOption // attrs with the partition-state's state
+	// hist are the histograms' attributes: the partition's with
+	// metrics.partition.series, else only the flow's (source and
+	// target): a histogram is 19 series, too many per topic with
+	// thousands of topics; the topic's min/max/avg gauges remain.
+	hist []metric.RecordOption
 }
 
 // partSeries is one partition's exported series and stats.
@@ -435,7 +439,7 @@ type partMetrics struct {
 // that copies it on this worker.
 func (ms *metrics) forPartition(source, target, remote string, partition int32) partMetrics {
 	s := ms.seriesOf(seriesKey{source: source, target: target, remote: remote, partition: partition})
-	return partMetrics{m: ms, exp: s.exp, opts: s.exp.opts, rec: s.exp.rec, stats: &s.stats}
+	return partMetrics{m: ms, exp: s.exp, opts: s.exp.opts, rec: s.exp.hist, stats: &s.stats}
 }
 
 // seriesOf returns k's series, made on first use.
@@ -445,6 +449,9 @@ func (ms *metrics) seriesOf(k seriesKey) *partSeries {
 	if s := ms.series[k]; s != nil {
 		return s
 	}
+	if ms.exported == nil {
+		ms.exported = map[seriesKey]*seriesAttrs{}
+	}
 	ek := k
 	if !ms.perPartition {
 		ek.partition = -1
@@ -452,8 +459,14 @@ func (ms *metrics) seriesOf(k seriesKey) *partSeries {
 	exp := ms.exported[ek]
 	if exp == nil {
 		exp = newSeriesAttrs(ek)
-		if ms.exported == nil {
-			ms.exported = map[seriesKey]*seriesAttrs{}
+		if !ms.perPartition {
+			fk := seriesKey{source: k.source, target: k.target, partition: -1}
+			flow := ms.exported[fk]
+			if flow == nil {
+				flow = newSeriesAttrs(fk)
+				ms.exported[fk] = flow
+			}
+			exp.hist = flow.hist
 		}
 		ms.exported[ek] = exp
 	}
@@ -466,12 +479,14 @@ func (ms *metrics) seriesOf(k seriesKey) *partSeries {
 }
 
 // newSeriesAttrs builds the attribute sets of k's series; a partition
-// of -1 leaves the partition out.
+// of -1 leaves the partition out, a remote topic of "" the topic.
 func newSeriesAttrs(k seriesKey) *seriesAttrs {
 	kvs := []attribute.KeyValue{
 		attribute.String("source", k.source),
 		attribute.String("target", k.target),
-		attribute.String("topic", k.remote),
+	}
+	if k.remote != "" {
+		kvs = append(kvs, attribute.String("topic", k.remote))
 	}
 	if k.partition >= 0 {
 		kvs = append(kvs, attribute.Int("partition", int(k.partition)))
@@ -480,7 +495,7 @@ func newSeriesAttrs(k seriesKey) *seriesAttrs {
 	withState := func(state string) metric.ObserveOption {
 		return metric.WithAttributeSet(attribute.NewSet(append(slices.Clone(kvs), attribute.String("state", state))...))
 	}
-	return &seriesAttrs{attrs: opt, opts: []metric.AddOption{opt}, rec: []metric.RecordOption{opt},
+	return &seriesAttrs{attrs: opt, opts: []metric.AddOption{opt}, hist: []metric.RecordOption{opt},
 		running: withState(StateRunning), failed: withState(StateFailed)}
 }
 

@@ -132,16 +132,19 @@ func TestTopicSeriesByDefault(t *testing.T) {
 		records      map[string]int64
 		lag          map[string]int64
 		states       map[string]int64
+		latency      map[string]int64 // records sampled
 	}{
 		{
 			perPartition: false,
 			records:      map[string]int64{"topic=A.orders": 10},
+			latency:      map[string]int64{"": 2},                 // the flow's histogram
 			lag:          map[string]int64{"topic=A.orders": 105}, // A.payments: one partition unknown
 			states:       map[string]int64{"state=RUNNING,topic=A.orders": 2, "state=FAILED,topic=A.orders": 1},
 		},
 		{
 			perPartition: true,
 			records:      map[string]int64{"partition=0,topic=A.orders": 7, "partition=1,topic=A.orders": 3},
+			latency:      map[string]int64{"partition=0,topic=A.orders": 1, "partition=1,topic=A.orders": 1},
 			lag:          map[string]int64{"partition=0,topic=A.orders": 100, "partition=1,topic=A.orders": 5, "partition=0,topic=A.payments": 7},
 			states: map[string]int64{"partition=0,state=RUNNING,topic=A.orders": 1, "partition=1,state=FAILED,topic=A.orders": 1,
 				"partition=2,state=RUNNING,topic=A.orders": 1},
@@ -159,6 +162,8 @@ func TestTopicSeriesByDefault(t *testing.T) {
 			})
 			tt.part(0).metrics.count(context.Background(), acks{n: 7, bytes: 70})
 			tt.part(1).metrics.count(context.Background(), acks{n: 3, bytes: 30})
+			tt.part(0).metrics.acked(context.Background(), 0, time.Now())
+			tt.part(1).metrics.acked(context.Background(), 0, time.Now())
 			part := func(topic string, p int32, lag int64, known bool) partLag {
 				return partLag{tp: topicPartition{Topic: topic, Partition: p}, exp: f.metrics.forPartition("A", "B", "A."+topic, p).exp, lag: lag, known: known}
 			}
@@ -167,7 +172,7 @@ func TestTopicSeriesByDefault(t *testing.T) {
 				part("payments", 0, 7, true), part("payments", 1, 0, false),
 			}})
 			c := collect(t, reader)
-			for name, want := range map[string]map[string]int64{"record-count": tc.records, "replication-lag-records": tc.lag, "partition-state": tc.states} {
+			for name, want := range map[string]map[string]int64{"record-count": tc.records, "replication-lag-records": tc.lag, "partition-state": tc.states, "replication-latency-ms": tc.latency} {
 				got := c.series[name]
 				if got == nil {
 					got = c.gauges[name]
