@@ -101,9 +101,11 @@ func (t *sourceTask) failedPartitions() []PartitionFailure {
 // topics and the offsets topic.
 func (t *sourceTask) producedTopics() []string {
 	out := []string{t.positions.offsetsTopic()}
+	seen := map[string]bool{} // source topics: thousands of them, each of many partitions
 	for _, tp := range t.tps {
-		if r := t.cfg.Policy.FormatRemoteTopic(t.cfg.Source, tp.Topic); !slices.Contains(out, r) {
-			out = append(out, r)
+		if !seen[tp.Topic] {
+			seen[tp.Topic] = true
+			out = append(out, t.cfg.Policy.FormatRemoteTopic(t.cfg.Source, tp.Topic))
 		}
 	}
 	return out

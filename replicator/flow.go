@@ -845,8 +845,12 @@ func (f *flow) assign(tps []topicPartition) [][]topicPartition {
 	if len(desired) == len(current) {
 		moved := 0
 		for i := range desired {
+			had := make(map[topicPartition]bool, len(current[i])) // not slices.Contains: quadratic in partitions
+			for _, tp := range current[i] {
+				had[tp] = true
+			}
 			for _, tp := range desired[i] {
-				if !slices.Contains(current[i], tp) {
+				if !had[tp] {
 					moved++
 				}
 			}

@@ -198,9 +198,10 @@ func (s *Syncer) createRemoteTopics(ctx context.Context, srcTopics kadm.TopicDet
 	groups := map[shape][]string{}
 	groupCfgs := map[shape]map[string]*string{}
 	var order []shape
+	byName := configsByName(described) // ResourceConfigs.On searches the list: quadratic here
 	for _, name := range names {
 		var cfgs map[string]*string
-		if rc, err := described.On(name, nil); err == nil && rc.Err == nil {
+		if rc, ok := byName[name]; ok && rc.Err == nil {
 			cfgs = createConfigs(rc.Configs, s.cfg.ConfigExclude)
 		}
 		sh := shape{int32(len(srcTopics[name].Partitions)), configsKey(cfgs)}
@@ -274,10 +275,11 @@ func (s *Syncer) Configs(ctx context.Context) {
 		}
 		return
 	}
+	srcByName, tgtByName := configsByName(src), configsByName(tgt)
 	for i, name := range names {
-		sc, err1 := src.On(name, nil)
-		tc, err2 := tgt.On(remotes[i], nil)
-		if err1 != nil || err2 != nil || sc.Err != nil || tc.Err != nil {
+		sc, ok1 := srcByName[name]
+		tc, ok2 := tgtByName[remotes[i]]
+		if !ok1 || !ok2 || sc.Err != nil || tc.Err != nil {
 			continue
 		}
 		changes := configChanges(sc.Configs, tc.Configs, s.cfg.ConfigExclude, s.cfg.UseDefaultsFrom == "source")
@@ -302,6 +304,15 @@ func (s *Syncer) Configs(ctx context.Context) {
 		}
 		s.log.Info("synced topic configs", "topic", remotes[i], "changed", keys)
 	}
+}
+
+// configsByName indexes described configs by resource name.
+func configsByName(rcs kadm.ResourceConfigs) map[string]kadm.ResourceConfig {
+	out := make(map[string]kadm.ResourceConfig, len(rcs))
+	for _, rc := range rcs {
+		out[rc.Name] = rc
+	}
+	return out
 }
 
 // cutShort reports whether ctx, an admin context, was canceled from above
