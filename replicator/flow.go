@@ -382,28 +382,23 @@ func (f *flow) run(ctx context.Context) error {
 	defer aclSync.Stop()
 	f.reconcile(ctx, noRestarts)
 	for {
+		// An assignment goes first: with many partitions a refresh takes
+		// seconds, and a refresh ticker that fired meanwhile would win the
+		// select below half the time, delaying the tasks' start by
+		// refreshes.
+		select {
+		case a := <-f.member.Assignments():
+			f.takeAssignment(ctx, a)
+			continue
+		default:
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-f.member.Done():
 			return f.member.Err()
 		case a := <-f.member.Assignments():
-			first := f.assigned.Tasks == nil && a.Generation >= 0
-			f.assigned = a
-			f.status.SetGeneration(a.Generation)
-			_, restarts := f.ctl.take()
-			f.reconcileTasks(ctx, restarts)
-			if f.member.Leader() {
-				if f.wantedStale() {
-					f.member.RequestRejoin()
-				}
-				if first && f.topicsEvery(f.cfg.SyncTopicConfigsInterval) > 0 {
-					f.clusterWork(ctx, f.topics.Configs)
-				}
-				if first && f.topicsEvery(f.cfg.SyncTopicACLsInterval) > 0 {
-					f.clusterWork(ctx, f.topics.ACLs)
-				}
-			}
+			f.takeAssignment(ctx, a)
 		case <-refresh.C:
 			f.reconcile(ctx, noRestarts)
 		case <-configSync.C:
@@ -427,6 +422,29 @@ func (f *flow) run(ctx context.Context) error {
 			}
 			_, restarts := f.ctl.take()
 			f.reconcile(ctx, restarts)
+		}
+	}
+}
+
+// takeAssignment starts and stops the flow's tasks as the group's
+// assignment a says; the leader also asks for a new rebalance when the
+// tasks it wants changed meanwhile, and syncs topic configs and ACLs
+// after its first assignment. The run loop only.
+func (f *flow) takeAssignment(ctx context.Context, a group.Assignment) {
+	first := f.assigned.Tasks == nil && a.Generation >= 0
+	f.assigned = a
+	f.status.SetGeneration(a.Generation)
+	_, restarts := f.ctl.take()
+	f.reconcileTasks(ctx, restarts)
+	if f.member.Leader() {
+		if f.wantedStale() {
+			f.member.RequestRejoin()
+		}
+		if first && f.topicsEvery(f.cfg.SyncTopicConfigsInterval) > 0 {
+			f.clusterWork(ctx, f.topics.Configs)
+		}
+		if first && f.topicsEvery(f.cfg.SyncTopicACLsInterval) > 0 {
+			f.clusterWork(ctx, f.topics.ACLs)
 		}
 	}
 }
