@@ -86,11 +86,11 @@ type stopped struct {
 }
 
 // startWatched starts a worker for text whose stopped partitions can be
-// watched.
+// watched: with metrics.partition.series, its metrics are per partition.
 func startWatched(t *testing.T, text string) (*worker, stopped) {
 	t.Helper()
 	s := stopped{reader: sdkmetric.NewManualReader(), logs: &syncBuffer{}}
-	w := startWorkerLogging(t, text, s.logs, replicator.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(s.reader))))
+	w := startWorkerLogging(t, text+"metrics.partition.series = true\n", s.logs, replicator.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(s.reader))))
 	return w, s
 }
 

@@ -370,7 +370,8 @@ func TestLagReportedOnceAcrossWorkers(t *testing.T) {
 	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
 	a.createTopic(t, "orders", 4, nil)
 	a.produce(t, "orders", 4, 0, 50, "workers")
-	text := props([]*cluster{a, b}, "A->B.enabled = true", "tasks.max = 4", "emit.heartbeats.enabled = false", "emit.checkpoints.enabled = false")
+	text := props([]*cluster{a, b}, "A->B.enabled = true", "tasks.max = 4", "emit.heartbeats.enabled = false", "emit.checkpoints.enabled = false",
+		"metrics.partition.series = true")
 	var workers []*worker
 	var readers []*sdkmetric.ManualReader
 	for _, id := range []string{"worker-1:8083", "worker-2:8083"} {
