@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -598,14 +599,6 @@ func isolation(readCommitted bool) kgo.IsolationLevel {
 // before they were copied: that fails the task unless
 // data.loss.policy=skip.
 func (t *sourceTask) startOffsets(ctx context.Context) (starts map[string]map[int32]kgo.Offset, unwritten []topicPartition, err error) {
-	topics := map[string]bool{}
-	for _, tp := range t.tps {
-		topics[tp.Topic] = true
-	}
-	names := make([]string, 0, len(topics))
-	for n := range topics {
-		names = append(names, n)
-	}
 	// Positions as stored now: the task may have run on another worker of
 	// the group a moment ago. In exactly-once mode run has fenced its
 	// transactional id, so that no transaction of a previous owner commits
@@ -614,9 +607,20 @@ func (t *sourceTask) startOffsets(ctx context.Context) (starts map[string]map[in
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: read positions: %w", t.id, err)
 	}
-	logStarts, err := t.srcAdm.ListStartOffsets(ctx, names...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: list start offsets on cluster %s: %w", t.id, t.cfg.Source, err)
+	// The log starts tell whether records were deleted past a position:
+	// they are listed for the topics with a position only (a task copying
+	// tens of thousands of partitions for the first time asks nothing).
+	topics := map[string]bool{}
+	for _, tp := range t.tps {
+		if _, ok := resume[tp]; ok {
+			topics[tp.Topic] = true
+		}
+	}
+	var logStarts kadm.ListedOffsets
+	if len(topics) > 0 {
+		if logStarts, err = t.srcAdm.ListStartOffsets(ctx, slices.Collect(maps.Keys(topics))...); err != nil {
+			return nil, nil, fmt.Errorf("%s: list start offsets on cluster %s: %w", t.id, t.cfg.Source, err)
+		}
 	}
 	landed := t.landed(ctx, resume)
 	starts = map[string]map[int32]kgo.Offset{}
