@@ -33,6 +33,10 @@ type scaleResult struct {
 	// request each topic refresh starts with, as this process sees it:
 	// kfake's answer and franz-go's decoding.
 	SourceMetadataMs float64 `json:"source_list_topics_ms"`
+	// ConsumeSeconds is a bare franz-go consumer (this process) reading
+	// every partition's record from the start: what the source's fetches
+	// take, the floor of any copy.
+	ConsumeSeconds float64 `json:"bare_consume_seconds"`
 	// Runs: by default, then with metrics.partition.series = true, each
 	// into a fresh target.
 	Runs []scaleRun `json:"runs"`
@@ -145,8 +149,11 @@ func (b *bench) scale(topics, partitions int) (scaleResult, error) {
 	}
 	slices.Sort(listMs)
 	res.SourceMetadataMs = listMs[len(listMs)/2]
-	fmt.Fprintf(b.out, "  source: %d topics x %d partitions created in %.1f s, loaded in %.1f s, end offsets listed in %.0f ms, topics listed in %.0f ms\n",
-		topics, partitions, res.CreateSeconds, res.LoadSeconds, res.SourceListMs, res.SourceMetadataMs)
+	if res.ConsumeSeconds, err = consumeAll(ctx, src.addr, names, res.Partitions); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(b.out, "  source: %d topics x %d partitions created in %.1f s, loaded in %.1f s, end offsets listed in %.0f ms, topics listed in %.0f ms, all read by a bare consumer in %.1f s\n",
+		topics, partitions, res.CreateSeconds, res.LoadSeconds, res.SourceListMs, res.SourceMetadataMs, res.ConsumeSeconds)
 	for _, c := range []struct{ name, config string }{
 		{"default (topic-level series)", ""},
 		{"metrics.partition.series = true", "metrics.partition.series = true\n"},
@@ -316,6 +323,29 @@ func (b *bench) scaleRun(ctx context.Context, srcAddr string, remotes []string, 
 	return res, err
 }
 
+// consumeAll reads topics from their start with one franz-go consumer
+// until it has n records, and returns how long that took.
+func consumeAll(ctx context.Context, seeds string, topics []string, n int) (float64, error) {
+	start := time.Now()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(seeds, ",")...), kgo.ConsumeTopics(topics...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	got := 0
+	for got < n {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return 0, fmt.Errorf("bare consume: %d of %d records: %w", got, n, err)
+		}
+		got += fs.NumRecords()
+	}
+	return time.Since(start).Seconds(), nil
+}
+
 // freePort returns a TCP port of the loopback interface free a moment ago.
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -426,6 +456,7 @@ func printScale(w io.Writer, res scaleResult) {
 	fmt.Fprintf(w, "scale: %d topics, %d partitions, one record each\n", res.Topics, res.Partitions)
 	fmt.Fprintf(w, "  source (kfake, one process): topics created in %.1f s, %d records loaded in %.1f s, end offsets of every partition listed in %.0f ms, every topic listed (metadata) in %.0f ms (median of 5)\n",
 		res.CreateSeconds, res.Partitions, res.LoadSeconds, res.SourceListMs, res.SourceMetadataMs)
+	fmt.Fprintf(w, "  a bare franz-go consumer reading every partition's record from the start: %.1f s\n", res.ConsumeSeconds)
 	for _, r := range res.Runs {
 		printScaleRun(w, r)
 	}
