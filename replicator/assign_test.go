@@ -25,6 +25,15 @@ func TestAssignRoundRobin(t *testing.T) {
 	if got := assignRoundRobin(nil, 4); len(got) != 0 {
 		t.Errorf("no partitions: %v", got)
 	}
+	// The caller's list is left as it is; a sorted one (as a refresh
+	// lists them) assigns the same.
+	if fmt.Sprint(tps) != "[b/0 a/1 a/0 b/1 c/0]" {
+		t.Errorf("the input was changed: %v", tps)
+	}
+	sorted := sortedPartitions(tps)
+	if got := fmt.Sprint(assignRoundRobin(sorted, 2)); got != tests[1].want {
+		t.Errorf("sorted input, tasks.max 2: %s, want %s", got, tests[1].want)
+	}
 }
 
 func TestAssignByLoad(t *testing.T) {
