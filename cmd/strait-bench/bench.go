@@ -9,13 +9,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -47,15 +45,6 @@ type benchResult struct {
 	Rounds        int     `json:"rounds"`
 }
 
-type latencyResult struct {
-	Case    string  `json:"case"`
-	System  string  `json:"system"`
-	Rate    float64 `json:"offered_records_per_second"`
-	P50Ms   float64 `json:"p50_ms"`
-	P99Ms   float64 `json:"p99_ms"`
-	Samples int     `json:"samples"`
-}
-
 type bench struct {
 	lastProgress time.Time
 	self         string // this binary, for its hidden helper commands
@@ -81,6 +70,17 @@ type bench struct {
 	refreshSeconds int
 	// targetArgs are the kfake-serve flags of target clusters.
 	targetArgs []string
+	// flushMs is Strait's offset.flush.interval.ms; 0: 5000.
+	flushMs int
+	// latencyWarmup is how long after the first copy a latency window
+	// starts.
+	latencyWarmup time.Duration
+	// floor adds the client's floor (a bare read and a bare write of the
+	// records) to the throughput rounds.
+	floor bool
+	// latencyEvents, when set, has Strait run its periodic jobs during
+	// the latency windows (--tail-events).
+	latencyEvents *latencyEvents
 }
 
 // runBench measures Strait against a bare franz-go pipe on clusters run as
@@ -101,7 +101,11 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	exactlyOnce := fs.Bool("exactly-once", false, "measure Strait in exactly-once mode")
 	latencyFor := fs.Duration("latency-duration", 8*time.Second, "how long to measure latency (0 skips)")
 	rounds := fs.Int("rounds", 3, "runs of each system per case; the median is reported")
-	latencyLoad := fs.Float64("latency-load", 0.25, "offered load of the latency phase, as a fraction of the pipe's measured maximum")
+	latencyLoad := fs.Float64("latency-load", 0.25, "offered load of the latency phase, as a fraction of the pipe's measured maximum (--tail: 0.1 unless given)")
+	latencyWarmup := fs.Duration("latency-warmup", 2*time.Second, "time from the first copied record to the latency window: records produced while the system starts are not counted")
+	floor := fs.Bool("floor", false, "also measure, in the same rounds, a bare franz-go consumer reading the records and a bare producer writing them: the client's floor of CPU per GB")
+	tail := fs.Bool("tail", false, "instead of the throughput cases: latency (p50/p99/p999/max) of the pipe and Strait at --latency-load (0.1) of the pipe's measured maximum, --rounds rounds, for 1 KiB and 100 B records (--records-1k, --records-100 for the maximum)")
+	tailEvents := fs.Bool("tail-events", false, "as --tail, with Strait refreshing topics, writing positions and emitting checkpoints (of a group committing on the source) every second during the windows")
 	asJSON := fs.Bool("json", false, "print JSON")
 	memory := fs.Bool("memory", false, "instead of the throughput cases: Strait's peak RSS with a backlog of --memory-records x 1 KiB and a target throttled to a quarter of the source's speed")
 	memoryRecords := fs.Int("memory-records", 1000000, "backlog of the --memory run, in 1 KiB records")
@@ -152,7 +156,19 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 			return exitFailed
 		}
 	}
-	b := &bench{self: self, strait: strait, baseline: *baseline, dir: dir, out: stderr, partitions: *partitions, tasks: *tasks, compression: *compression, latencyFor: *latencyFor, latencyLoad: *latencyLoad, rounds: max(*rounds, 1), exactlyOnce: *exactlyOnce}
+	b := &bench{self: self, strait: strait, baseline: *baseline, dir: dir, out: stderr, partitions: *partitions, tasks: *tasks, compression: *compression, latencyFor: *latencyFor, latencyLoad: *latencyLoad, rounds: max(*rounds, 1), exactlyOnce: *exactlyOnce, latencyWarmup: *latencyWarmup, floor: *floor}
+	if *tail || *tailEvents {
+		loadSet := false
+		fs.Visit(func(f *flag.Flag) { loadSet = loadSet || f.Name == "latency-load" })
+		if !loadSet {
+			b.latencyLoad = 0.1
+		}
+		if *tailEvents {
+			b.latencyEvents = &latencyEvents{}
+		}
+		res, err := b.tail(benchCases(*size, *records, *records1k, *records100))
+		return report(stdout, stderr, *asJSON, res, err, func() { printTail(stdout, res) })
+	}
 	if *skew {
 		res, err := b.skewed(benchCase{*skewRecords, 1024}, *skewMBps)
 		return report(stdout, stderr, *asJSON, res, err, func() { printSkew(stdout, res) })
@@ -186,17 +202,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 				res.Case, res.TargetMBps, res.SourceMBps, res.Seconds, float64(res.PeakRSS)/(1<<20), float64(res.Cap)/(1<<20), verdict)
 		})
 	}
-	var cases []benchCase
-	if *size > 0 {
-		cases = append(cases, benchCase{*records, *size})
-	} else {
-		if *records1k > 0 {
-			cases = append(cases, benchCase{*records1k, 1024})
-		}
-		if *records100 > 0 {
-			cases = append(cases, benchCase{*records100, 100})
-		}
-	}
+	cases := benchCases(*size, *records, *records1k, *records100)
 	var results []benchResult
 	var latencies []latencyResult
 	for _, c := range cases {
@@ -219,6 +225,22 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "Strait ran in exactly-once mode (a transaction per poll, records and positions together); the pipe is at-least-once.")
 	}
 	return exitOK
+}
+
+// benchCases are the cases of the command line: one of size, or 1 KiB and
+// 100 B records.
+func benchCases(size, records, records1k, records100 int) []benchCase {
+	if size > 0 {
+		return []benchCase{{records, size}}
+	}
+	var cases []benchCase
+	if records1k > 0 {
+		cases = append(cases, benchCase{records1k, 1024})
+	}
+	if records100 > 0 {
+		cases = append(cases, benchCase{records100, 100})
+	}
+	return cases
 }
 
 // report prints the result of a bench run, as JSON or with print, and
@@ -261,7 +283,7 @@ func printBench(w io.Writer, results []benchResult, latencies []latencyResult) {
 		ratio, cpu := "", ""
 		if r.System == "pipe" {
 			pipe = r
-		} else if pipe.Case == r.Case {
+		} else if pipe.Case == r.Case && !slices.Contains(floorSystems(), r.System) {
 			ratio = fmt.Sprintf("%.2f", r.RecordsPerSec/pipe.RecordsPerSec)
 			cpu = fmt.Sprintf("%.2f", r.CPUPerGB/pipe.CPUPerGB)
 		}
@@ -279,8 +301,9 @@ func printBench(w io.Writer, results []benchResult, latencies []latencyResult) {
 			}
 		}
 	}
+	printFloor(w, results)
 	for _, l := range latencies {
-		fmt.Fprintf(w, "latency %s %-6s at %.0f records/s offered: p50 %.1f ms, p99 %.1f ms (%d samples)\n", l.Case, l.System, l.Rate, l.P50Ms, l.P99Ms, l.Samples)
+		fmt.Fprintf(w, "latency %s %-6s at %.0f records/s offered: p50 %.1f ms, p99 %.1f ms, p999 %.1f ms, max %.1f ms (%d samples)\n", l.Case, l.System, l.Rate, l.P50Ms, l.P99Ms, l.P999Ms, l.MaxMs, l.Samples)
 	}
 }
 
@@ -414,14 +437,7 @@ func (b *bench) load(ctx context.Context, seeds, topic string, c benchCase) erro
 		return err
 	}
 	defer cl.Close()
-	rnd := rand.New(rand.NewPCG(7, uint64(c.Size)))
-	values := make([][]byte, 256)
-	for i := range values {
-		values[i] = make([]byte, c.Size)
-		for j := range values[i] {
-			values[i][j] = byte(rnd.Uint32())
-		}
-	}
+	values := benchValues(c.Size)
 	start := time.Now()
 	var failed error
 	for i := range c.Records {
@@ -461,11 +477,19 @@ func (b *bench) run(c benchCase) ([]benchResult, []latencyResult, error) {
 	// work, and whichever system goes first would pay for warming them.
 	runs := map[string][]benchResult{}
 	systems := b.systems()
+	measured := systems
+	if b.floor {
+		measured = append(slices.Clone(systems), floorSystems()...)
+	}
 	for round := range b.rounds {
 		// Each round starts with another system.
-		order := append(slices.Clone(systems[round%len(systems):]), systems[:round%len(systems)]...)
+		order := append(slices.Clone(measured[round%len(measured):]), measured[:round%len(measured)]...)
 		for _, system := range order {
-			r, err := b.measure(ctx, c, src.addr, system)
+			measure := b.measure
+			if slices.Contains(floorSystems(), system) {
+				measure = b.measureFloor
+			}
+			r, err := measure(ctx, c, src.addr, system)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", system, err)
 			}
@@ -473,7 +497,7 @@ func (b *bench) run(c benchCase) ([]benchResult, []latencyResult, error) {
 		}
 	}
 	var results []benchResult
-	for _, system := range systems {
+	for _, system := range measured {
 		results = append(results, median(runs[system]))
 	}
 	if b.latencyFor <= 0 {
@@ -547,8 +571,8 @@ heartbeats.topic.replication.factor = 1
 emit.heartbeats.enabled = false
 refresh.topics.interval.seconds = %d
 B.producer.compression.type = %s
-offset.flush.interval.ms = 5000
-`, srcAddr, tgtAddr, topics, b.tasks, cmp.Or(b.refreshSeconds, 60), b.compression)
+offset.flush.interval.ms = %d
+`, srcAddr, tgtAddr, topics, b.tasks, cmp.Or(b.refreshSeconds, 60), b.compression, cmp.Or(b.flushMs, 5000))
 	if b.exactlyOnce {
 		text += "B.exactly.once.source.support = enabled\n"
 	}
@@ -630,92 +654,6 @@ func storedTotal(ctx context.Context, seeds string) int64 {
 		n += v
 	}
 	return n
-}
-
-// latency offers rate records/s to a new topic for b.latencyFor while the
-// system replicates it, and reads the copies on the target: now - the
-// record's timestamp (set by the producer) for every record.
-func (b *bench) latency(ctx context.Context, c benchCase, srcAddr, system, topic string, rate float64) (*latencyResult, error) {
-	tgt, err := b.startCluster("--cluster-id", "B")
-	if err != nil {
-		return nil, err
-	}
-	defer tgt.stop()
-	if err := createBenchTopic(ctx, srcAddr, topic, b.partitions); err != nil {
-		return nil, err
-	}
-	proc, err := b.startSystem(ctx, system, srcAddr, tgt.addr, topic)
-	if err != nil {
-		return nil, err
-	}
-	defer proc.stop()
-	// Wait for the remote topic, then consume it while producing.
-	tcl, adm, err := admin(tgt.addr)
-	if err != nil {
-		return nil, err
-	}
-	defer tcl.Close()
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		if topics, err := adm.ListTopics(ctx, "A."+topic); err == nil && topics.Has("A."+topic) && topics["A."+topic].Err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("A.%s not created", topic)
-		}
-		time.Sleep(100 * time.Millisecond) // polling interval
-	}
-	consumer, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(tgt.addr, ",")...), kgo.ConsumeTopics("A."+topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(10*time.Millisecond))
-	if err != nil {
-		return nil, err
-	}
-	defer consumer.Close()
-	producer, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(srcAddr, ",")...), kgo.DefaultProduceTopic(topic),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchCompression(kgo.NoCompression()))
-	if err != nil {
-		return nil, err
-	}
-	defer producer.Close()
-	value := make([]byte, c.Size)
-	total := int(rate * b.latencyFor.Seconds())
-	pctx, cancel := context.WithCancel(ctx)
-	var producing sync.WaitGroup
-	defer producing.Wait()
-	defer cancel()
-	producing.Go(func() {
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		perTick := max(int(rate/100), 1)
-		for sent := 0; sent < total; {
-			select {
-			case <-pctx.Done():
-				return
-			case <-tick.C:
-			}
-			for range min(perTick, total-sent) {
-				producer.Produce(pctx, &kgo.Record{Partition: int32(sent % b.partitions), Value: value, Timestamp: time.Now()}, nil)
-				sent++
-			}
-		}
-	})
-	var samples []float64
-	deadline := time.Now().Add(b.latencyFor + 30*time.Second)
-	for len(samples) < total && time.Now().Before(deadline) {
-		fctx, fcancel := context.WithTimeout(ctx, time.Second)
-		fs := consumer.PollFetches(fctx)
-		fcancel()
-		now := time.Now()
-		fs.EachRecord(func(r *kgo.Record) {
-			samples = append(samples, float64(now.Sub(r.Timestamp).Microseconds())/1000)
-		})
-		b.progress("%s %s latency: %d/%d records", caseName(c), system, len(samples), total)
-	}
-	if len(samples) == 0 {
-		return nil, fmt.Errorf("no record replicated in the latency phase")
-	}
-	slices.Sort(samples)
-	pct := func(p float64) float64 { return samples[min(int(p*float64(len(samples))), len(samples)-1)] }
-	return &latencyResult{Case: caseName(c), System: system, Rate: rate, P50Ms: pct(0.50), P99Ms: pct(0.99), Samples: len(samples)}, nil
 }
 
 type memoryResult struct {

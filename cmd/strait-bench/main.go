@@ -42,6 +42,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runBenchPipe(args[1:], stdout, stderr)
 		case "bench-consume": // the reference of --verify
 			return runBenchConsume(args[1:], stdout, stderr)
+		case "bench-read", "bench-write": // the client's floor, --floor
+			if args[0] == "bench-read" {
+				return runBenchRead(args[1:], stdout, stderr)
+			}
+			return runBenchWrite(args[1:], stdout, stderr)
 		}
 	}
 	return runBench(args, stdout, stderr)
