@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -75,6 +76,8 @@ type bench struct {
 	// latencyWarmup is how long after the first copy a latency window
 	// starts.
 	latencyWarmup time.Duration
+	// kfakeGC is the GOGC of the kfake processes (-1: off).
+	kfakeGC int
 	// floor adds the client's floor (a bare read and a bare write of the
 	// records) to the throughput rounds.
 	floor bool
@@ -103,6 +106,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	rounds := fs.Int("rounds", 3, "runs of each system per case; the median is reported")
 	latencyLoad := fs.Float64("latency-load", 0.25, "offered load of the latency phase, as a fraction of the pipe's measured maximum (--tail: 0.1 unless given)")
 	latencyWarmup := fs.Duration("latency-warmup", 2*time.Second, "time from the first copied record to the latency window: records produced while the system starts are not counted")
+	kfakeGC := fs.Int("kfake-gc-percent", 100, "GOGC of the kfake cluster processes; -1 turns their garbage collector off (their pauses show in every system's latency tail)")
 	floor := fs.Bool("floor", false, "also measure, in the same rounds, a bare franz-go consumer reading the records and a bare producer writing them: the client's floor of CPU per GB")
 	tail := fs.Bool("tail", false, "instead of the throughput cases: latency (p50/p99/p999/max) of the pipe and Strait at --latency-load (0.1) of the pipe's measured maximum, --rounds rounds, for 1 KiB and 100 B records (--records-1k, --records-100 for the maximum)")
 	tailEvents := fs.Bool("tail-events", false, "as --tail, with Strait refreshing topics, writing positions and emitting checkpoints (of a group committing on the source) every second during the windows")
@@ -156,7 +160,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 			return exitFailed
 		}
 	}
-	b := &bench{self: self, strait: strait, baseline: *baseline, dir: dir, out: stderr, partitions: *partitions, tasks: *tasks, compression: *compression, latencyFor: *latencyFor, latencyLoad: *latencyLoad, rounds: max(*rounds, 1), exactlyOnce: *exactlyOnce, latencyWarmup: *latencyWarmup, floor: *floor}
+	b := &bench{self: self, strait: strait, baseline: *baseline, dir: dir, out: stderr, partitions: *partitions, tasks: *tasks, compression: *compression, latencyFor: *latencyFor, latencyLoad: *latencyLoad, rounds: max(*rounds, 1), exactlyOnce: *exactlyOnce, latencyWarmup: *latencyWarmup, floor: *floor, kfakeGC: *kfakeGC}
 	if *tail || *tailEvents {
 		loadSet := false
 		fs.Visit(func(f *flag.Flag) { loadSet = loadSet || f.Name == "latency-load" })
@@ -334,7 +338,7 @@ func (b *bench) loadedSource(ctx context.Context, c benchCase) (*child, error) {
 }
 
 func (b *bench) startCluster(args ...string) (*child, error) {
-	cmd := exec.Command(b.self, append([]string{"kfake-serve"}, args...)...)
+	cmd := exec.Command(b.self, slices.Concat([]string{"kfake-serve", "--gc-percent", strconv.Itoa(b.kfakeGC)}, args)...)
 	cmd.Stderr = io.Discard
 	c := &child{cmd: cmd}
 	out, err := cmd.StdoutPipe()

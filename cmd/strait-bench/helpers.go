@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -26,9 +27,11 @@ func runKfakeServe(args []string, stdout, stderr io.Writer) int {
 	brokers := fs.Int("brokers", 1, "brokers")
 	id := fs.String("cluster-id", "bench", "cluster id")
 	mbps := fs.Float64("produce-mbps", 0, "throttle produce requests to this many MB/s (0: no throttle)")
+	gcPercent := fs.Int("gc-percent", 100, "the process's GOGC (-1: no garbage collection)")
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}
+	debug.SetGCPercent(*gcPercent)
 	c, err := kfake.NewCluster(kfake.NumBrokers(*brokers), kfake.ClusterID(*id))
 	if err != nil {
 		fmt.Fprintln(stderr, "kfake:", err)
