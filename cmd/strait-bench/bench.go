@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -107,6 +108,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	latencyLoad := fs.Float64("latency-load", 0.25, "offered load of the latency phase, as a fraction of the pipe's measured maximum (--tail: 0.1 unless given)")
 	latencyWarmup := fs.Duration("latency-warmup", 2*time.Second, "time from the first copied record to the latency window: records produced while the system starts are not counted")
 	kfakeGC := fs.Int("kfake-gc-percent", 100, "GOGC of the kfake cluster processes; -1 turns their garbage collector off (their pauses show in every system's latency tail)")
+	benchGC := fs.Int("bench-gc-percent", 100, "GOGC of this process (its latency producer and consumer); -1 turns its garbage collector off")
 	floor := fs.Bool("floor", false, "also measure, in the same rounds, a bare franz-go consumer reading the records and a bare producer writing them: the client's floor of CPU per GB")
 	tail := fs.Bool("tail", false, "instead of the throughput cases: latency (p50/p99/p999/max) of the pipe and Strait at --latency-load (0.1) of the pipe's measured maximum, --rounds rounds, for 1 KiB and 100 B records (--records-1k, --records-100 for the maximum)")
 	tailEvents := fs.Bool("tail-events", false, "as --tail, with Strait refreshing topics, writing positions and emitting checkpoints (of a group committing on the source) every second during the windows")
@@ -142,6 +144,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "strait-bench:", err)
 		return exitConfig
 	}
+	debug.SetGCPercent(*benchGC)
 	self, err := os.Executable()
 	if err != nil {
 		fmt.Fprintln(stderr, "strait-bench:", err)
