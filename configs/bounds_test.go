@@ -145,9 +145,10 @@ func TestBounds(t *testing.T) {
 		boundsCase{extra: "heartbeat.interval.ms = 20000\nsession.timeout.ms = 30000\nB.heartbeat.interval.ms = 9999\n", field: boundsFlowField(func(f Flow) int64 { return boundsMillis(f.HeartbeatInterval) }), want: 9999},
 	)
 
-	// memory.max.bytes: at least 16 MiB, up to an int64; top level only.
+	// memory.max.bytes: at least the minimum for one flow of one task,
+	// up to an int64; top level only.
 	cases = boundsRange(cases, []string{KeyMemoryMaxBytes}, "", func(c *Config) int64 { return c.MemoryMaxBytes },
-		[]int64{16 << 20, 1<<63 - 1}, []string{"16777215", "0", "-1", "9223372036854775808", "x", "256MiB"})
+		[]int64{MemoryMinimum(1, 1), 1<<63 - 1}, []string{fmt.Sprint(MemoryMinimum(1, 1) - 1), "16777216", "16777215", "0", "-1", "9223372036854775808", "x", "256MiB"})
 
 	// A flow's enabled switches are booleans.
 	cases = append(cases,

@@ -14,8 +14,10 @@ type Config struct {
 	Clusters []Cluster
 	// Flows are the enabled source->target pairs, in clusters order.
 	Flows []Flow
-	// MemoryMaxBytes is memory.max.bytes: the budget of the worker's
-	// record buffers, shared by its tasks (256 MiB).
+	// MemoryMaxBytes is memory.max.bytes: the most resident memory the
+	// worker's process may take, its tasks' record buffers included
+	// (256 MiB, or MemoryMinimum when the key is unset and the flows'
+	// tasks need more); Memory splits it.
 	MemoryMaxBytes int64
 	// MetricsPartitionSeries is metrics.partition.series: export a
 	// series per partition rather than per remote topic (false).

@@ -170,8 +170,8 @@ func TestEnvOverrides(t *testing.T) {
 			}},
 
 		// Worker-wide keys.
-		{name: "memory.max.bytes", env: []string{"STRAIT_MEMORY_MAX_BYTES=33554432"},
-			check: func(t *testing.T, cfg *Config) { envWant(t, "memory.max.bytes", cfg.MemoryMaxBytes, 32<<20) }},
+		{name: "memory.max.bytes", env: []string{"STRAIT_MEMORY_MAX_BYTES=67108864"},
+			check: func(t *testing.T, cfg *Config) { envWant(t, "memory.max.bytes", cfg.MemoryMaxBytes, 64<<20) }},
 
 		// YAML takes the same variables.
 		{name: "YAML, nested", format: YAML, file: "clusters: A, B\nA:\n  bootstrap.servers: a:9092\nB:\n  bootstrap.servers: b:9092\nA->B:\n  enabled: true\n  tasks.max: 2\n",

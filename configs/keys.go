@@ -92,9 +92,10 @@ const (
 	KeyHeartbeatInterval       = "heartbeat.interval.ms"
 	KeyRebalanceTimeout        = "rebalance.timeout.ms"
 
-	// KeyMemoryMaxBytes is Strait's own: how much memory the worker's
-	// buffers (fetched and not yet acknowledged records) may take in all,
-	// in bytes; default 268435456 (256 MiB).
+	// KeyMemoryMaxBytes is Strait's own: how much resident memory the
+	// worker's process may take, in bytes, most of it buffers of fetched
+	// and not yet acknowledged records; default 268435456 (256 MiB), at
+	// least MemoryMinimum for the flows and tasks.
 	KeyMemoryMaxBytes = "memory.max.bytes"
 
 	// KeyReadinessUnreachableTimeout is Strait's own: how long a cluster

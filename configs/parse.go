@@ -310,6 +310,13 @@ func build(written map[string]string, environ []string, opts options, lines map[
 		b.checkKind(KeyMetricsPartitionSeries, v, keySpec{kind: kindBool})
 		cfg.MetricsPartitionSeries = strings.EqualFold(v, "true")
 	}
+	if _, set := b.sc.top[KeyMemoryMaxBytes]; !set {
+		// MM2 has no such key: an MM2 file with many tasks gets what
+		// they need.
+		cfg.MemoryMaxBytes = max(cfg.MemoryMaxBytes, MemoryMinimum(len(cfg.Flows), cfg.Tasks()))
+	} else if problem := checkMemory(cfg.MemoryMaxBytes, cfg.Flows); problem != "" {
+		b.fail(KeyMemoryMaxBytes, "%s", problem)
+	}
 	cfg.ReadinessUnreachableTimeout = 30 * time.Second
 	if v, ok := b.sc.top[KeyReadinessUnreachableTimeout]; ok {
 		n, err := strconv.Atoi(strings.TrimSpace(v))

@@ -58,7 +58,9 @@ func TestApplyConfigRebuildsClientSettings(t *testing.T) {
 		got, want any
 	}{
 		{"producer linger.ms", producer.OptValue(kgo.ProducerLinger), linger},
-		{"producer buffer (half a task's share)", producer.OptValue(kgo.MaxBufferedBytes), int(perTask / 2)},
+		{"producer buffer (four tenths of a task's share)", producer.OptValue(kgo.MaxBufferedBytes), int(perTask * 2 / 5)},
+		{"producer records (a tenth of the share at their overhead)", producer.OptValue(kgo.MaxBufferedRecords), int(perTask / 10 / configs.MemoryRecordOverhead)},
+		{"consumer fetch.max.bytes (an eighth of the share)", consumer.OptValue(kgo.FetchMaxBytes), int32(perTask / 8)},
 		{"consumer fetch.min.bytes", consumer.OptValue(kgo.FetchMinBytes), int32(4096)},
 	} {
 		if fmt.Sprint(c.got) != fmt.Sprint(c.want) {

@@ -42,17 +42,26 @@ func partitioner(stateTopics ...string) kgo.Partitioner {
 }
 
 // A task's memory is mostly records: fetched from the source and held until
-// the target acknowledges them (the produced records are the fetched ones).
-// Half of a task's budget goes to the producer's buffer, a quarter to the
-// fetch responses (two in flight or buffered at most); the rest is
-// headroom for the runtime.
+// the target acknowledges them (the produced records are the fetched ones,
+// and a fetched record keeps its whole fetch response in memory). Of a
+// task's budget, an eighth goes to each fetch (two in flight or buffered
+// at most, a third pinned by the records being produced), four tenths to
+// the producer's buffered bytes, and a tenth to the producer's buffered
+// records at their overhead each (their Record structs, slices and
+// framing, which kgo's MaxBufferedBytes does not count): records of about
+// 1 KiB reach both limits at once, smaller ones the number first. What is
+// left covers the records polled and waiting for room in the producer, and
+// the produce request being written.
 func budgetProducerOpts(budget int64) []kgo.Opt {
-	return []kgo.Opt{kgo.MaxBufferedBytes(int(max(budget/2, 1<<20)))}
+	return []kgo.Opt{
+		kgo.MaxBufferedBytes(int(max(budget*2/5, 1<<20))),
+		kgo.MaxBufferedRecords(int(max(budget/10/configs.MemoryRecordOverhead, 1024))),
+	}
 }
 
 func budgetConsumerOpts(budget int64) []kgo.Opt {
 	// At most kgo's default (50 MiB): larger fetches gain nothing and a
 	// broker may refuse them.
-	fetch := int32(min(max(budget/8, 1<<20), 50<<20))
+	fetch := int32(min(max(budget/8, 256<<10), 50<<20))
 	return []kgo.Opt{kgo.FetchMaxBytes(fetch), kgo.FetchMaxPartitionBytes(min(fetch, 1<<20)), kgo.MaxConcurrentFetches(2)}
 }

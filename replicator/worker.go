@@ -107,16 +107,12 @@ func New(cfg *configs.Config, log *slog.Logger, opts ...Option) (*Worker, []stri
 		opt(&o)
 	}
 	w := &Worker{log: log, cfg: cfg, started: make(chan struct{}), startWait: defaultStartWait}
-	tasks := 0
-	for _, fc := range cfg.Flows {
-		tasks += fc.TasksMax
-	}
-	// What the process needs besides record buffers (runtime, clients,
-	// metrics), measured at about 60 MiB, is kept out of the budget.
-	const baseline = 64 << 20
+	tasks := cfg.Tasks()
+	// The record buffers' part of memory.max.bytes (the binary, the
+	// runtime, clients and the collector's headroom are kept out of it).
 	// Each flow's share is fixed; its tasks split it, however many
 	// tasks.max gives it later.
-	memory := max(cfg.MemoryMaxBytes-baseline, cfg.MemoryMaxBytes/4)
+	memory := cfg.Memory().Records
 	ms, err := newMetrics(o.meterProvider, w)
 	if err != nil {
 		return nil, nil, fmt.Errorf("metrics: %w", err)

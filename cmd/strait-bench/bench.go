@@ -113,9 +113,9 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	tail := fs.Bool("tail", false, "instead of the throughput cases: latency (p50/p99/p999/max) of the pipe and Strait at --latency-load (0.1) of the pipe's measured maximum, --rounds rounds, for 1 KiB and 100 B records (--records-1k, --records-100 for the maximum)")
 	tailEvents := fs.Bool("tail-events", false, "as --tail, with Strait refreshing topics, writing positions and emitting checkpoints (of a group committing on the source) every second during the windows")
 	asJSON := fs.Bool("json", false, "print JSON")
-	memory := fs.Bool("memory", false, "instead of the throughput cases: Strait's peak RSS with a backlog of --memory-records x 1 KiB and a target throttled to a quarter of the source's speed")
+	memory := fs.Bool("memory", false, "instead of the throughput cases: Strait's peak RSS with a backlog of --memory-records x 1 KiB and a target throttled to a quarter of the source's speed, with each of --memory-caps")
 	memoryRecords := fs.Int("memory-records", 1000000, "backlog of the --memory run, in 1 KiB records")
-	memoryCap := fs.Int64("memory-cap", 256<<20, "Strait's memory.max.bytes in the --memory run")
+	memoryCaps := fs.String("memory-caps", "64Mi,128Mi,256Mi", "Strait's memory.max.bytes in the --memory run, comma-separated (suffixes Ki, Mi, Gi)")
 	skew := fs.Bool("skew", false, "instead of the throughput cases: a skewed load (two of 8 partitions carry 80% of the records) over 4 tasks, each task's connection to the target limited to --skew-mbps, with round-robin and with load-aware assignment")
 	skewRecords := fs.Int("skew-records", 200000, "records of 1 KiB in the --skew run")
 	skewMBps := fs.Float64("skew-mbps", 10, "per-connection produce limit of the target in the --skew run, MB/s")
@@ -138,6 +138,11 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "strait-bench: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
+		return exitConfig
+	}
+	caps, err := parseSizes(*memoryCaps)
+	if err != nil {
+		fmt.Fprintln(stderr, "strait-bench: --memory-caps:", err)
 		return exitConfig
 	}
 	if _, err := benchCodec(*compression); err != nil {
@@ -199,15 +204,8 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		return report(stdout, stderr, *asJSON, res, err, func() { printVerifyBench(stdout, res) })
 	}
 	if *memory {
-		res, err := b.memory(benchCase{*memoryRecords, 1024}, *memoryCap)
-		return report(stdout, stderr, *asJSON, res, err, func() {
-			verdict := "under the cap"
-			if res.PeakRSS > res.Cap {
-				verdict = "OVER the cap"
-			}
-			fmt.Fprintf(stdout, "memory: %s backlog, target throttled to %.0f MB/s (source loaded at %.0f MB/s): copied in %.1f s, Strait's peak RSS %.0f MiB, cap %.0f MiB: %s\n",
-				res.Case, res.TargetMBps, res.SourceMBps, res.Seconds, float64(res.PeakRSS)/(1<<20), float64(res.Cap)/(1<<20), verdict)
-		})
+		res, err := b.memory(benchCase{*memoryRecords, 1024}, caps)
+		return report(stdout, stderr, *asJSON, res, err, func() { printMemory(stdout, res) })
 	}
 	cases := benchCases(*size, *records, *records1k, *records100)
 	var results []benchResult
@@ -661,79 +659,4 @@ func storedTotal(ctx context.Context, seeds string) int64 {
 		n += v
 	}
 	return n
-}
-
-type memoryResult struct {
-	Case       string  `json:"case"`
-	SourceMBps float64 `json:"source_mb_per_second"`
-	TargetMBps float64 `json:"target_mb_per_second"`
-	Seconds    float64 `json:"seconds"`
-	PeakRSS    int64   `json:"peak_rss_bytes"`
-	Cap        int64   `json:"cap_bytes"`
-}
-
-// memory loads a backlog, throttles the target to a quarter of the speed
-// the source took it at, and watches Strait's resident memory while it
-// copies the backlog with memory.max.bytes = capBytes.
-func (b *bench) memory(c benchCase, capBytes int64) (memoryResult, error) {
-	ctx := context.Background()
-	res := memoryResult{Case: caseName(c), Cap: capBytes}
-	src, err := b.startCluster("--cluster-id", "A")
-	if err != nil {
-		return res, err
-	}
-	defer src.stop()
-	if err := createBenchTopic(ctx, src.addr, "bench", b.partitions); err != nil {
-		return res, err
-	}
-	start := time.Now()
-	if err := b.load(ctx, src.addr, "bench", c); err != nil {
-		return res, err
-	}
-	res.SourceMBps = float64(c.Records*c.Size) / time.Since(start).Seconds() / 1e6
-	res.TargetMBps = res.SourceMBps / 4
-	tgt, err := b.startCluster("--cluster-id", "B", "--produce-mbps", fmt.Sprint(res.TargetMBps))
-	if err != nil {
-		return res, err
-	}
-	defer tgt.stop()
-	cfg, err := b.straitConfig(src.addr, tgt.addr, "bench")
-	if err != nil {
-		return res, err
-	}
-	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		return res, err
-	}
-	fmt.Fprintf(f, "memory.max.bytes = %d\n", capBytes)
-	f.Close()
-	proc, err := b.startStrait(io.Discard, "-c", cfg, "--log-level", "error", "--progress-interval", "0")
-	if err != nil {
-		return res, err
-	}
-	defer proc.stop()
-	cl, adm, err := admin(tgt.addr)
-	if err != nil {
-		return res, err
-	}
-	defer cl.Close()
-	began := time.Now()
-	for {
-		n := endTotal(ctx, adm, "A.bench")
-		_, rss, err := procStats(proc.cmd.Process.Pid)
-		if err != nil {
-			return res, err
-		}
-		res.PeakRSS = rss
-		b.progress("memory: %d/%d records copied, peak RSS %.0f MiB", n, c.Records, float64(rss)/(1<<20))
-		if n >= int64(c.Records) {
-			break
-		}
-		if time.Since(began) > 10*time.Minute {
-			return res, fmt.Errorf("not done after 10 minutes: %d of %d records", n, c.Records)
-		}
-		time.Sleep(100 * time.Millisecond) // sampling interval
-	}
-	res.Seconds = time.Since(began).Seconds()
-	return res, nil
 }

@@ -211,9 +211,10 @@ func runWorker(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "strait: %s: %v\n", *file, err)
 		return exitConfig
 	}
-	// A soft limit a little under the buffers' budget keeps the garbage
-	// collector ahead of them.
-	debug.SetMemoryLimit(cfg.MemoryMaxBytes)
+	// The Go runtime's soft limit: memory.max.bytes less the binary's
+	// resident code, which the runtime does not count; the collector runs
+	// more often rather than let the heap pass it.
+	debug.SetMemoryLimit(cfg.Memory().GoLimit)
 	mp, metrics, err := newMetrics()
 	if err != nil {
 		fmt.Fprintln(stderr, "strait:", err)
