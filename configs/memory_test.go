@@ -11,13 +11,13 @@ func TestMemoryMinimum(t *testing.T) {
 		flows, tasks int
 		want         int64
 	}{
-		// The binary (24), the worker (6), 2 a flow, 4 a task (2 of
+		// The binary (24), the worker (12), 2 a flow, 4 a task (2 of
 		// record buffers, as much again for the garbage collector).
-		{1, 1, 36 * mib},
-		{1, 4, 48 * mib},
-		{3, 12, 84 * mib},
-		{2, 64, 290 * mib},
-		{0, 0, 30 * mib},
+		{1, 1, 42 * mib},
+		{1, 4, 54 * mib},
+		{3, 12, 90 * mib},
+		{2, 64, 296 * mib},
+		{0, 0, 36 * mib},
 	}
 	for _, tt := range tests {
 		if got := MemoryMinimum(tt.flows, tt.tasks); got != tt.want {
@@ -37,10 +37,10 @@ func TestPlanMemory(t *testing.T) {
 		flows, tasks  int
 		goLimit, recs int64
 	}{
-		{64 * mib, 1, 1, 40 * mib, 16 * mib},
-		{128 * mib, 1, 1, 104 * mib, 48 * mib},
-		{256 * mib, 1, 1, 232 * mib, 112 * mib},
-		{256 * mib, 3, 12, 232 * mib, 110 * mib},
+		{64 * mib, 1, 1, 40 * mib, 13 * mib},
+		{128 * mib, 1, 1, 104 * mib, 45 * mib},
+		{256 * mib, 1, 1, 232 * mib, 109 * mib},
+		{256 * mib, 3, 12, 232 * mib, 107 * mib},
 		// Below the minimum (refused at start), nothing for records.
 		{20 * mib, 1, 1, -4 * mib, 0},
 	}
@@ -62,10 +62,10 @@ func TestMemoryBelowMinimumRefused(t *testing.T) {
 		wantCap    int64
 	}{
 		{"below", three + "memory.max.bytes = 33554432\n",
-			"memory.max.bytes: 33554432 is below the minimum 88080384 for 3 flows with 4 tasks each", 0},
+			"memory.max.bytes: 33554432 is below the minimum 94371840 for 3 flows with 4 tasks each", 0},
 		{"tasks differ", three + "memory.max.bytes = 33554432\nA->B.tasks.max = 1\n",
-			"memory.max.bytes: 33554432 is below the minimum 75497472 for 3 flows with 9 tasks in all (tasks.max summed)", 0},
-		{"at the minimum", three + "memory.max.bytes = 88080384\n", "", 88080384},
+			"memory.max.bytes: 33554432 is below the minimum 81788928 for 3 flows with 9 tasks in all (tasks.max summed)", 0},
+		{"at the minimum", three + "memory.max.bytes = 94371840\n", "", 94371840},
 		{"default", three, "", 256 << 20},
 		// An MM2 file (no memory.max.bytes) with many tasks gets their
 		// minimum rather than a refusal.

@@ -25,7 +25,7 @@ func TestRunRefusesMemoryBelowMinimum(t *testing.T) {
 	if code != exitConfig {
 		t.Errorf("exit code %d, want %d (stderr: %s)", code, exitConfig, stderr.String())
 	}
-	const want = "memory.max.bytes: 33554432 is below the minimum 88080384 for 3 flows with 4 tasks each"
+	const want = "memory.max.bytes: 33554432 is below the minimum 94371840 for 3 flows with 4 tasks each"
 	if !strings.Contains(stderr.String(), want) {
 		t.Errorf("stderr %q, want it to contain %q", stderr.String(), want)
 	}
