@@ -193,8 +193,9 @@ func TestEarlierFailureWins(t *testing.T) {
 }
 
 // TestTaskFailuresStayTaskFailures: a remote topic gone, refused access
-// or any refusal in exactly-once mode (it aborts the transaction) fail the
-// task as before; no partition stops alone.
+// or a delivery timeout fail the task as before, in both modes; no
+// partition stops alone. (A refusal in exactly-once mode: see
+// TestRefusalInTransactionRewinds.)
 func TestTaskFailuresStayTaskFailures(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
@@ -204,7 +205,7 @@ func TestTaskFailuresStayTaskFailures(t *testing.T) {
 		{"remote topic gone", false, kerr.UnknownTopicOrPartition},
 		{"access refused", false, kerr.TopicAuthorizationFailed},
 		{"delivery timeout", false, kgo.ErrRecordTimeout},
-		{"refused in exactly-once mode", true, kerr.MessageTooLarge},
+		{"remote topic gone, exactly-once", true, kerr.UnknownTopicOrPartition},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tt := newTestTask(t, tc.exactlyOnce, 0)

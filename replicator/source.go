@@ -65,6 +65,7 @@ type sourceTask struct {
 	// metrics callback), once parts is complete.
 	published atomic.Pointer[[]*partState]
 	limiter   *limiter // the task's share of replication.bytes.per.second; nil: no limit
+	txn       txnState // exactly-once mode: the open transaction's partitions (transaction_rewind.go)
 }
 
 // positions is where a source task reads and writes the positions of its
@@ -213,7 +214,11 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 		ps.downstream = r.Offset
 		sync := checkpoint.OffsetSync{Topic: ps.tp.Topic, Partition: ps.tp.Partition, Upstream: up, Downstream: r.Offset}
 		due := ps.sync.Update(sync)
-		counts = ps.meter.add(len(r.Value), dup)
+		if t.cfg.ExactlyOnce {
+			ps.meter.hold(len(r.Value), dup) // counted when its transaction commits
+		} else {
+			counts = ps.meter.add(len(r.Value), dup)
+		}
 		if due {
 			// Under the lock, as the delayed syncs: in upstream order.
 			t.syncs.send(sync)
@@ -222,14 +227,16 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 		ps.pastFailure++
 	}
 	// A record the target refuses stops its partition only. In
-	// exactly-once mode it aborts the transaction, and so fails the task.
-	stop, first := err != nil && !t.cfg.ExactlyOnce && refusedRecord(err), false
+	// exactly-once mode its transaction aborts, and the partition stops
+	// once the next one copied the records before it (see
+	// transaction_rewind.go).
+	stop, first := err != nil && refusedRecord(err), false
 	if stop {
 		first = ps.stop(up, "produce to", err)
 	}
 	ps.mu.Unlock()
 	if stop {
-		if first {
+		if first && !t.cfg.ExactlyOnce {
 			t.partitionStopped(ps)
 		}
 		return
@@ -794,7 +801,8 @@ func (t *sourceTask) commit(ctx context.Context, producer *kgo.Client) error {
 
 // acknowledged returns the positions acknowledged since the last write,
 // sends the delayed offset syncs, and moves the batched counts to the
-// status and the metrics. A delayed sync is sent under the partition's
+// status and the metrics (in exactly-once mode, countCommitted does once
+// the transaction commits). A delayed sync is sent under the partition's
 // lock: a sync the acknowledgements make due next is sent after it, so
 // syncs reach the topic in upstream order (a sync going back would make a
 // reader start the partition's history anew).
@@ -805,11 +813,13 @@ func (t *sourceTask) acknowledged(ctx context.Context) map[topicPartition]int64 
 		if ps.pos.acked > ps.written {
 			positions[tp] = ps.pos.acked
 		}
-		counts := ps.meter.take()
-		ps.copiedBytes.Add(counts.bytes)
-		t.status.Copied.Add(counts.n)
-		t.status.Duplicates.Add(counts.dups)
-		ps.metrics.count(ctx, counts)
+		if !t.cfg.ExactlyOnce { // there, counted when the transaction commits
+			counts := ps.meter.take()
+			ps.copiedBytes.Add(counts.bytes)
+			t.status.Copied.Add(counts.n)
+			t.status.Duplicates.Add(counts.dups)
+			ps.metrics.count(ctx, counts)
+		}
 		if s, ok := ps.sync.TakeDelayed(); ok {
 			t.syncs.send(s)
 		}

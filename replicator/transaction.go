@@ -44,7 +44,9 @@ var ErrTransactionAborted = errors.New("transaction aborted")
 // every source record once whatever crashes. Offset syncs of a
 // transaction's records are written before it commits (they are not part
 // of it: the offset-syncs topic may be on the other cluster). On a
-// requested stop the open transaction commits.
+// requested stop the open transaction commits. A transaction with a
+// record the target refuses aborts, and the task goes on without that
+// record's partition (transaction_rewind.go).
 func (t *sourceTask) transact(ctx, taskCtx context.Context, consumer, producer *kgo.Client) error {
 	interval := t.cfg.TransactionInterval
 	maxRecords := t.consumer.maxPollRecords
@@ -52,6 +54,7 @@ func (t *sourceTask) transact(ctx, taskCtx context.Context, consumer, producer *
 		if err := producer.BeginTransaction(); err != nil {
 			return fmt.Errorf("%s: begin transaction: %w", t.id, err)
 		}
+		t.beginTransaction()
 		began := time.Now()
 		for {
 			pctx, cancel := taskCtx, context.CancelFunc(func() {})
@@ -65,7 +68,9 @@ func (t *sourceTask) transact(ctx, taskCtx context.Context, consumer, producer *
 			}
 			// Records canceled at stop (the produce context) fail the
 			// transaction, which aborts: none of its records show.
+			reached := t.prepareFetches(fetches)
 			t.copyFetches(taskCtx, taskCtx, consumer, producer, fetches)
+			t.stopPending(reached)
 			if interval == 0 || time.Since(began) >= interval {
 				break
 			}
@@ -76,31 +81,42 @@ func (t *sourceTask) transact(ctx, taskCtx context.Context, consumer, producer *
 		endCtx, cancelEnd := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 		err := t.commitTransaction(endCtx, taskCtx, producer)
 		cancelEnd()
-		if err != nil {
-			stopping = stopping || ctx.Err() != nil
-			abortCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
-			defer cancel()
-			aerr := producer.AbortBufferedRecords(abortCtx)
-			// A fenced producer's transaction was aborted by the fencer;
-			// asking to abort it again could only re-initialise this
-			// producer's id (KIP-360), which Kafka refuses to a fenced
-			// epoch.
-			if aerr == nil && !fenced(err) {
-				aerr = producer.EndTransaction(abortCtx, kgo.TryAbort)
-			}
-			if aerr != nil {
-				t.log.Warn("aborting the transaction failed; the next owner of the task fences it", "err", aerr)
-			}
-			if cause := context.Cause(taskCtx); stopping && (cause == nil || errors.Is(cause, context.Canceled)) {
-				t.log.Info("open transaction aborted at stop; its records are copied again by the next run", "err", err)
+		if err == nil {
+			if stopping || ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("%s: %w: %w", t.id, ErrTransactionAborted, t.culprit(err))
+			continue
 		}
-		if stopping || ctx.Err() != nil {
+		stopping = stopping || ctx.Err() != nil
+		aerr := t.abortTransaction(ctx, producer, err)
+		if cause := context.Cause(taskCtx); stopping && (cause == nil || errors.Is(cause, context.Canceled)) {
+			t.log.Info("open transaction aborted at stop; its records are copied again by the next run", "err", err)
 			return nil
 		}
+		if errors.Is(err, errRefusedInTransaction) && aerr == nil && !stopping {
+			t.log.Info("transaction aborted: the target refused one of its records; its partitions start again from the last committed transaction, and the refused record's partition stops there", "err", err)
+			t.rewind(consumer)
+			continue
+		}
+		return fmt.Errorf("%s: %w: %w", t.id, ErrTransactionAborted, t.culprit(err))
 	}
+}
+
+// abortTransaction aborts the open transaction, which failed with err.
+func (t *sourceTask) abortTransaction(ctx context.Context, producer *kgo.Client, err error) error {
+	abortCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+	defer cancel()
+	aerr := producer.AbortBufferedRecords(abortCtx)
+	// A fenced producer's transaction was aborted by the fencer; asking
+	// to abort it again could only re-initialise this producer's id
+	// (KIP-360), which Kafka refuses to a fenced epoch.
+	if aerr == nil && !fenced(err) {
+		aerr = producer.EndTransaction(abortCtx, kgo.TryAbort)
+	}
+	if aerr != nil {
+		t.log.Warn("aborting the transaction failed; the next owner of the task fences it", "err", aerr)
+	}
+	return aerr
 }
 
 // commitTransaction commits the open transaction with the positions its
@@ -111,6 +127,9 @@ func (t *sourceTask) commitTransaction(ctx, taskCtx context.Context, producer *k
 	}
 	if cause := context.Cause(taskCtx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return cause
+	}
+	if err := t.refusedInTransaction(); err != nil {
+		return err
 	}
 	positions := t.acknowledged(ctx)
 	for tp, ps := range t.parts {
@@ -132,6 +151,7 @@ func (t *sourceTask) commitTransaction(ctx, taskCtx context.Context, producer *k
 		return fmt.Errorf("commit transaction: %w", err)
 	}
 	t.written(positions)
+	t.countCommitted(ctx)
 	return nil
 }
 

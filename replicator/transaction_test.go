@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func TestRetriable(t *testing.T) {
@@ -87,5 +89,95 @@ func TestRemovedTaskID(t *testing.T) {
 		if got := removedTaskID("A-mm2", tt.id, tt.tasks); got != tt.want {
 			t.Errorf("removedTaskID(A-mm2, %q, %d) = %v, want %v", tt.id, tt.tasks, got, tt.want)
 		}
+	}
+}
+
+// fetchOf is a fetch of records at offsets from..to (inclusive) of each
+// partition of "orders" in parts (partition -> {from, to}).
+func fetchOf(parts map[int32][2]int64) kgo.Fetches {
+	ft := kgo.FetchTopic{Topic: "orders"}
+	for p, r := range parts {
+		fp := kgo.FetchPartition{Partition: p}
+		for o := r[0]; o <= r[1]; o++ {
+			fp.Records = append(fp.Records, &kgo.Record{Topic: "orders", Partition: p, Offset: o, Value: []byte("v"), Timestamp: time.Now()})
+		}
+		ft.Partitions = append(ft.Partitions, fp)
+	}
+	return kgo.Fetches{{Topics: []kgo.FetchTopic{ft}}}
+}
+
+// TestRefusalInTransactionRewinds: in exactly-once mode a record the
+// target refuses does not fail the task: its transaction cannot commit
+// (refusedInTransaction), nothing of it is counted as copied, and the
+// rewind takes its partitions back to the last committed transaction. The
+// refused partition copies the records before the refused one again and
+// stops at it, before producing it: then, once, it is named a failed
+// partition and the poll loop pauses it.
+func TestRefusalInTransactionRewinds(t *testing.T) {
+	tt := newTestTask(t, true, 0, 1)
+	consumer, err := kgo.NewClient(kgo.SeedBrokers("127.0.0.1:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer consumer.Close()
+
+	tt.beginTransaction()
+	if reached := tt.prepareFetches(fetchOf(map[int32][2]int64{0: {0, 4}, 1: {0, 4}})); len(reached) != 0 {
+		t.Fatalf("stops reached %v with none pending", reached)
+	}
+	tt.send(0, 0, 4)
+	tt.send(1, 0, 4)
+	for i := range int64(5) {
+		tt.ack(0, i, nil)
+	}
+	tt.ack(1, 0, nil)
+	tt.ack(1, 1, nil)
+	for range 3 { // offset 2's batch, then kgo fails 3 and 4 with it
+		tt.ack(1, -1, kerr.MessageTooLarge)
+	}
+	if len(tt.failures) != 0 {
+		t.Fatalf("the task failed: %v", tt.failures)
+	}
+	err = tt.refusedInTransaction()
+	if !errors.Is(err, errRefusedInTransaction) || !errors.Is(err, kerr.MessageTooLarge) {
+		t.Fatalf("refusedInTransaction = %v, want the refusal", err)
+	}
+	if n := tt.status.Copied.Load(); n != 0 {
+		t.Errorf("%d records counted before the transaction committed", n)
+	}
+	if tt.stops.Load() != 0 {
+		t.Error("the partition was reported stopped while its transaction was open")
+	}
+
+	tt.rewind(consumer)
+	p0, p1 := tt.part(0), tt.part(1)
+	if p0.pos.acked != -1 || p1.pos.acked != -1 || p0.next != 0 || p1.next != 0 || p1.stopped.Load() || p1.pos.failed {
+		t.Fatalf("after the rewind: acked %d and %d, next %d and %d, partition 1 stopped %v failed %v; want both back at the start",
+			p0.pos.acked, p1.pos.acked, p0.next, p1.next, p1.stopped.Load(), p1.pos.failed)
+	}
+	if tt.refusedInTransaction() != nil {
+		t.Error("the rewound transaction still holds a refusal")
+	}
+
+	tt.beginTransaction()
+	fetches := fetchOf(map[int32][2]int64{1: {0, 4}})
+	reached := tt.prepareFetches(fetches)
+	if got := len(fetches[0].Topics[0].Partitions[0].Records); len(reached) != 1 || got != 2 {
+		t.Fatalf("the pending stop cut the fetch to %d records (reached %d), want 2 records before offset 2", got, len(reached))
+	}
+	tt.send(1, 0, 1)
+	tt.ack(1, 0, nil)
+	tt.ack(1, 1, nil)
+	tt.stopPending(reached)
+	failed := tt.failedPartitions()
+	if len(failed) != 1 || failed[0].Partition != 1 || failed[0].Offset != 2 || !errors.Is(failed[0].Err, kerr.MessageTooLarge) || tt.stops.Load() != 1 {
+		t.Fatalf("failed partitions %+v (stops %d), want orders/1 at offset 2, MESSAGE_TOO_LARGE, once", failed, tt.stops.Load())
+	}
+	if err := tt.refusedInTransaction(); err != nil {
+		t.Fatalf("a stop before producing made the transaction refused: %v", err)
+	}
+	tt.countCommitted(context.Background())
+	if n := tt.status.Copied.Load(); n != 2 {
+		t.Errorf("%d records counted as copied, want the 2 committed", n)
 	}
 }
