@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/strait-replicator/strait/internal/connect"
 )
@@ -38,8 +40,9 @@ func transactionOpts(groupID string, task int, interval time.Duration) []kgo.Opt
 var ErrTransactionAborted = errors.New("transaction aborted")
 
 // transact copies in transactions until ctx is done or a transaction
-// fails: each holds the records of one poll (or of one
-// transaction.boundary.interval) and the positions they reach, written to
+// fails: each holds the records of one poll and what the consumer buffered
+// meanwhile (transaction.boundary = poll, see holdWhileSending), or of one
+// transaction.boundary.interval, and the positions they reach, written to
 // the offsets topic, so that a read_committed consumer of the target sees
 // every source record once whatever crashes. Offset syncs of a
 // transaction's records are written before it commits (they are not part
@@ -50,6 +53,7 @@ var ErrTransactionAborted = errors.New("transaction aborted")
 func (t *sourceTask) transact(ctx, taskCtx context.Context, consumer, producer *kgo.Client) error {
 	interval := t.cfg.TransactionInterval
 	maxRecords := t.consumer.maxPollRecords
+	limit := transactionBytes(producer)
 	for {
 		if err := producer.BeginTransaction(); err != nil {
 			return fmt.Errorf("%s: begin transaction: %w", t.id, err)
@@ -68,10 +72,12 @@ func (t *sourceTask) transact(ctx, taskCtx context.Context, consumer, producer *
 			}
 			// Records canceled at stop (the produce context) fail the
 			// transaction, which aborts: none of its records show.
-			reached := t.prepareFetches(fetches)
-			t.copyFetches(taskCtx, taskCtx, consumer, producer, fetches)
-			t.stopPending(reached)
-			if interval == 0 || time.Since(began) >= interval {
+			held := t.copyInTransaction(taskCtx, consumer, producer, fetches)
+			if interval == 0 {
+				t.holdWhileSending(taskCtx, consumer, producer, began, held, limit)
+				break
+			}
+			if time.Since(began) >= interval {
 				break
 			}
 		}
@@ -120,10 +126,18 @@ func (t *sourceTask) abortTransaction(ctx context.Context, producer *kgo.Client,
 }
 
 // commitTransaction commits the open transaction with the positions its
-// records reach, unless a record failed (taskCtx's cause).
+// records reach, unless a record failed (taskCtx's cause). The positions
+// are known once the records are produced (each partition's last one):
+// they are written while the records are in flight, and the transaction
+// commits only if the acknowledgements reach exactly them.
 func (t *sourceTask) commitTransaction(ctx, taskCtx context.Context, producer *kgo.Client) error {
-	if err := producer.Flush(ctx); err != nil {
-		return fmt.Errorf("flush records: %w", err)
+	positions := t.sentPositions()
+	var writing errgroup.Group
+	writing.Go(func() error { return t.positions.write(ctx, producer, positions) })
+	ferr := producer.Flush(ctx)
+	werr := writing.Wait()
+	if ferr != nil {
+		return fmt.Errorf("flush records: %w", ferr)
 	}
 	if cause := context.Cause(taskCtx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return cause
@@ -131,7 +145,10 @@ func (t *sourceTask) commitTransaction(ctx, taskCtx context.Context, producer *k
 	if err := t.refusedInTransaction(); err != nil {
 		return err
 	}
-	positions := t.acknowledged(ctx)
+	if werr != nil {
+		return werr
+	}
+	acked := t.acknowledged(ctx) // and the delayed offset syncs
 	for tp, ps := range t.parts {
 		ps.mu.Lock()
 		failed, pending := ps.pos.failed, ps.pos.pending()
@@ -141,10 +158,10 @@ func (t *sourceTask) commitTransaction(ctx, taskCtx context.Context, producer *k
 			return fmt.Errorf("records of %s/%d not acknowledged", tp.Topic, tp.Partition)
 		}
 	}
-	if err := t.syncs.flush(ctx); err != nil {
-		return err
+	if !maps.Equal(acked, positions) {
+		return fmt.Errorf("the records acknowledged reach positions %v, not the %v written", acked, positions)
 	}
-	if err := t.positions.write(ctx, producer, positions); err != nil {
+	if err := t.syncs.flush(ctx); err != nil {
 		return err
 	}
 	if err := producer.EndTransaction(ctx, kgo.TryCommit); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"testing"
 	"time"
 
@@ -179,5 +180,29 @@ func TestRefusalInTransactionRewinds(t *testing.T) {
 	tt.countCommitted(context.Background())
 	if n := tt.status.Copied.Load(); n != 2 {
 		t.Errorf("%d records counted as copied, want the 2 committed", n)
+	}
+}
+
+// TestSentPositions: the positions written with a transaction's records
+// are each partition's last record produced in it, which the
+// acknowledgements must then reach; a partition with nothing new has none.
+func TestSentPositions(t *testing.T) {
+	tt := newTestTask(t, true, 0, 1, 2)
+	tt.beginTransaction()
+	tt.prepareFetches(fetchOf(map[int32][2]int64{0: {0, 4}, 1: {10, 12}}))
+	tt.send(0, 0, 4)
+	tt.send(1, 10, 11) // 12 not produced: the partition stopped there
+	tt.ack(0, 0, nil)
+	want := map[topicPartition]int64{{Topic: "orders", Partition: 0}: 4, {Topic: "orders", Partition: 1}: 11}
+	if got := tt.sentPositions(); !maps.Equal(got, want) {
+		t.Fatalf("sentPositions = %v, want %v", got, want)
+	}
+	for i := range int64(4) {
+		tt.ack(0, i+1, nil)
+	}
+	tt.ack(1, 0, nil)
+	tt.ack(1, 1, nil)
+	if got := tt.acknowledged(context.Background()); !maps.Equal(got, want) {
+		t.Errorf("acknowledged = %v, want the positions written, %v", got, want)
 	}
 }

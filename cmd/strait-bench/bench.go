@@ -36,7 +36,7 @@ type benchCase struct {
 // benchResult is one system's run of a case.
 type benchResult struct {
 	Case          string  `json:"case"`
-	System        string  `json:"system"` // "pipe", "strait" or "baseline"
+	System        string  `json:"system"` // "pipe", "strait", "baseline" or "strait-eos"
 	Records       int     `json:"records"`
 	Seconds       float64 `json:"seconds"` // first record on the target to the last
 	RecordsPerSec float64 `json:"records_per_second"`
@@ -62,7 +62,7 @@ type bench struct {
 	latencyFor  time.Duration
 	latencyLoad float64
 	rounds      int
-	exactlyOnce bool // Strait in exactly-once mode (the pipe stays at-least-once)
+	exactlyOnce bool // also measure Strait in exactly-once mode (systemEOS)
 	// partitionOf is the partition of the i-th loaded record; nil spreads
 	// records evenly.
 	partitionOf func(i int) int32
@@ -102,7 +102,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	partitions := fs.Int("partitions", 8, "partitions of the bench topic")
 	tasks := fs.Int("tasks", 1, "Strait's tasks.max (the pipe is one consumer and one producer)")
 	compression := fs.String("compression", "none", "producer compression of both systems: none, snappy, lz4, zstd, gzip")
-	exactlyOnce := fs.Bool("exactly-once", false, "measure Strait in exactly-once mode")
+	exactlyOnce := fs.Bool("exactly-once", false, "measure Strait in exactly-once mode too (system strait-eos, in the same rounds as the pipe and Strait at least once), and print their ratio")
 	latencyFor := fs.Duration("latency-duration", 8*time.Second, "how long to measure latency (0 skips)")
 	rounds := fs.Int("rounds", 3, "runs of each system per case; the median is reported")
 	latencyLoad := fs.Float64("latency-load", 0.25, "offered load of the latency phase, as a fraction of the pipe's measured maximum (--tail: 0.1 unless given)")
@@ -227,7 +227,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	}
 	printBench(stdout, results, latencies)
 	if *exactlyOnce {
-		fmt.Fprintln(stdout, "Strait ran in exactly-once mode (a transaction per poll, records and positions together); the pipe is at-least-once.")
+		fmt.Fprintln(stdout, "strait-eos: Strait in exactly-once mode (transaction.boundary = poll, records and positions together), read_committed; pipe and strait: at least once.")
 	}
 	return exitOK
 }
@@ -307,6 +307,7 @@ func printBench(w io.Writer, results []benchResult, latencies []latencyResult) {
 		}
 	}
 	printFloor(w, results)
+	printEOSRatios(w, results)
 	for _, l := range latencies {
 		fmt.Fprintf(w, "latency %s %-6s at %.0f records/s offered: p50 %.1f ms, p99 %.1f ms, p999 %.1f ms, max %.1f ms (%d samples)\n", l.Case, l.System, l.Rate, l.P50Ms, l.P99Ms, l.P999Ms, l.MaxMs, l.Samples)
 	}
@@ -542,6 +543,11 @@ func (b *bench) startSystem(ctx context.Context, system, srcAddr, tgtAddr, topic
 	if err != nil {
 		return nil, err
 	}
+	if system == systemEOS {
+		if err := enableExactlyOnce(cfg); err != nil {
+			return nil, err
+		}
+	}
 	exe := b.strait
 	if system == "baseline" {
 		exe = b.baseline
@@ -552,6 +558,9 @@ func (b *bench) startSystem(ctx context.Context, system, srcAddr, tgtAddr, topic
 // systems are the systems each case measures: the pipe, Strait and, with
 // --baseline, the other Strait build.
 func (b *bench) systems() []string {
+	if b.exactlyOnce {
+		return eosSystems
+	}
 	if b.baseline != "" {
 		return []string{"pipe", "strait", "baseline"}
 	}
@@ -578,9 +587,6 @@ refresh.topics.interval.seconds = %d
 B.producer.compression.type = %s
 offset.flush.interval.ms = %d
 `, srcAddr, tgtAddr, topics, b.tasks, cmp.Or(b.refreshSeconds, 60), b.compression, cmp.Or(b.flushMs, 5000))
-	if b.exactlyOnce {
-		text += "B.exactly.once.source.support = enabled\n"
-	}
 	text += b.extraConfig
 	return path, os.WriteFile(path, []byte(text), 0o600)
 }
@@ -616,7 +622,7 @@ func (b *bench) measure(ctx context.Context, c benchCase, srcAddr, system string
 		// In exactly-once mode the end offsets count transaction markers
 		// too: the run is done when the positions, committed with the
 		// records, cover every record.
-		if n >= int64(c.Records) && (!b.exactlyOnce || system == "pipe" || storedTotal(ctx, tgt.addr) >= int64(c.Records)) {
+		if n >= int64(c.Records) && (system != systemEOS || storedTotal(ctx, tgt.addr) >= int64(c.Records)) {
 			cpu, rss, err = procStats(proc.cmd.Process.Pid)
 			if err != nil {
 				return benchResult{}, err

@@ -96,8 +96,10 @@ func (b *bench) latency(ctx context.Context, c benchCase, srcAddr, system, topic
 		}
 		time.Sleep(100 * time.Millisecond) // polling interval
 	}
+	// read_committed: a copy counts when a reader of the target can see it
+	// (at its transaction's commit, for strait-eos).
 	consumer, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(tgt.addr, ",")...), kgo.ConsumeTopics("A."+topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(10*time.Millisecond))
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(10*time.Millisecond), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	if err != nil {
 		return nil, err
 	}
