@@ -40,8 +40,8 @@ func transactionOpts(groupID string, task int, interval time.Duration) []kgo.Opt
 var ErrTransactionAborted = errors.New("transaction aborted")
 
 // transact copies in transactions until ctx is done or a transaction
-// fails: each holds the records of one poll and what the consumer buffered
-// meanwhile (transaction.boundary = poll, see holdWhileSending), or of one
+// fails: each holds the records of one poll and of those that return while
+// they are sent (transaction.boundary = poll, see holdWhileSending), or of one
 // transaction.boundary.interval, and the positions they reach, written to
 // the offsets topic, so that a read_committed consumer of the target sees
 // every source record once whatever crashes. Offset syncs of a
@@ -53,7 +53,7 @@ var ErrTransactionAborted = errors.New("transaction aborted")
 func (t *sourceTask) transact(ctx, taskCtx context.Context, consumer, producer *kgo.Client) error {
 	interval := t.cfg.TransactionInterval
 	maxRecords := t.consumer.maxPollRecords
-	limit := transactionBytes(producer)
+	waiting := waitingBytes(producer)
 	for {
 		if err := producer.BeginTransaction(); err != nil {
 			return fmt.Errorf("%s: begin transaction: %w", t.id, err)
@@ -72,9 +72,9 @@ func (t *sourceTask) transact(ctx, taskCtx context.Context, consumer, producer *
 			}
 			// Records canceled at stop (the produce context) fail the
 			// transaction, which aborts: none of its records show.
-			held := t.copyInTransaction(taskCtx, consumer, producer, fetches)
+			t.copyInTransaction(taskCtx, consumer, producer, fetches)
 			if interval == 0 {
-				t.holdWhileSending(taskCtx, consumer, producer, began, held, limit)
+				t.holdWhileSending(taskCtx, consumer, producer, began, waiting)
 				break
 			}
 			if time.Since(began) >= interval {
