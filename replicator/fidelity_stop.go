@@ -120,7 +120,7 @@ func newProducer(opts []kgo.Opt, largest int) (*kgo.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if buf, ok := cl.OptValue(kgo.MaxBufferedBytes).(int); ok && buf > 0 && buf < largest {
+	if buf, ok := cl.OptValue(kgo.MaxBufferedBytes).(int64); ok && buf > 0 && buf < int64(largest) {
 		cl.Close()
 		return kgo.NewClient(append(slices.Clone(opts), kgo.MaxBufferedBytes(largest))...)
 	}

@@ -288,3 +288,23 @@ func TestStoredBatchUnreadableFailsTheTask(t *testing.T) {
 		})
 	}
 }
+
+// TestNewProducerFitsLargestRecord: a producer whose buffer is smaller than
+// the largest record a remote topic takes is made with a buffer that holds
+// it (kgo refuses a record larger than its buffer); a larger buffer stays.
+func TestNewProducerFitsLargestRecord(t *testing.T) {
+	for _, tt := range []struct{ buffer, largest, want int64 }{
+		{1 << 20, 3 << 20, 3 << 20},
+		{8 << 20, 3 << 20, 8 << 20},
+	} {
+		cl, err := newProducer([]kgo.Opt{kgo.MaxBufferedBytes(int(tt.buffer))}, int(tt.largest))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := cl.OptValue(kgo.MaxBufferedBytes)
+		cl.Close()
+		if got != tt.want {
+			t.Errorf("buffer %d, largest record %d: the producer's buffer is %v, want %d", tt.buffer, tt.largest, got, tt.want)
+		}
+	}
+}
