@@ -276,63 +276,11 @@ func (c *cluster) storedTimestamps(t *testing.T, topic string, partition int32) 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cl := c.client(t)
-	end := partitionEnds(t, c, topic)[partition]
-	td, err := kadm.NewClient(cl).ListTopics(ctx, topic)
-	if err != nil || td[topic].Err != nil {
-		t.Fatalf("describe %s on %s: %v %v", topic, c.alias, err, td[topic].Err)
+	ts, err := kafkatest.StoredTimestamps(ctx, c.client(t), topic, partition)
+	if err != nil {
+		t.Fatalf("read %s/%d on %s raw: %v", topic, partition, c.alias, err)
 	}
-	var out []int64
-	for next := int64(0); next < end; {
-		req := kmsg.NewPtrFetchRequest()
-		req.MinBytes, req.MaxBytes = 1, 64<<20
-		rt := kmsg.NewFetchRequestTopic()
-		rt.Topic, rt.TopicID = topic, td[topic].ID
-		rp := kmsg.NewFetchRequestTopicPartition()
-		rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = partition, next, 8<<20
-		rt.Partitions = append(rt.Partitions, rp)
-		req.Topics = append(req.Topics, rt)
-		resp, err := req.RequestWith(ctx, cl.Broker(int(td[topic].Partitions[partition].Leader)))
-		if err == nil {
-			err = kerr.ErrorForCode(resp.Topics[0].Partitions[0].ErrorCode)
-		}
-		if err != nil {
-			t.Fatalf("fetch %s/%d on %s: %v", topic, partition, c.alias, err)
-		}
-		from := next
-		for raw := resp.Topics[0].Partitions[0].RecordBatches; len(raw) >= 61; {
-			var rb kmsg.RecordBatch
-			if err := rb.ReadFrom(raw); err != nil {
-				break // a partial batch at the end
-			}
-			raw = raw[12+rb.Length:]
-			next = rb.FirstOffset + int64(rb.LastOffsetDelta) + 1
-			if rb.Attributes&0x20 != 0 || next <= from { // a transaction marker, or before from
-				continue
-			}
-			recs := rb.Records
-			if codec := kgo.CompressionCodecType(rb.Attributes & 0x07); codec != kgo.CodecNone {
-				if recs, err = kgo.DefaultDecompressor().Decompress(recs, codec); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for range rb.NumRecords {
-				var r kmsg.Record
-				l, n := binary.Varint(recs)
-				if n <= 0 || r.ReadFrom(recs[:n+int(l)]) != nil {
-					t.Fatalf("a record of %s/%d at %d on %s does not decode", topic, partition, rb.FirstOffset, c.alias)
-				}
-				recs = recs[n+int(l):]
-				if rb.FirstOffset+int64(r.OffsetDelta) >= from {
-					out = append(out, rb.FirstTimestamp+r.TimestampDelta64)
-				}
-			}
-		}
-		if next <= from {
-			t.Fatalf("fetch %s/%d at %d on %s read nothing", topic, partition, from, c.alias)
-		}
-	}
-	return out
+	return ts
 }
 
 // kcatTimestamps reads topic with kcat (librdkafka, an independent client)

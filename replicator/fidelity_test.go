@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"maps"
 	"math"
 	"math/big"
 	"math/rand/v2"
@@ -708,47 +707,9 @@ func storedOn(t *testing.T, c *kfake.Cluster, topic string, partition int32) []i
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	ends, err := adm.ListEndOffsets(ctx, topic)
+	ts, err := kafkatest.StoredTimestamps(ctx, cl, topic, partition)
 	if err != nil {
-		t.Fatal(err)
-	}
-	end, _ := ends.Lookup(topic, partition)
-	td, err := adm.ListTopics(ctx, topic)
-	if err != nil || td[topic].Err != nil {
-		t.Fatalf("describe %s: %v %v", topic, err, td[topic].Err)
-	}
-	out := map[int64]int64{}
-	for next := int64(0); next < end.Offset; {
-		req := kmsg.NewPtrFetchRequest()
-		req.MinBytes, req.MaxBytes = 1, 64<<20
-		rt := kmsg.NewFetchRequestTopic()
-		rt.Topic, rt.TopicID = topic, td[topic].ID
-		rp := kmsg.NewFetchRequestTopicPartition()
-		rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = partition, next, 8<<20
-		rt.Partitions = append(rt.Partitions, rp)
-		req.Topics = append(req.Topics, rt)
-		resp, err := req.RequestWith(ctx, cl.Broker(int(td[topic].Partitions[partition].Leader)))
-		if err != nil {
-			t.Fatalf("fetch %s/%d: %v", topic, partition, err)
-		}
-		p := resp.Topics[0].Partitions[0]
-		if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-			t.Fatalf("fetch %s/%d: %v", topic, partition, err)
-		}
-		c, err := storedTimestamps(p.RecordBatches, next, kgo.DefaultDecompressor())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.through < next {
-			t.Fatalf("fetch %s/%d at %d read nothing", topic, partition, next)
-		}
-		maps.Copy(out, c.ts)
-		next = c.through + 1
-	}
-	var ts []int64
-	for _, o := range slices.Sorted(maps.Keys(out)) {
-		ts = append(ts, out[o])
+		t.Fatalf("read %s/%d raw: %v", topic, partition, err)
 	}
 	return ts
 }

@@ -2,15 +2,13 @@ package replicator
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kbin"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strait-replicator/strait/internal/rawlog"
 )
 
 // franz-go's consumer (through v1.22.3, source.go timeFromMillis) decodes a
@@ -68,104 +66,19 @@ func (c *storedCheck) verdict(r *kgo.Record) (known bool, err error) {
 func (t *sourceTask) readStored(ctx context.Context, consumer *kgo.Client, tp topicPartition, offset int64) (storedCheck, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	td, err := t.srcAdm.ListTopics(ctx, tp.Topic)
+	batches, err := rawlog.Fetch(ctx, consumer, t.srcAdm, tp.Topic, tp.Partition, offset)
 	if err != nil {
 		return storedCheck{}, err
 	}
-	d, ok := td[tp.Topic]
-	if !ok || d.Err != nil {
-		return storedCheck{}, fmt.Errorf("describe %s: %w", tp.Topic, orUnknown(d.Err))
-	}
-	pd, ok := d.Partitions[tp.Partition]
-	if !ok || pd.Err != nil {
-		return storedCheck{}, fmt.Errorf("describe %s/%d: %w", tp.Topic, tp.Partition, orUnknown(pd.Err))
-	}
-	req := kmsg.NewPtrFetchRequest()
-	req.MinBytes, req.MaxBytes = 1, 64<<20
-	rt := kmsg.NewFetchRequestTopic()
-	rt.Topic, rt.TopicID = tp.Topic, d.ID
-	rp := kmsg.NewFetchRequestTopicPartition()
-	rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = tp.Partition, offset, 8<<20
-	rt.Partitions = append(rt.Partitions, rp)
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, consumer.Broker(int(pd.Leader)))
-	if err != nil {
-		return storedCheck{}, err
-	}
-	if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
-		return storedCheck{}, fmt.Errorf("fetch %s/%d: answer for %d topics", tp.Topic, tp.Partition, len(resp.Topics))
-	}
-	p := resp.Topics[0].Partitions[0]
-	if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-		return storedCheck{}, err
-	}
-	return storedTimestamps(p.RecordBatches, offset, kgo.DefaultDecompressor())
-}
-
-// orUnknown is a described topic's or partition's error, or
-// UNKNOWN_TOPIC_OR_PARTITION for one the answer left out.
-func orUnknown(err error) error {
-	if err != nil {
-		return err
-	}
-	return kerr.UnknownTopicOrPartition
+	return storedTimestamps(batches, offset, kgo.DefaultDecompressor())
 }
 
 // storedTimestamps returns the stored timestamp of each record of the v2
 // batches in batches (one partition's, as a fetch answers them) from
-// offset from on, and the last offset read. A partial batch at the end is
-// left out, as consumers leave it.
+// offset from on, and the last offset read (rawlog.Timestamps).
 func storedTimestamps(batches []byte, from int64, decompressor kgo.Decompressor) (storedCheck, error) {
-	c := storedCheck{ts: map[int64]int64{}, through: -1}
-	for len(batches) >= 17 {
-		size := 12 + int(int32(binary.BigEndian.Uint32(batches[8:])))
-		if size < 17 || size > len(batches) {
-			break
-		}
-		raw := batches[:size]
-		batches = batches[size:]
-		if magic := raw[16]; magic != 2 {
-			// A v0/v1 message set: offset of its (last) message.
-			c.through = max(c.through, int64(binary.BigEndian.Uint64(raw)))
-			continue
-		}
-		var b kmsg.RecordBatch
-		if err := b.ReadFrom(raw); err != nil {
-			return c, fmt.Errorf("read batch at offset %d: %w", int64(binary.BigEndian.Uint64(raw)), err)
-		}
-		last := b.FirstOffset + int64(b.LastOffsetDelta)
-		if last < from || b.Attributes&0x20 != 0 { // before from, or a transaction marker
-			c.through = max(c.through, last)
-			continue
-		}
-		records := b.Records
-		if codec := kgo.CompressionCodecType(b.Attributes & 0x07); codec != kgo.CodecNone {
-			var err error
-			if records, err = decompressor.Decompress(records, codec); err != nil {
-				return c, fmt.Errorf("decompress batch at offset %d: %w", b.FirstOffset, err)
-			}
-		}
-		rd := kbin.Reader{Src: records}
-		for range b.NumRecords {
-			length := int(rd.Varint())
-			body := kbin.Reader{Src: rd.Span(length)}
-			body.Int8() // attributes
-			tsDelta := body.Varlong()
-			offset := b.FirstOffset + int64(body.Varint())
-			if !rd.Ok() || !body.Ok() {
-				return c, fmt.Errorf("read records of the batch at offset %d: %w", b.FirstOffset, kerr.CorruptMessage)
-			}
-			ts := b.FirstTimestamp + tsDelta
-			if b.Attributes&0x08 != 0 { // LogAppendTime: the batch's, as consumers read it
-				ts = b.MaxTimestamp
-			}
-			if offset >= from {
-				c.ts[offset] = ts
-			}
-		}
-		c.through = max(c.through, last)
-	}
-	return c, nil
+	ts, through, err := rawlog.Timestamps(batches, from, decompressor)
+	return storedCheck{ts: ts, through: through}, err
 }
 
 // readStoredRetrying is readStored, tried three times over about a second

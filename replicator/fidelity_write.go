@@ -10,6 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strait-replicator/strait/internal/rawlog"
 )
 
 // Records whose stored timestamp franz-go's producer cannot write
@@ -141,32 +143,21 @@ const unknownTopicTries = 20
 // produceBatch sends batch once to topic/partition's leader and returns
 // the offset the leader gave its first record.
 func produceBatch(ctx context.Context, adm *kadm.Client, cl *kgo.Client, topic string, partition int32, batch []byte, timeout time.Duration) (int64, error) {
-	td, err := adm.ListTopics(ctx, topic)
+	id, leader, err := rawlog.Leader(ctx, adm, topic, partition)
 	if err != nil {
 		return -1, err
-	}
-	d, ok := td[topic]
-	if !ok || d.Err != nil {
-		return -1, fmt.Errorf("describe %s: %w", topic, orUnknown(d.Err))
-	}
-	pd, ok := d.Partitions[partition]
-	if !ok || pd.Err != nil {
-		return -1, fmt.Errorf("describe %s/%d: %w", topic, partition, orUnknown(pd.Err))
-	}
-	if pd.Leader < 0 {
-		return -1, fmt.Errorf("%s/%d: %w", topic, partition, kerr.LeaderNotAvailable)
 	}
 	req := kmsg.NewPtrProduceRequest()
 	// acks=all, as the producer client is configured: kgo sends a
 	// ProduceRequest with the client's acks.
 	req.Acks, req.TimeoutMillis = -1, int32(timeout.Milliseconds())
 	rt := kmsg.NewProduceRequestTopic()
-	rt.Topic, rt.TopicID = topic, d.ID
+	rt.Topic, rt.TopicID = topic, id
 	rp := kmsg.NewProduceRequestTopicPartition()
 	rp.Partition, rp.Records = partition, batch
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, cl.Broker(int(pd.Leader)))
+	resp, err := req.RequestWith(ctx, cl.Broker(int(leader)))
 	if err != nil {
 		return -1, err
 	}
