@@ -56,8 +56,10 @@ type Task struct {
 	TargetOpts         []kgo.Opt
 	Log                *slog.Logger
 	// Latency, if set, records checkpoint-latency-ms: now - the checkpoint
-	// record's timestamp when the target acknowledged it.
-	Latency metric.Int64Histogram
+	// record's timestamp when the target acknowledged it, per group, or per
+	// group, topic and partition with LatencyPerPartition.
+	Latency             metric.Int64Histogram
+	LatencyPerPartition bool
 	// WriteErrors, if set, counts failed checkpoint writes.
 	WriteErrors metric.Int64Counter
 	// Refresh is how old the checkpoint of a group that has not moved gets
@@ -336,11 +338,18 @@ func (t *Task) emit(ctx context.Context, producer *kgo.Client) error {
 		t.last[checkpointKey{cp.Group, cp.Topic, cp.Partition}] = Written{cp, recs[i].Timestamp}
 	}
 	t.lastMu.Unlock()
-	for i, cp := range cps {
-		if t.Latency != nil {
-			t.Latency.Record(ctx, acked.Sub(recs[i].Timestamp).Milliseconds(), metric.WithAttributes(
-				attribute.String("source", t.Source), attribute.String("target", t.Target), attribute.String("group", cp.Group),
-				attribute.String("topic", cp.Topic), attribute.Int("partition", int(cp.Partition))))
+	if t.Latency != nil {
+		byGroup := map[string]metric.RecordOption{} // one attribute set per group
+		for i, cp := range cps {
+			attrs := byGroup[cp.Group]
+			if t.LatencyPerPartition {
+				attrs = metric.WithAttributes(attribute.String("source", t.Source), attribute.String("target", t.Target), attribute.String("group", cp.Group),
+					attribute.String("topic", cp.Topic), attribute.Int("partition", int(cp.Partition)))
+			} else if attrs == nil {
+				attrs = metric.WithAttributes(attribute.String("source", t.Source), attribute.String("target", t.Target), attribute.String("group", cp.Group))
+				byGroup[cp.Group] = attrs
+			}
+			t.Latency.Record(ctx, acked.Sub(recs[i].Timestamp).Milliseconds(), attrs)
 		}
 	}
 	t.Log.Debug("checkpoints written", "count", len(recs))

@@ -494,6 +494,13 @@ func TestRunServesRESTAndMetrics(t *testing.T) {
 		age, err := strconv.ParseFloat(m[1], 64)
 		return err == nil && age >= 0 && age < 10, fmt.Sprintf("checkpoint_age_seconds of billing is %s, want a few seconds", m[1])
 	})
+	// Checkpoint latency is per group by default (per partition with
+	// metrics.partition.series).
+	_, body := get("/metrics")
+	latency := regexp.MustCompile(`(?m)^checkpoint_latency_ms_count\{[^}]*group="billing"[^}]*\}`).FindAllString(body, -1)
+	if len(latency) != 1 || strings.Contains(latency[0], "partition=") {
+		t.Errorf("checkpoint_latency_ms_count of group billing: %q, want one series without a partition label", latency)
+	}
 	p.signal(t, syscall.SIGTERM)
 	if code := p.wait(t, 10*time.Second); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, p.output)

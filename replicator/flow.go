@@ -718,7 +718,7 @@ func (f *flow) checkpointTask() *checkpoint.Task {
 		CheckpointsTopic: f.cfg.Policy.CheckpointsTopic(f.cfg.Source),
 		SourceAdmin:      f.srcAdm, TargetAdmin: f.tgtAdm, TargetOpts: slices.Concat(f.tgtOpts, kclient.Opts(f.cfg.Producer, configs.RoleProducer)),
 		Log:     f.log.With("task", "checkpoint"),
-		Latency: f.metrics.checkpoint, WriteErrors: f.metrics.writeErrors,
+		Latency: f.metrics.checkpoint, LatencyPerPartition: f.metrics.perPartition, WriteErrors: f.metrics.writeErrors,
 	}
 	if f.reverse != nil && f.reverse.EmitOffsetSyncs {
 		// The reverse flow writes its syncs on its source (our target) or
