@@ -478,6 +478,20 @@ func (f *flow) wantedSpecs() ([]group.Spec, int) {
 	return slices.Clone(f.wanted), f.wantedTasks
 }
 
+// wantedSources returns the source tasks the flow wants run, as this
+// worker would assign them.
+func (f *flow) wantedSources() []group.Spec {
+	f.wantedMu.Lock()
+	defer f.wantedMu.Unlock()
+	var out []group.Spec
+	for _, spec := range f.wanted {
+		if spec.ID.Kind == sourceConnector {
+			out = append(out, spec)
+		}
+	}
+	return out
+}
+
 // wantedStale reports whether the tasks wanted changed since this worker
 // last assigned them.
 func (f *flow) wantedStale() bool {

@@ -200,13 +200,7 @@ func (f *flow) lagInputs() []lagInput {
 		}
 	}
 	if f.member != nil && f.member.Leader() {
-		f.wantedMu.Lock()
-		wanted := slices.Clone(f.wanted)
-		f.wantedMu.Unlock()
-		for _, spec := range wanted {
-			if spec.ID.Kind != sourceConnector {
-				continue
-			}
+		for _, spec := range f.wantedSources() {
 			// A task the status topic shows RUNNING, PAUSED or FAILED is
 			// run by a worker that reports its partitions: this one, or
 			// another (maybe one with the same id: workers without

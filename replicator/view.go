@@ -177,13 +177,7 @@ func (f *flow) flowView(ctx context.Context, srcDown error) FlowView {
 	}
 	// The others, as this worker would assign them, with their state from
 	// the status topic.
-	f.wantedMu.Lock()
-	wanted := slices.Clone(f.wanted)
-	f.wantedMu.Unlock()
-	for _, spec := range wanted {
-		if spec.ID.Kind != sourceConnector {
-			continue
-		}
+	for _, spec := range f.wantedSources() {
 		state, err, worker, found := f.statusElsewhere(sourceConnector, spec.ID.Index)
 		for _, tp := range spec.Partitions {
 			if parts[tp] != nil {
@@ -313,7 +307,7 @@ func (w *Worker) HeartbeatPaths(ctx context.Context) ([]heartbeat.Path, error) {
 		}
 		seen[f.tgt.Alias] = true
 		p := f.view.Load().Policy
-		observed, err := readHeartbeats(ctx, f.tgtAdm, f.tgtOpts, f.tgt.Alias, p)
+		observed, err := ReadHeartbeats(ctx, f.tgtAdm, f.tgtOpts, f.tgt.Alias, p, heartbeatTail)
 		if err != nil {
 			errs = append(errs, &ClusterError{Alias: f.tgt.Alias, Servers: f.tgt.BootstrapServers, Err: err})
 		}
@@ -322,8 +316,10 @@ func (w *Worker) HeartbeatPaths(ctx context.Context) ([]heartbeat.Path, error) {
 	return out, errors.Join(errs...)
 }
 
-// readHeartbeats reads the tail of every heartbeats topic on cluster.
-func readHeartbeats(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, cluster string, p policy.Policy) ([]heartbeat.Observed, error) {
+// ReadHeartbeats reads every heartbeats topic on cluster (adm and opts are
+// its admin and client options), the newest tail records of each
+// partition, or all of them when tail is 0.
+func ReadHeartbeats(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, cluster string, p policy.Policy, tail int64) ([]heartbeat.Observed, error) {
 	topics, err := adm.ListTopics(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list topics: %w", err)
@@ -333,11 +329,16 @@ func readHeartbeats(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, clust
 		if !policy.IsHeartbeatsTopic(p, name) {
 			continue
 		}
-		err := topicread.ReadTail(ctx, adm, opts, name, heartbeatTail, func(r *kgo.Record) {
+		observe := func(r *kgo.Record) {
 			if h, err := heartbeat.Decode(r.Key, r.Value); err == nil {
 				out = append(out, heartbeat.Observed{Cluster: cluster, Topic: name, Heartbeat: h})
 			}
-		})
+		}
+		if tail > 0 {
+			err = topicread.ReadTail(ctx, adm, opts, name, tail, observe)
+		} else {
+			err = topicread.ReadToEnd(ctx, adm, opts, name, observe)
+		}
 		if err != nil {
 			return out, err
 		}

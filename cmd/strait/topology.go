@@ -7,12 +7,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/strait-replicator/strait/configs"
 	"github.com/strait-replicator/strait/heartbeat"
-	"github.com/strait-replicator/strait/internal/topicread"
 	"github.com/strait-replicator/strait/policy"
+	"github.com/strait-replicator/strait/replicator"
 )
 
 // runTopology prints, from the heartbeats topics of every cluster, the
@@ -54,30 +52,12 @@ func runTopology(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// readHeartbeats reads every heartbeats topic of cluster c.
+// readHeartbeats reads every heartbeats topic of cluster c, whole.
 func readHeartbeats(ctx context.Context, c configs.Cluster, p policy.Policy) ([]heartbeat.Observed, error) {
 	opts, adm, err := adminFor(c)
 	if err != nil {
 		return nil, err
 	}
 	defer adm.Close()
-	topics, err := adm.ListTopics(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list topics: %w", err)
-	}
-	var out []heartbeat.Observed
-	for _, name := range topics.Names() {
-		if !policy.IsHeartbeatsTopic(p, name) {
-			continue
-		}
-		err := topicread.ReadToEnd(ctx, adm, opts, name, func(r *kgo.Record) {
-			if h, err := heartbeat.Decode(r.Key, r.Value); err == nil {
-				out = append(out, heartbeat.Observed{Cluster: c.Alias, Topic: name, Heartbeat: h})
-			}
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return replicator.ReadHeartbeats(ctx, adm, opts, c.Alias, p, 0)
 }
