@@ -23,8 +23,11 @@ func StoredTimestamps(ctx context.Context, cl *kgo.Client, topic string, partiti
 		return nil, err
 	}
 	end, ok := ends.Lookup(topic, partition)
-	if !ok || end.Err != nil {
-		return nil, fmt.Errorf("end offset of %s/%d: %v", topic, partition, end.Err)
+	if !ok {
+		return nil, fmt.Errorf("end offset of %s/%d: not listed", topic, partition)
+	}
+	if end.Err != nil {
+		return nil, fmt.Errorf("end offset of %s/%d: %w", topic, partition, end.Err)
 	}
 	byOffset := map[int64]int64{}
 	for next := int64(0); next < end.Offset; {
