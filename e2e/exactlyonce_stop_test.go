@@ -10,7 +10,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/strait-replicator/strait/replicator"
 )
@@ -19,23 +18,9 @@ import (
 // over the partitions of remote: the records it counts as copied there.
 func (s stopped) copiedCount(t *testing.T, remote string) int64 {
 	t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := s.reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
 	var n int64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			sum, ok := m.Data.(metricdata.Sum[int64])
-			if !ok || m.Name != "record-count" {
-				continue
-			}
-			for _, dp := range sum.DataPoints {
-				if topic, _ := dp.Attributes.Value("topic"); topic.AsString() == remote {
-					n += dp.Value
-				}
-			}
-		}
+	for _, v := range collectPartitions(t, s.reader, remote).values["record-count"] {
+		n += int64(v)
 	}
 	return n
 }
