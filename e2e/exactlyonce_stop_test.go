@@ -45,12 +45,7 @@ func eosExact(t *testing.T, a, b *cluster, topic, remote string, want map[int32]
 // and a read_committed reader sees the partition's records before it
 // once, none after it, and every record of the other partitions once.
 func TestExactlyOnceRecordTooLargeStopsOnlyItsPartition(t *testing.T) {
-	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
-	a.createTopic(t, "orders", 3, nil)
-	b.createTopic(t, "A.orders", 3, map[string]string{"max.message.bytes": "2048"})
-	a.produce(t, "orders", 3, 0, 5, "small")
-	a.produceRandom(t, "orders", 1, 4000)
-	a.produce(t, "orders", 3, 5, 5, "after")
+	a, b := tooLargeForB(t)
 	w, stops := startWatched(t, props([]*cluster{a, b}, "A->B.enabled = true", "sync.topic.configs.enabled = false", "tasks.max = 1",
 		"B.exactly.once.source.support = enabled"))
 	stops.wait(t, w, "orders", "A.orders", map[int32]int64{1: 5}, "MESSAGE_TOO_LARGE", "max.message.bytes 2048")

@@ -357,12 +357,7 @@ func TestLargeRecordCopiedWhole(t *testing.T) {
 // raised, a restart copies it and the rest: the target is then an exact
 // copy, nothing lost and nothing twice.
 func TestRecordTooLargeStopsOnlyItsPartition(t *testing.T) {
-	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
-	a.createTopic(t, "orders", 3, nil)
-	b.createTopic(t, "A.orders", 3, map[string]string{"max.message.bytes": "2048"})
-	a.produce(t, "orders", 3, 0, 5, "small")
-	a.produceRandom(t, "orders", 1, 4000)
-	a.produce(t, "orders", 3, 5, 5, "after")
+	a, b := tooLargeForB(t)
 	text := props([]*cluster{a, b}, "A->B.enabled = true", "sync.topic.configs.enabled = false", "tasks.max = 1")
 	w, stops := startWatched(t, text)
 	stops.wait(t, w, "orders", "A.orders", map[int32]int64{1: 5}, "MESSAGE_TOO_LARGE", "max.message.bytes 2048")

@@ -442,3 +442,43 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// pauseConnector pauses connector through w and waits until it and its
+// tasks, want of them, show PAUSED. each, when not nil, runs at every poll
+// (a watch that must see every state on the way).
+func pauseConnector(t *testing.T, w *worker, connector string, want int, each func()) {
+	t.Helper()
+	if err := w.Pause(context.Background(), connector); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, func() (bool, string) {
+		if each != nil {
+			each()
+		}
+		st, err := w.Connector(connector)
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, ts := range st.Tasks {
+			if ts.State != replicator.StatePaused {
+				return false, fmt.Sprintf("task %s is %s", ts.ID, ts.State)
+			}
+		}
+		return st.State == replicator.StatePaused && len(st.Tasks) == want, fmt.Sprintf("%s is %s with %d tasks, want PAUSED with %d", connector, st.State, len(st.Tasks), want)
+	})
+}
+
+// tooLargeForB sets up a record the target refuses: orders on A, 3
+// partitions of 5 small records, then a 4,000-byte record in partition 1
+// (offset 5), then 5 more records in each partition; A.orders on B allows
+// max.message.bytes 2048.
+func tooLargeForB(t *testing.T) (a, b *cluster) {
+	t.Helper()
+	a, b = newCluster(t, "A", 3), newCluster(t, "B", 3)
+	a.createTopic(t, "orders", 3, nil)
+	b.createTopic(t, "A.orders", 3, map[string]string{"max.message.bytes": "2048"})
+	a.produce(t, "orders", 3, 0, 5, "small")
+	a.produceRandom(t, "orders", 1, 4000)
+	a.produce(t, "orders", 3, 5, 5, "after")
+	return a, b
+}

@@ -127,23 +127,8 @@ func TestLagAndCopiedThroughPause(t *testing.T) {
 	})
 
 	const connector = "A.B.MirrorSourceConnector"
+	pauseConnector(t, w, connector, 2, func() { watch.look("A->B") })
 	ctx := context.Background()
-	if err := w.Pause(ctx, connector); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 30*time.Second, func() (bool, string) {
-		watch.look("A->B")
-		st, err := w.Connector(connector)
-		if err != nil {
-			return false, err.Error()
-		}
-		for _, ts := range st.Tasks {
-			if ts.State != replicator.StatePaused {
-				return false, fmt.Sprintf("task %s is %s", ts.ID, ts.State)
-			}
-		}
-		return st.State == replicator.StatePaused && len(st.Tasks) == 2, fmt.Sprintf("%s is %s with %d tasks", connector, st.State, len(st.Tasks))
-	})
 	a.produce(t, "orders", 2, 100, 150, "lagtruth-paused")
 	waitFor(t, 30*time.Second, func() (bool, string) {
 		watch.look("A->B")
@@ -179,12 +164,7 @@ func TestLagAndCopiedThroughPause(t *testing.T) {
 // refuses is no longer fetched, yet its lag follows the source: every
 // record from the refused one on.
 func TestLagOfStoppedPartition(t *testing.T) {
-	a, b := newCluster(t, "A", 3), newCluster(t, "B", 3)
-	a.createTopic(t, "orders", 3, nil)
-	b.createTopic(t, "A.orders", 3, map[string]string{"max.message.bytes": "2048"})
-	a.produce(t, "orders", 3, 0, 5, "small")
-	a.produceRandom(t, "orders", 1, 4000)
-	a.produce(t, "orders", 3, 5, 5, "after")
+	a, b := tooLargeForB(t)
 	w, stops := startWatched(t, props([]*cluster{a, b}, "A->B.enabled = true", "sync.topic.configs.enabled = false", "tasks.max = 1"))
 	stops.wait(t, w, "orders", "A.orders", map[int32]int64{1: 5}, "MESSAGE_TOO_LARGE")
 	a.produce(t, "orders", 3, 10, 20, "later")
@@ -416,21 +396,7 @@ func TestLagReportedOnceAcrossWorkers(t *testing.T) {
 	})
 
 	const connector = "A.B.MirrorSourceConnector"
-	if err := workers[0].Pause(context.Background(), connector); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 30*time.Second, func() (bool, string) {
-		st, err := workers[0].Connector(connector)
-		if err != nil {
-			return false, err.Error()
-		}
-		for _, ts := range st.Tasks {
-			if ts.State != replicator.StatePaused {
-				return false, fmt.Sprintf("task %s is %s", ts.ID, ts.State)
-			}
-		}
-		return len(st.Tasks) == 4, fmt.Sprintf("%d tasks", len(st.Tasks))
-	})
+	pauseConnector(t, workers[0], connector, 4, nil)
 	a.produce(t, "orders", 4, 50, 10, "workers-paused")
 	waitFor(t, 30*time.Second, func() (bool, string) {
 		by, lags := reported()

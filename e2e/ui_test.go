@@ -22,7 +22,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/strait-replicator/strait/replicator"
 	restapi "github.com/strait-replicator/strait/replicator/rest"
 )
 
@@ -349,22 +348,8 @@ func TestStatusPagePausedWithLag(t *testing.T) {
 	waitCopied(t, b, "A.orders", 200, 30*time.Second)
 
 	const connector = "A.B.MirrorSourceConnector"
+	pauseConnector(t, w, connector, 2, nil)
 	ctx := context.Background()
-	if err := w.Pause(ctx, connector); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 30*time.Second, func() (bool, string) {
-		st, err := w.Connector(connector)
-		if err != nil {
-			return false, err.Error()
-		}
-		for _, ts := range st.Tasks {
-			if ts.State != replicator.StatePaused {
-				return false, fmt.Sprintf("task %s is %s", ts.ID, ts.State)
-			}
-		}
-		return st.State == replicator.StatePaused && len(st.Tasks) == 2, fmt.Sprintf("%s is %s with %d tasks", connector, st.State, len(st.Tasks))
-	})
 	a.produce(t, "orders", 2, 100, 150, "ui-paused")
 
 	shot := screenshotPath(t, "paused")
