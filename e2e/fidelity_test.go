@@ -82,14 +82,14 @@ func (c *cluster) produceRaw(t *testing.T, topic string, partition int32, recs .
 // runs on: through its partition-state metric and its log.
 type stopped struct {
 	reader *sdkmetric.ManualReader
-	logs   *syncBuffer
+	logs   *kafkatest.LogBuffer
 }
 
 // startWatched starts a worker for text whose stopped partitions can be
 // watched: with metrics.partition.series, its metrics are per partition.
 func startWatched(t *testing.T, text string) (*worker, stopped) {
 	t.Helper()
-	s := stopped{reader: sdkmetric.NewManualReader(), logs: &syncBuffer{}}
+	s := stopped{reader: sdkmetric.NewManualReader(), logs: &kafkatest.LogBuffer{}}
 	w := startWorkerLogging(t, text+"metrics.partition.series = true\n", s.logs, replicator.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(s.reader))))
 	return w, s
 }

@@ -363,7 +363,7 @@ func writeFile(t *testing.T, name, content string) string {
 // process is `strait run` as a child process.
 type process struct {
 	cmd    *exec.Cmd
-	output *syncBuffer
+	output *kafkatest.LogBuffer
 	exited chan struct{}
 	err    error
 }
@@ -377,7 +377,7 @@ func startProcess(t *testing.T, args ...string) *process {
 // environment.
 func startProcessEnv(t *testing.T, env []string, args ...string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(straitBinary(t), args...), output: &syncBuffer{}, exited: make(chan struct{})}
+	p := &process{cmd: exec.Command(straitBinary(t), args...), output: &kafkatest.LogBuffer{}, exited: make(chan struct{})}
 	if env != nil {
 		p.cmd.Env = append(os.Environ(), env...)
 	}
@@ -424,23 +424,6 @@ func (p *process) wait(t *testing.T, timeout time.Duration) int {
 		t.Fatalf("wait: %v", p.err)
 	}
 	return 0
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // pauseConnector pauses connector through w and waits until it and its

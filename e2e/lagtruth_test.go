@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/strait-replicator/strait/configs"
+	"github.com/strait-replicator/strait/internal/kafkatest"
 	"github.com/strait-replicator/strait/replicator"
 )
 
@@ -356,7 +357,7 @@ func TestLagReportedOnceAcrossWorkers(t *testing.T) {
 	var readers []*sdkmetric.ManualReader
 	for _, id := range []string{"worker-1:8083", "worker-2:8083"} {
 		reader := sdkmetric.NewManualReader()
-		workers = append(workers, startWorkerLogging(t, text, &syncBuffer{},
+		workers = append(workers, startWorkerLogging(t, text, &kafkatest.LogBuffer{},
 			replicator.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))), replicator.WithWorkerID(id)))
 		readers = append(readers, reader)
 	}

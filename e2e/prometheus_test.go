@@ -29,7 +29,7 @@ const (
 // prometheus is a real Prometheus server run by the test.
 type prometheus struct {
 	url    string // http://127.0.0.1:port
-	output *syncBuffer
+	output *kafkatest.LogBuffer
 }
 
 // testRules writes the alert rules of deploy/ with the for-duration of
@@ -87,7 +87,7 @@ scrape_configs:
       - targets: ['%s']
 `, rules, target)
 	addr := "127.0.0.1:" + strconv.Itoa(kafkatest.LowPort(t))
-	p := &prometheus{url: "http://" + addr, output: &syncBuffer{}}
+	p := &prometheus{url: "http://" + addr, output: &kafkatest.LogBuffer{}}
 	cmd := exec.Command(bin, "--config.file="+writeFile(t, "prometheus.yml", config), "--storage.tsdb.path="+filepath.Join(t.TempDir(), "data"),
 		"--web.listen-address="+addr, "--log.level=warn")
 	cmd.Stdout, cmd.Stderr = p.output, p.output

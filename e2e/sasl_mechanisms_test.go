@@ -459,7 +459,7 @@ func startKDC(t *testing.T, principals ...string) *kdc {
 	}
 	cmd := exec.Command(bins["krb5kdc"], "-n", "-r", krbRealm)
 	cmd.Env = env
-	logs := &syncBuffer{}
+	logs := &kafkatest.LogBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

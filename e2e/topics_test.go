@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/strait-replicator/strait/internal/kafkatest"
 )
 
 // deleteTopic deletes topic on c and waits until it is gone.
@@ -34,7 +36,7 @@ func TestTopicsDeletedWhileRunning(t *testing.T) {
 	a.createTopic(t, "payments", 2, nil)
 	a.produce(t, "orders", 2, 0, 50, "old")
 	a.produce(t, "payments", 2, 0, 50, "pay")
-	logs := &syncBuffer{}
+	logs := &kafkatest.LogBuffer{}
 	w := startWorkerLogging(t, props([]*cluster{a, b}, "A->B.enabled = true", "tasks.max = 2"), logs)
 	waitCopied(t, b, "A.orders", 100, 60*time.Second)
 	waitCopied(t, b, "A.payments", 100, 60*time.Second)

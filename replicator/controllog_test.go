@@ -1,12 +1,10 @@
 package replicator
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,25 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/strait-replicator/strait/configs"
+	"github.com/strait-replicator/strait/internal/kafkatest"
 )
-
-// syncBuffer is a bytes.Buffer for a logger shared by goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestControlActionsAreLogged: a pause, resume, restart, task restart and
 // config change asked through the API each leave an INFO line naming the
@@ -54,7 +35,7 @@ func TestControlActionsAreLogged(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	var logs syncBuffer
+	var logs kafkatest.LogBuffer
 	w, _, err := New(cfg, slog.New(slog.NewTextHandler(&logs, nil)), WithWorkerID("w1:8083"))
 	if err != nil {
 		t.Fatal(err)

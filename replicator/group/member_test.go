@@ -1,7 +1,6 @@
 package group
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -61,29 +60,11 @@ func (r *taskRuns) of(worker string) ([]string, []string) {
 	return out, slices.Clone(r.overlaps)
 }
 
-// lockedBuffer collects the members' logs, shown when the test fails.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // startFakeMember runs a Member of worker in group on c with a flow
 // that applies each assignment at once (stopping, then starting tasks) and
 // publishes what it runs, as flow.run does. It returns the Member and
 // a function that leaves the group and waits for both.
-func startFakeMember(t *testing.T, c *kfake.Cluster, group, worker string, session time.Duration, wanted []Spec, runs *taskRuns, logs *lockedBuffer) (*Member, func()) {
+func startFakeMember(t *testing.T, c *kfake.Cluster, group, worker string, session time.Duration, wanted []Spec, runs *taskRuns, logs *kafkatest.LogBuffer) (*Member, func()) {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
 	if err != nil {
@@ -179,7 +160,7 @@ func testExpelledWorker(t *testing.T, key kmsg.Key, rejoin bool) {
 	const session = time.Second
 	wanted := []Spec{{ID: task.SourceID(0)}, {ID: task.SourceID(1)}, {ID: task.SourceID(2)}, {ID: task.SourceID(3)}}
 	runs := &taskRuns{running: map[string]map[string]bool{}}
-	logs := &lockedBuffer{}
+	logs := &kafkatest.LogBuffer{}
 	defer func() {
 		if t.Failed() {
 			t.Logf("members' logs:\n%s", logs)
@@ -291,7 +272,7 @@ func TestRejoinSoonAfterOutage(t *testing.T) {
 	const session = time.Second
 	wanted := []Spec{{ID: task.SourceID(0)}, {ID: task.SourceID(1)}}
 	runs := &taskRuns{running: map[string]map[string]bool{}}
-	logs := &lockedBuffer{}
+	logs := &kafkatest.LogBuffer{}
 	defer func() {
 		if t.Failed() {
 			t.Logf("member's log:\n%s", logs)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,25 +25,10 @@ func startCluster(t *testing.T, port int) *kfake.Cluster {
 	return c
 }
 
-// lockedBuffer is a log destination written by the monitor's goroutines
-// and read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// records returns the JSON log records with msg.
-func (l *lockedBuffer) records(t *testing.T, msg string) []map[string]any {
+// records returns the JSON log records in logs with msg.
+func records(t *testing.T, logs *kafkatest.LogBuffer, msg string) []map[string]any {
 	t.Helper()
-	l.mu.Lock()
-	text := l.b.String()
-	l.mu.Unlock()
+	text := logs.String()
 	var out []map[string]any
 	sc := bufio.NewScanner(strings.NewReader(text))
 	for sc.Scan() {
@@ -107,7 +91,7 @@ func TestMonitorOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	logs := &lockedBuffer{}
+	logs := &kafkatest.LogBuffer{}
 	m := New(Config{
 		Clusters: []Cluster{
 			{Alias: "R", Opts: []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}},
@@ -146,11 +130,11 @@ func TestMonitorOutage(t *testing.T) {
 		t.Errorf("reachable again: %+v, want no error and a time after %v", again, down.Since)
 	}
 
-	warns := logs.records(t, "cluster unreachable")
+	warns := records(t, logs, "cluster unreachable")
 	if len(warns) != 1 || warns[0]["level"] != "WARN" || warns[0]["cluster"] != "R" || warns[0]["err"] == nil {
 		t.Errorf("outage start logs: %v, want one WARN for R with its error", warns)
 	}
-	ends := logs.records(t, "cluster reachable again")
+	ends := records(t, logs, "cluster reachable again")
 	if len(ends) != 1 || ends[0]["level"] != "INFO" || ends[0]["cluster"] != "R" {
 		t.Fatalf("outage end logs: %v, want one INFO for R", ends)
 	}
@@ -164,7 +148,7 @@ func TestMonitorOutage(t *testing.T) {
 // from its first probe, told once however many probes fail.
 func TestMonitorNeverReached(t *testing.T) {
 	port := kafkatest.LowPort(t) // nothing listens there
-	logs := &lockedBuffer{}
+	logs := &kafkatest.LogBuffer{}
 	m := New(Config{
 		Clusters: []Cluster{{Alias: "X", Opts: []kgo.Opt{kgo.SeedBrokers(fmt.Sprintf("127.0.0.1:%d", port))}}},
 		Interval: 20 * time.Millisecond, Timeout: 100 * time.Millisecond,
@@ -188,7 +172,7 @@ func TestMonitorNeverReached(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond) // polling interval
 	}
-	if n := len(logs.records(t, "cluster unreachable")); n != 1 {
+	if n := len(records(t, logs, "cluster unreachable")); n != 1 {
 		t.Errorf("%d outage start logs, want 1", n)
 	}
 }
@@ -210,7 +194,7 @@ func TestMonitorOneSeedDown(t *testing.T) {
 	c := startCluster(t, kafkatest.LowPort(t))
 	defer c.Close()
 	dead := fmt.Sprintf("127.0.0.1:%d", kafkatest.LowPort(t)) // nothing listens there
-	logs := &lockedBuffer{}
+	logs := &kafkatest.LogBuffer{}
 	m := New(Config{
 		Clusters: []Cluster{{Alias: "R", Opts: []kgo.Opt{kgo.SeedBrokers(dead, c.ListenAddrs()[0])}}},
 		Interval: 20 * time.Millisecond, Timeout: time.Second,
@@ -224,7 +208,7 @@ func TestMonitorOneSeedDown(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond) // polling interval
 	}
-	if n := len(logs.records(t, "cluster unreachable")); n != 0 {
+	if n := len(records(t, logs, "cluster unreachable")); n != 0 {
 		t.Errorf("%d outage logs, want none", n)
 	}
 }
