@@ -36,7 +36,7 @@ type benchCase struct {
 // benchResult is one system's run of a case.
 type benchResult struct {
 	Case          string  `json:"case"`
-	System        string  `json:"system"` // "pipe", "strait", "baseline" or "strait-eos"
+	System        string  `json:"system"` // "pipe", "strait", "baseline", "strait-eos" or "baseline-eos"
 	Records       int     `json:"records"`
 	Seconds       float64 `json:"seconds"` // first record on the target to the last
 	RecordsPerSec float64 `json:"records_per_second"`
@@ -94,7 +94,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { usage(fs) }
 	straitPath := fs.String("strait", "", "the strait binary to measure (default: "+straitPackage+", built with go build)")
-	baseline := fs.String("baseline", "", "another strait binary (an older build) measured in the same rounds, reported as system \"baseline\"")
+	baseline := fs.String("baseline", "", "another strait binary (an older build) measured in the same rounds, reported as system \"baseline\" (with --exactly-once: in exactly-once mode, as \"baseline-eos\")")
 	records1k := fs.Int("records-1k", 1000000, "records of 1 KiB (0 skips the case)")
 	records100 := fs.Int("records-100", 5000000, "records of 100 bytes (0 skips the case)")
 	size := fs.Int("size", 0, "run one case of this record size instead (with --records)")
@@ -228,6 +228,9 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	printBench(stdout, results, latencies)
 	if *exactlyOnce {
 		fmt.Fprintln(stdout, "strait-eos: Strait in exactly-once mode (transaction.boundary = poll, records and positions together), read_committed; pipe and strait: at least once.")
+		if *baseline != "" {
+			fmt.Fprintln(stdout, "baseline-eos: the --baseline binary in exactly-once mode, as strait-eos (it is not measured at least once in this run).")
+		}
 	}
 	return exitOK
 }
@@ -543,23 +546,24 @@ func (b *bench) startSystem(ctx context.Context, system, srcAddr, tgtAddr, topic
 	if err != nil {
 		return nil, err
 	}
-	if system == systemEOS {
+	if exactlyOnceSystem(system) {
 		if err := enableExactlyOnce(cfg); err != nil {
 			return nil, err
 		}
 	}
 	exe := b.strait
-	if system == "baseline" {
+	if system == "baseline" || system == baselineEOS {
 		exe = b.baseline
 	}
 	return startProcess(io.Discard, exe, "run", "-c", cfg, "--log-level", "error", "--progress-interval", "0")
 }
 
 // systems are the systems each case measures: the pipe, Strait and, with
-// --baseline, the other Strait build.
+// --baseline, the other Strait build (in exactly-once mode with
+// --exactly-once).
 func (b *bench) systems() []string {
 	if b.exactlyOnce {
-		return eosSystems
+		return eosSystems(b.baseline != "")
 	}
 	if b.baseline != "" {
 		return []string{"pipe", "strait", "baseline"}
@@ -622,7 +626,7 @@ func (b *bench) measure(ctx context.Context, c benchCase, srcAddr, system string
 		// In exactly-once mode the end offsets count transaction markers
 		// too: the run is done when the positions, committed with the
 		// records, cover every record.
-		if n >= int64(c.Records) && (system != systemEOS || storedTotal(ctx, tgt.addr) >= int64(c.Records)) {
+		if n >= int64(c.Records) && (!exactlyOnceSystem(system) || storedTotal(ctx, tgt.addr) >= int64(c.Records)) {
 			cpu, rss, err = procStats(proc.cmd.Process.Pid)
 			if err != nil {
 				return benchResult{}, err

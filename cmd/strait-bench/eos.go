@@ -13,8 +13,26 @@ import (
 // figures is what exactly-once costs, on one machine in one run.
 const systemEOS = "strait-eos"
 
-// eosSystems are the systems of an --exactly-once run.
-var eosSystems = []string{"pipe", "strait", systemEOS}
+// baselineEOS is the --baseline binary in exactly-once mode, measured by
+// --exactly-once --baseline in the same rounds: strait-eos against it is
+// the exactly-once path before and after a change, in one run.
+const baselineEOS = "baseline-eos"
+
+// eosSystems are the systems of an --exactly-once run; with a baseline
+// binary, it is measured in exactly-once mode (only: its at-least-once
+// rate is what --baseline alone measures).
+func eosSystems(baseline bool) []string {
+	if baseline {
+		return []string{"pipe", "strait", systemEOS, baselineEOS}
+	}
+	return []string{"pipe", "strait", systemEOS}
+}
+
+// exactlyOnceSystem reports whether system runs Strait in exactly-once
+// mode.
+func exactlyOnceSystem(system string) bool {
+	return system == systemEOS || system == baselineEOS
+}
 
 // enableExactlyOnce adds exactly-once support on the target to the
 // properties file at path, with every other setting at its default
@@ -29,19 +47,28 @@ func enableExactlyOnce(path string) error {
 }
 
 // printEOSRatios prints, per case, Strait exactly-once against Strait at
-// least once: rate and CPU per GB.
+// least once, and against the baseline binary exactly-once when there is
+// one: rate and CPU per GB.
 func printEOSRatios(w io.Writer, results []benchResult) {
-	alos := map[string]benchResult{}
+	type key struct{ c, system string }
+	by := map[key]benchResult{}
 	for _, r := range results {
-		if r.System == "strait" {
-			alos[r.Case] = r
+		by[key{r.Case, r.System}] = r
+	}
+	ratio := func(c, of, to, what string) {
+		a, ok1 := by[key{c, of}]
+		b, ok2 := by[key{c, to}]
+		if ok1 && ok2 && b.RecordsPerSec > 0 && b.CPUPerGB > 0 {
+			fmt.Fprintf(w, "%s: %s vs %s (%s): rate %.2f, CPU/GB %.2f\n", c, of, to, what, a.RecordsPerSec/b.RecordsPerSec, a.CPUPerGB/b.CPUPerGB)
 		}
 	}
 	for _, r := range results {
-		a, ok := alos[r.Case]
-		if r.System != systemEOS || !ok || a.RecordsPerSec <= 0 || a.CPUPerGB <= 0 {
-			continue
+		switch r.System {
+		case systemEOS:
+			ratio(r.Case, systemEOS, "strait", "exactly-once / at-least-once")
+			ratio(r.Case, systemEOS, baselineEOS, "exactly-once, this build / the baseline")
+		case baselineEOS:
+			ratio(r.Case, baselineEOS, "strait", "the baseline exactly-once / this build at-least-once")
 		}
-		fmt.Fprintf(w, "%s: strait-eos vs strait (exactly-once / at-least-once): rate %.2f, CPU/GB %.2f\n", r.Case, r.RecordsPerSec/a.RecordsPerSec, r.CPUPerGB/a.CPUPerGB)
 	}
 }
