@@ -53,13 +53,14 @@ var ErrTransactionAborted = errors.New("transaction aborted")
 func (t *sourceTask) transact(ctx, taskCtx context.Context, consumer, producer *kgo.Client) error {
 	interval := t.cfg.TransactionInterval
 	maxRecords := t.consumer.maxPollRecords
-	waiting := waitingBytes(producer)
+	pace := newTxnPace(producer)
 	for {
 		if err := producer.BeginTransaction(); err != nil {
 			return fmt.Errorf("%s: begin transaction: %w", t.id, err)
 		}
 		t.beginTransaction()
 		began := time.Now()
+		var copying time.Time // the first poll's return: an idle wait before it is not the target's
 		for {
 			pctx, cancel := taskCtx, context.CancelFunc(func() {})
 			if interval > 0 {
@@ -72,9 +73,12 @@ func (t *sourceTask) transact(ctx, taskCtx context.Context, consumer, producer *
 			}
 			// Records canceled at stop (the produce context) fail the
 			// transaction, which aborts: none of its records show.
+			if copying.IsZero() {
+				copying = time.Now()
+			}
 			t.copyInTransaction(taskCtx, consumer, producer, fetches)
 			if interval == 0 {
-				t.holdWhileSending(taskCtx, consumer, producer, began, waiting)
+				t.holdWhileSending(taskCtx, consumer, producer, copying, pace.waiting())
 				break
 			}
 			if time.Since(began) >= interval {
@@ -88,6 +92,9 @@ func (t *sourceTask) transact(ctx, taskCtx context.Context, consumer, producer *
 		err := t.commitTransaction(endCtx, taskCtx, producer)
 		cancelEnd()
 		if err == nil {
+			if !copying.IsZero() {
+				pace.committed(t.txn.bytes, time.Since(copying))
+			}
 			if stopping || ctx.Err() != nil {
 				return nil
 			}

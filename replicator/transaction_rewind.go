@@ -32,6 +32,9 @@ type txnState struct {
 	// pending are the stops an aborted transaction undid: the partition
 	// copies the records before offset again, then stops at it with err.
 	pending map[*partState]pendingStop
+	// bytes are the bytes (keys, values, headers) of the records fetched
+	// in the open transaction: its pace once it commits (txnPace).
+	bytes int64
 }
 
 // txnMark is a partition's state before the open transaction.
@@ -58,6 +61,7 @@ func (t *sourceTask) beginTransaction() {
 		t.txn.pending = map[*partState]pendingStop{}
 	}
 	clear(t.txn.marks)
+	t.txn.bytes = 0
 }
 
 // prepareFetches marks the partitions fetches bring records of, before

@@ -206,3 +206,34 @@ func TestSentPositions(t *testing.T) {
 		t.Errorf("acknowledged = %v, want the positions written, %v", got, want)
 	}
 }
+
+// TestTxnPace: before a transaction committed records, a quarter of the
+// producer's buffer may wait in it; after, what the target took in holdFor
+// at the last transaction's pace; a transaction without records keeps the
+// pace it found.
+func TestTxnPace(t *testing.T) {
+	producer, err := kgo.NewClient(kgo.SeedBrokers("127.0.0.1:1"), kgo.MaxBufferedBytes(64<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer producer.Close()
+	p := newTxnPace(producer)
+	if got := p.waiting(); got != 16<<20 {
+		t.Fatalf("waiting before a pace = %d, want a quarter of the 64 MiB buffer", got)
+	}
+	steps := []struct {
+		bytes int64
+		took  time.Duration
+		want  int64
+	}{
+		{100 << 20, time.Second, 200 << 20}, // a fast target: past the buffer, never the bound
+		{0, time.Millisecond, 200 << 20},    // nothing committed: no news of the target
+		{1 << 20, 2 * time.Second, 1 << 20}, // a slow target: 2 s of it
+	}
+	for _, s := range steps {
+		p.committed(s.bytes, s.took)
+		if got := p.waiting(); got != s.want {
+			t.Errorf("after %d bytes in %s: waiting = %d, want %d", s.bytes, s.took, got, s.want)
+		}
+	}
+}
