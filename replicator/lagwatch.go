@@ -129,16 +129,25 @@ func (f *flow) flushCounts(ctx context.Context) {
 // flushCounts moves what the partition's acknowledgements batched to the
 // counters, as acknowledged does at each commit.
 func (ps *partState) flushCounts(ctx context.Context) {
+	if ps.task.cfg.ExactlyOnce {
+		return // the meter holds the open transaction's records: countCommitted counts them
+	}
 	ps.mu.Lock()
 	counts := ps.meter.take()
 	ps.mu.Unlock()
-	if counts.n == 0 {
+	ps.count(ctx, counts)
+}
+
+// count adds counts taken from the partition's meter to its task's status,
+// the load-aware assignment's bytes and the metrics.
+func (ps *partState) count(ctx context.Context, c acks) {
+	if c.n == 0 {
 		return
 	}
-	ps.copiedBytes.Add(counts.bytes)
-	ps.task.status.Copied.Add(counts.n)
-	ps.task.status.Duplicates.Add(counts.dups)
-	ps.metrics.count(ctx, counts)
+	ps.copiedBytes.Add(c.bytes)
+	ps.task.status.Copied.Add(c.n)
+	ps.task.status.Duplicates.Add(c.dups)
+	ps.metrics.count(ctx, c)
 }
 
 // copied returns the records of the task's partitions acknowledged since

@@ -204,6 +204,31 @@ func TestFlushCounts(t *testing.T) {
 	}
 }
 
+// In exactly-once mode the flow's flush leaves the acknowledgements of the
+// open transaction to its commit: an aborted transaction (rewind) must not
+// have been counted.
+func TestFlushCountsWaitsForTheCommit(t *testing.T) {
+	tt := newTestTask(t, true, 0)
+	tt.cfg.Policy = policy.Default{}
+	tt.send(0, 0, 9)
+	for i := range int64(10) {
+		tt.ack(0, i, nil)
+	}
+	ps := tt.part(0)
+	ps.flushCounts(context.Background())
+	if got := ps.metrics.stats.copied(); got != 0 {
+		t.Fatalf("counted %d at the flush, before the transaction committed", got)
+	}
+	tt.txn.marks = map[*partState]txnMark{ps: {}}
+	tt.countCommitted(context.Background())
+	if got := ps.metrics.stats.copied(); got != 10 {
+		t.Errorf("counted %d at the commit, want 10", got)
+	}
+	if got := tt.status.Copied.Load(); got != 10 {
+		t.Errorf("the task's status: %d copied, want 10", got)
+	}
+}
+
 // A lag measure that takes long (tens of thousands of partitions) is
 // repeated no sooner than lagPace times its duration after it started, so
 // the source spends at most 1/lagPace of the time answering it; a quick

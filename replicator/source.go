@@ -253,12 +253,7 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 		}
 		return
 	}
-	if counts.n > 0 {
-		t.status.Copied.Add(counts.n)
-		t.status.Duplicates.Add(counts.dups)
-		ps.copiedBytes.Add(counts.bytes)
-	}
-	ps.metrics.count(context.Background(), counts)
+	ps.count(context.Background(), counts)
 	if ms, ok := ps.metrics.acked(context.Background(), up, r.Timestamp); ok {
 		ps.lastLatency.Store(ms)
 	}
@@ -814,11 +809,7 @@ func (t *sourceTask) acknowledged(ctx context.Context) map[topicPartition]int64 
 			positions[tp] = ps.pos.acked
 		}
 		if !t.cfg.ExactlyOnce { // there, counted when the transaction commits
-			counts := ps.meter.take()
-			ps.copiedBytes.Add(counts.bytes)
-			t.status.Copied.Add(counts.n)
-			t.status.Duplicates.Add(counts.dups)
-			ps.metrics.count(ctx, counts)
+			ps.count(ctx, ps.meter.take())
 		}
 		if s, ok := ps.sync.TakeDelayed(); ok {
 			t.syncs.send(s)

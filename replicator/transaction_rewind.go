@@ -179,10 +179,7 @@ func (t *sourceTask) countCommitted(ctx context.Context) {
 		ps.mu.Lock()
 		counts := ps.meter.take()
 		ps.mu.Unlock()
-		ps.copiedBytes.Add(counts.bytes)
-		t.status.Copied.Add(counts.n)
-		t.status.Duplicates.Add(counts.dups)
-		ps.metrics.count(ctx, counts)
+		ps.count(ctx, counts)
 	}
 }
 
