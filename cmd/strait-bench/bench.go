@@ -79,6 +79,9 @@ type bench struct {
 	latencyWarmup time.Duration
 	// kfakeGC is the GOGC of the kfake processes (-1: off).
 	kfakeGC int
+	// kfakeSegmentBytes is the kfake processes' log.segment.bytes (0:
+	// kfake's default, 100 MiB).
+	kfakeSegmentBytes int
 	// floor adds the client's floor (a bare read and a bare write of the
 	// records) to the throughput rounds.
 	floor bool
@@ -108,6 +111,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	latencyLoad := fs.Float64("latency-load", 0.25, "offered load of the latency phase, as a fraction of the pipe's measured maximum (--tail: 0.1 unless given)")
 	latencyWarmup := fs.Duration("latency-warmup", 2*time.Second, "time from the first copied record to the latency window: records produced while the system starts are not counted")
 	kfakeGC := fs.Int("kfake-gc-percent", 100, "GOGC of the kfake cluster processes; -1 turns their garbage collector off (their pauses show in every system's latency tail)")
+	kfakeSegmentBytes := fs.Int("kfake-segment-bytes", 0, "log.segment.bytes of the kfake cluster processes (0: kfake's 100 MiB; --tail: 1 MiB unless given). kfake keeps a segment in one byte slice that it copies into one twice as large whenever it fills: with large segments every partition's copy grows to tens of MB and stalls the cluster")
 	benchGC := fs.Int("bench-gc-percent", 100, "GOGC of this process (its latency producer and consumer); -1 turns its garbage collector off")
 	floor := fs.Bool("floor", false, "also measure, in the same rounds, a bare franz-go consumer reading the records and a bare producer writing them: the client's floor of CPU per GB")
 	tail := fs.Bool("tail", false, "instead of the throughput cases: latency (p50/p99/p999/max) of the pipe and Strait at --latency-load (0.1) of the pipe's measured maximum, --rounds rounds, for 1 KiB and 100 B records (--records-1k, --records-100 for the maximum)")
@@ -168,12 +172,20 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 			return exitFailed
 		}
 	}
-	b := &bench{self: self, strait: strait, baseline: *baseline, dir: dir, out: stderr, partitions: *partitions, tasks: *tasks, compression: *compression, latencyFor: *latencyFor, latencyLoad: *latencyLoad, rounds: max(*rounds, 1), exactlyOnce: *exactlyOnce, latencyWarmup: *latencyWarmup, floor: *floor, kfakeGC: *kfakeGC}
+	b := &bench{self: self, strait: strait, baseline: *baseline, dir: dir, out: stderr, partitions: *partitions, tasks: *tasks, compression: *compression, latencyFor: *latencyFor, latencyLoad: *latencyLoad, rounds: max(*rounds, 1), exactlyOnce: *exactlyOnce, latencyWarmup: *latencyWarmup, floor: *floor, kfakeGC: *kfakeGC, kfakeSegmentBytes: *kfakeSegmentBytes}
 	if *tail || *tailEvents {
-		loadSet := false
-		fs.Visit(func(f *flag.Flag) { loadSet = loadSet || f.Name == "latency-load" })
+		loadSet, segmentSet := false, false
+		fs.Visit(func(f *flag.Flag) {
+			loadSet = loadSet || f.Name == "latency-load"
+			segmentSet = segmentSet || f.Name == "kfake-segment-bytes"
+		})
 		if !loadSet {
 			b.latencyLoad = 0.1
+		}
+		if !segmentSet {
+			// See tailSegmentBytes: kfake's copying of its growing
+			// segments was the tail of both systems.
+			b.kfakeSegmentBytes = tailSegmentBytes
 		}
 		if *tailEvents {
 			b.latencyEvents = &latencyEvents{}
@@ -343,7 +355,7 @@ func (b *bench) loadedSource(ctx context.Context, c benchCase) (*child, error) {
 }
 
 func (b *bench) startCluster(args ...string) (*child, error) {
-	cmd := exec.Command(b.self, slices.Concat([]string{"kfake-serve", "--gc-percent", strconv.Itoa(b.kfakeGC)}, args)...)
+	cmd := exec.Command(b.self, slices.Concat([]string{"kfake-serve", "--gc-percent", strconv.Itoa(b.kfakeGC), "--segment-bytes", strconv.Itoa(b.kfakeSegmentBytes)}, args)...)
 	cmd.Stderr = io.Discard
 	c := &child{cmd: cmd}
 	out, err := cmd.StdoutPipe()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -28,11 +29,16 @@ func runKfakeServe(args []string, stdout, stderr io.Writer) int {
 	id := fs.String("cluster-id", "bench", "cluster id")
 	mbps := fs.Float64("produce-mbps", 0, "throttle produce requests to this many MB/s (0: no throttle)")
 	gcPercent := fs.Int("gc-percent", 100, "the process's GOGC (-1: no garbage collection)")
+	segmentBytes := fs.Int("segment-bytes", 0, "log.segment.bytes (0: kfake's default)")
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}
 	debug.SetGCPercent(*gcPercent)
-	c, err := kfake.NewCluster(kfake.NumBrokers(*brokers), kfake.ClusterID(*id))
+	opts := []kfake.Opt{kfake.NumBrokers(*brokers), kfake.ClusterID(*id)}
+	if *segmentBytes > 0 {
+		opts = append(opts, kfake.BrokerConfigs(map[string]string{"log.segment.bytes": strconv.Itoa(*segmentBytes)}))
+	}
+	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		fmt.Fprintln(stderr, "kfake:", err)
 		return exitFailed

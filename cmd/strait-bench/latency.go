@@ -15,6 +15,20 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
+// tailSegmentBytes is the log.segment.bytes of the --tail runs' kfake
+// clusters. kfake (in memory) keeps a partition's active segment in one
+// byte slice and, when a write does not fit, copies it into a new one twice
+// as large, in its one request-handling goroutine. At a steady rate every
+// partition's slice fills at the same moments, 2^k x the first batch's
+// size, so each cluster stalls for the copies at doubling times (about 1.2,
+// 2.5, 5 and 10 s after the first record in these runs); a 23 MiB copy of
+// the 8 partitions took 80-190 ms on the source and the target. Those
+// stalls were the p99 of the pipe and of Strait alike. A real broker
+// appends to a file and copies nothing; with 1 MiB segments (a size a real
+// broker accepts too) the largest copy is under 1 MiB, and the same
+// clusters serve both systems.
+const tailSegmentBytes = 1 << 20
+
 // latencyResult is one system's latency at a fixed offered load.
 type latencyResult struct {
 	Case    string  `json:"case"`
