@@ -107,7 +107,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	compression := fs.String("compression", "none", "producer compression of both systems: none, snappy, lz4, zstd, gzip")
 	exactlyOnce := fs.Bool("exactly-once", false, "measure Strait in exactly-once mode too (system strait-eos, in the same rounds as the pipe and Strait at least once), and print their ratio")
 	latencyFor := fs.Duration("latency-duration", 8*time.Second, "how long to measure latency (0 skips)")
-	rounds := fs.Int("rounds", 3, "runs of each system per case; the median is reported")
+	rounds := fs.Int("rounds", 3, "runs of each system per case; the median is reported (--tail: latency rounds, pooled, 5 unless given)")
 	latencyLoad := fs.Float64("latency-load", 0.25, "offered load of the latency phase, as a fraction of the pipe's measured maximum (--tail: 0.1 unless given)")
 	latencyWarmup := fs.Duration("latency-warmup", 2*time.Second, "time from the first copied record to the latency window: records produced while the system starts are not counted")
 	kfakeGC := fs.Int("kfake-gc-percent", 100, "GOGC of the kfake cluster processes; -1 turns their garbage collector off (their pauses show in every system's latency tail)")
@@ -174,11 +174,17 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	}
 	b := &bench{self: self, strait: strait, baseline: *baseline, dir: dir, out: stderr, partitions: *partitions, tasks: *tasks, compression: *compression, latencyFor: *latencyFor, latencyLoad: *latencyLoad, rounds: max(*rounds, 1), exactlyOnce: *exactlyOnce, latencyWarmup: *latencyWarmup, floor: *floor, kfakeGC: *kfakeGC, kfakeSegmentBytes: *kfakeSegmentBytes}
 	if *tail || *tailEvents {
-		loadSet, segmentSet := false, false
+		loadSet, segmentSet, roundsSet := false, false, false
 		fs.Visit(func(f *flag.Flag) {
 			loadSet = loadSet || f.Name == "latency-load"
 			segmentSet = segmentSet || f.Name == "kfake-segment-bytes"
+			roundsSet = roundsSet || f.Name == "rounds"
 		})
+		if !roundsSet {
+			// A round's p99 is a few stalls of the shared machine:
+			// more rounds pooled, so that one round weighs less.
+			b.rounds = 5
+		}
 		if !loadSet {
 			b.latencyLoad = 0.1
 		}
@@ -526,7 +532,7 @@ func (b *bench) run(c benchCase) ([]benchResult, []latencyResult, error) {
 	}
 	var lats []latencyResult
 	for i, system := range systems {
-		lat, err := b.latency(ctx, c, src.addr, system, fmt.Sprintf("latency%d", i), results[0].RecordsPerSec*b.latencyLoad)
+		lat, err := b.latency(ctx, c, src, system, fmt.Sprintf("latency%d", i), results[0].RecordsPerSec*b.latencyLoad)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s latency: %w", system, err)
 		}

@@ -53,6 +53,10 @@ type latencyResult struct {
 	// Events counts what Strait did in the window (the --tail-events
 	// run): topic refreshes, position writes, checkpoints.
 	Events *windowEvents `json:"events,omitempty"`
+	// CPU is what the machine and the bench's processes (itself, the two
+	// clusters, the system) used in the window: on a shared machine the
+	// rest is other people's work, which stalls both systems alike.
+	CPU *machineCPU `json:"cpu,omitempty"`
 
 	samples []float64 // sorted, for pooling rounds
 }
@@ -77,7 +81,8 @@ type latencySample struct {
 // b.latencyFor and starts b.latencyWarmup after the first copy was read:
 // the records produced while the system starts up (connects, creates the
 // remote topic, joins its group) measure its start-up, not its latency.
-func (b *bench) latency(ctx context.Context, c benchCase, srcAddr, system, topic string, rate float64) (*latencyResult, error) {
+func (b *bench) latency(ctx context.Context, c benchCase, src *child, system, topic string, rate float64) (*latencyResult, error) {
+	srcAddr := src.addr
 	tgt, err := b.startCluster("--cluster-id", "B")
 	if err != nil {
 		return nil, err
@@ -169,6 +174,8 @@ func (b *bench) latency(ctx context.Context, c benchCase, srcAddr, system, topic
 			}
 		}
 	})
+	var cpu *machineCPU
+	cpuDone := make(chan struct{})
 	var samples []latencySample
 	var fromStart []float64 // the records produced in the first window-long span
 	var windowFrom, windowTo, firstCopy time.Time
@@ -188,6 +195,12 @@ func (b *bench) latency(ctx context.Context, c benchCase, srcAddr, system, topic
 			windowFrom = now.Add(b.latencyWarmup).Truncate(time.Millisecond)
 			windowTo = windowFrom.Add(b.latencyFor)
 			winStart.Store(windowFrom.UnixNano())
+			background.Go(func() {
+				defer close(cpuDone)
+				if m, ok := windowCPU(pctx, windowFrom, windowTo, src.cmd.Process.Pid, tgt.cmd.Process.Pid, proc.cmd.Process.Pid); ok {
+					cpu = &m
+				}
+			})
 			if b.latencyEvents != nil {
 				// Started with the window, ends after it: counts what
 				// ran within it.
@@ -220,6 +233,8 @@ func (b *bench) latency(ctx context.Context, c benchCase, srcAddr, system, topic
 	res := latencyFrom(samples, b.latencyFor)
 	res.Case, res.System, res.Rate = caseName(c), system, rate
 	res.FirstCopyMs = float64(firstCopy.Sub(producingFrom).Microseconds()) / 1000
+	<-cpuDone // the window has ended: its last record was read
+	res.CPU = cpu
 	if len(fromStart) > 0 {
 		slices.Sort(fromStart)
 		res.FromStartP99Ms = percentile(fromStart, 0.99)
@@ -343,7 +358,7 @@ func (b *bench) tailCase(ctx context.Context, c benchCase, src *child, topics *i
 		for i := range systems {
 			system := systems[(i+round)%len(systems)]
 			*topics++
-			lat, err := b.latency(ctx, c, src.addr, system, fmt.Sprintf("tail%d", *topics), cr.MaxRate*b.latencyLoad)
+			lat, err := b.latency(ctx, c, src, system, fmt.Sprintf("tail%d", *topics), cr.MaxRate*b.latencyLoad)
 			if err != nil {
 				return cr, fmt.Errorf("%s latency: %w", system, err)
 			}
@@ -369,17 +384,25 @@ func printTail(w io.Writer, res tailResult) {
 		fmt.Fprintf(w, "%s: %s, at %.0f%% of the pipe's %.0f records/s = %.0f records/s, %.0f s windows\n", what, cr.Case, res.Load*100, cr.MaxRate, cr.MaxRate*res.Load, res.Window)
 		fmt.Fprintf(w, "  %-8s %6s %9s %9s %9s %9s %9s\n", "system", "round", "samples", "p50 ms", "p99 ms", "p999 ms", "max ms")
 		for i, l := range cr.Rounds {
-			fmt.Fprintf(w, "  %-8s %6d %9d %9.1f %9.1f %9.1f %9.1f  first copy after %.0f ms, p99 from the first record %.0f ms; per-second max:%s%s\n", l.System, i/2+1, l.Samples, l.P50Ms, l.P99Ms, l.P999Ms, l.MaxMs, l.FirstCopyMs, l.FromStartP99Ms, fmtMs(l.SecondMaxMs), fmtEvents(l.Events))
+			fmt.Fprintf(w, "  %-8s %6d %9d %9.1f %9.1f %9.1f %9.1f  first copy after %.0f ms, p99 from the first record %.0f ms;%s per-second max:%s%s\n", l.System, i/2+1, l.Samples, l.P50Ms, l.P99Ms, l.P999Ms, l.MaxMs, l.FirstCopyMs, l.FromStartP99Ms, fmtCPU(l.CPU), fmtMs(l.SecondMaxMs), fmtEvents(l.Events))
 		}
 		var pipe latencyResult
 		for _, l := range cr.Pooled {
+			// The spread of the rounds' p99: how far one round is from
+			// the pooled figure.
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, r := range cr.Rounds {
+				if r.System == l.System {
+					lo, hi = min(lo, r.P99Ms), max(hi, r.P99Ms)
+				}
+			}
 			ratio := ""
 			if l.System == "pipe" {
 				pipe = l
 			} else {
 				ratio = fmt.Sprintf("  vs pipe: p50 %.2fx, p99 %.2fx", l.P50Ms/pipe.P50Ms, l.P99Ms/pipe.P99Ms)
 			}
-			fmt.Fprintf(w, "  %-8s %6s %9d %9.1f %9.1f %9.1f %9.1f%s\n", l.System, "all", l.Samples, l.P50Ms, l.P99Ms, l.P999Ms, l.MaxMs, ratio)
+			fmt.Fprintf(w, "  %-8s %6s %9d %9.1f %9.1f %9.1f %9.1f  rounds' p99 %.0f-%.0f ms%s\n", l.System, "all", l.Samples, l.P50Ms, l.P99Ms, l.P999Ms, l.MaxMs, lo, hi, ratio)
 		}
 	}
 }
@@ -390,6 +413,13 @@ func fmtMs(ms []float64) string {
 		fmt.Fprintf(&sb, " %.0f", m)
 	}
 	return sb.String()
+}
+
+func fmtCPU(c *machineCPU) string {
+	if c == nil {
+		return ""
+	}
+	return fmt.Sprintf(" CPU in window %.2f cores, %.2f the bench's processes';", c.All, c.Ours)
 }
 
 func fmtEvents(e *windowEvents) string {
