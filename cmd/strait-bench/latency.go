@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -91,6 +92,11 @@ func (b *bench) latency(ctx context.Context, c benchCase, src *child, system, to
 	if err := createBenchTopic(ctx, srcAddr, topic, b.partitions); err != nil {
 		return nil, err
 	}
+	// Run after the system and the producer stopped: each round starts
+	// from the same source (the loaded records), not one holding every
+	// earlier round's topic (gigabytes in the kfake process by the last
+	// round).
+	defer b.deleteSourceTopic(ctx, srcAddr, topic)
 	var logPath string
 	if b.latencyEvents != nil && system != "pipe" {
 		logPath = fmt.Sprintf("%s/%s.log", b.dir, topic)
@@ -259,6 +265,22 @@ func (b *bench) latency(ctx context.Context, c benchCase, src *child, system, to
 		res.Events = ev
 	}
 	return res, nil
+}
+
+// deleteSourceTopic deletes a latency round's topic on the source; if it
+// cannot, the topic stays and the bench says so.
+func (b *bench) deleteSourceTopic(ctx context.Context, srcAddr, topic string) {
+	cl, adm, err := admin(srcAddr)
+	if err == nil {
+		defer cl.Close()
+		var resp kadm.DeleteTopicResponses
+		if resp, err = adm.DeleteTopics(ctx, topic); err == nil {
+			err = resp.Error()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(b.out, "  could not delete the source topic %s: %v\n", topic, err)
+	}
 }
 
 // latencyFrom computes the percentiles of samples, and each second's
