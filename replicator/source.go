@@ -66,6 +66,11 @@ type sourceTask struct {
 	published atomic.Pointer[[]*partState]
 	limiter   *limiter // the task's share of replication.bytes.per.second; nil: no limit
 	txn       txnState // exactly-once mode: the open transaction's partitions (transaction_rewind.go)
+	// started is when Run began; copiedOnce counts the partitions with a
+	// record acknowledged in this run. Both only feed the start-up debug
+	// logs (how long until the first and until every partition copied).
+	started    time.Time
+	copiedOnce atomic.Int64
 }
 
 // positions is where a source task reads and writes the positions of its
@@ -130,8 +135,11 @@ type partState struct {
 	// while its task goes on; the poll loop reads it without the lock.
 	stopped atomic.Bool
 	paused  bool // poll loop only: its fetching is paused
+	// copied says a record of the partition was acknowledged in this run
+	// (for the start-up debug logs).
+	copied bool
 
-	mu      sync.Mutex
+	mu      sync.Mutex // guards the fields below, and copied
 	pos     position
 	sync    checkpoint.SyncState
 	written int64 // last position written to the offsets topic; -1 for none
@@ -205,6 +213,10 @@ func (ps *partState) ack(r *kgo.Record, err error) {
 	dup := up <= ps.copiedBefore
 	switch {
 	case err == nil && !ps.pos.failed:
+		if !ps.copied {
+			ps.copied = true
+			t.copiedFirst()
+		}
 		if ps.landed > 0 {
 			// A record the previous run on this worker had in flight,
 			// which landed after all: this is its second copy.
@@ -273,6 +285,7 @@ const (
 // the target does not answer) and closes its clients. It returns nil on a
 // requested stop and the failure otherwise. It implements Task.
 func (t *sourceTask) Run(ctx context.Context) error {
+	t.started = time.Now()
 	// The producer's limits follow the remote topics' max.message.bytes
 	// (they win over batch.size and max.request.size): a record a topic
 	// takes is never refused by the client, and the task refuses one the
@@ -323,6 +336,7 @@ func (t *sourceTask) Run(ctx context.Context) error {
 		return fmt.Errorf("%s: source consumer: %w", t.id, err)
 	}
 	defer consumer.Close()
+	t.log.Debug("source consumer created", "partitions", len(t.tps), "since_start", time.Since(t.started))
 
 	taskCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -456,12 +470,31 @@ func (t *sourceTask) culprit(cause error) error {
 // poll copies records until ctx is done, producing them with produceCtx.
 func (t *sourceTask) poll(ctx, produceCtx context.Context, consumer, producer *kgo.Client) {
 	maxRecords := t.consumer.maxPollRecords
+	first := true
 	for ctx.Err() == nil {
 		fetches := consumer.PollRecords(ctx, maxRecords)
 		if ctx.Err() != nil {
 			return
 		}
+		if first && fetches.NumRecords() > 0 {
+			first = false
+			t.log.Debug("first records polled", "records", fetches.NumRecords(), "since_start", time.Since(t.started))
+		}
 		t.copyFetches(ctx, produceCtx, consumer, producer, fetches)
+	}
+}
+
+// copiedFirst counts a partition's first acknowledged record of the run,
+// and logs when it is the first partition and when it is the last: at
+// tens of thousands of partitions, the time to every partition's first
+// copy is the start-up cost (consumer start, then the producer learning
+// each remote topic's metadata).
+func (t *sourceTask) copiedFirst() {
+	switch n := t.copiedOnce.Add(1); {
+	case n == 1:
+		t.log.Debug("first record copied", "since_start", time.Since(t.started))
+	case n == int64(len(t.tps)):
+		t.log.Debug("every partition has copied a record", "partitions", n, "since_start", time.Since(t.started))
 	}
 }
 
