@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/strait-replicator/strait/configs"
+	"github.com/strait-replicator/strait/replicator/task"
 )
 
 // Config is what a Syncer is built from.
@@ -21,6 +22,10 @@ type Config struct {
 	// SourceAdmin and TargetAdmin are the flow's admin clients; the
 	// Syncer uses them but does not close them.
 	SourceAdmin, TargetAdmin *kadm.Client
+	// SourceClient is the client SourceAdmin wraps: each refresh sends
+	// its listing of the source's topics through it, as it is (see
+	// listSource).
+	SourceClient *kgo.Client
 	// SourceOpts and TargetOpts are the clusters' client options, for
 	// the ACL requests kadm does not send.
 	SourceOpts, TargetOpts []kgo.Opt
@@ -36,6 +41,7 @@ type Syncer struct {
 	cfg            configs.Flow
 	log            *slog.Logger
 	srcAdm, tgtAdm *kadm.Client
+	srcCl          *kgo.Client
 	srcOpts        []kgo.Opt
 	tgtOpts        []kgo.Opt
 
@@ -45,6 +51,11 @@ type Syncer struct {
 	// replicated are the source topics whose remote topics exist; the
 	// run loop only.
 	replicated []string
+	// copied are the replicated topics with the partitions copied of
+	// each, and lastTPs those partitions, as the last refresh returned
+	// them; the run loop only.
+	copied  []topicCount
+	lastTPs []task.TopicPartition
 	// refreshes counts topic refreshes and listed is how many remote
 	// topics the last one listed on the target; the run loop only.
 	refreshes, listed int
@@ -63,7 +74,7 @@ type Syncer struct {
 
 // New returns a Syncer for the flow c.Flow.
 func New(c Config) *Syncer {
-	return &Syncer{cfg: c.Flow, log: c.Log, srcAdm: c.SourceAdmin, tgtAdm: c.TargetAdmin, srcOpts: c.SourceOpts, tgtOpts: c.TargetOpts}
+	return &Syncer{cfg: c.Flow, log: c.Log, srcAdm: c.SourceAdmin, tgtAdm: c.TargetAdmin, srcCl: c.SourceClient, srcOpts: c.SourceOpts, tgtOpts: c.TargetOpts}
 }
 
 // SetFlow replaces the flow's configuration (a connector config set

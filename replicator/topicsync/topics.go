@@ -17,25 +17,27 @@ import (
 // Topics lists the source's topics, creates the missing remote topics
 // with the source's partition count, replication.factor and copyable
 // configs, raises the partition count of remote topics that have fewer,
-// and returns the source partitions whose remote partition exists. It
-// blocks for at most admin.timeout.ms; the run loop only.
+// and returns the source partitions whose remote partition exists: the
+// slice the last call returned when they are the same (the caller must
+// not change it). It blocks for at most admin.timeout.ms; the run loop
+// only.
 func (s *Syncer) Topics(ctx context.Context) ([]task.TopicPartition, error) {
 	ctx, cancel := s.adminContext(ctx)
 	defer cancel()
-	srcTopics, err := s.srcAdm.ListTopics(ctx)
+	srcTopics, err := listSource(ctx, s.srcCl)
 	if err != nil {
 		return nil, fmt.Errorf("list topics on cluster %s: %w", s.cfg.Source, err)
 	}
 	var names, remotes []string
-	for _, d := range srcTopics.Sorted() {
-		if d.Err == nil && s.cfg.Topics.Replicate(d.Topic) {
-			names = append(names, d.Topic)
-			remotes = append(remotes, s.remote(d.Topic))
+	for _, name := range slices.Sorted(maps.Keys(srcTopics)) {
+		if s.cfg.Topics.Replicate(name) {
+			names = append(names, name)
+			remotes = append(remotes, s.remote(name))
 		}
 	}
 	s.noteTopicIDs(srcTopics)
 	if len(names) == 0 {
-		s.replicated = nil
+		s.replicated, s.lastTPs = nil, nil
 		return nil, nil
 	}
 	// Only remote topics not known to be complete are listed: a refresh
@@ -43,10 +45,10 @@ func (s *Syncer) Topics(ctx context.Context) ([]task.TopicPartition, error) {
 	// fullListingEvery refreshes (to see remote topics deleted meanwhile).
 	full := s.refreshes%fullListingEvery == 0 || s.fullListing.Swap(false)
 	s.refreshes++
-	have := map[string]int{}
+	have := make(map[string]int, len(names))
 	var toList []string
 	for i, name := range names {
-		if n, ok := s.remotes[remotes[i]]; ok && !full && n >= len(srcTopics[name].Partitions) {
+		if n, ok := s.remotes[remotes[i]]; ok && !full && n >= srcTopics[name].partitions {
 			have[remotes[i]] = n
 			continue
 		}
@@ -77,9 +79,9 @@ func (s *Syncer) Topics(ctx context.Context) ([]task.TopicPartition, error) {
 		}
 	}
 	var missing []string
-	for _, name := range names {
-		want := len(srcTopics[name].Partitions)
-		remote := s.remote(name)
+	for i, name := range names {
+		want := srcTopics[name].partitions
+		remote := remotes[i]
 		n, ok := have[remote]
 		switch {
 		case !ok:
@@ -103,33 +105,46 @@ func (s *Syncer) Topics(ctx context.Context) ([]task.TopicPartition, error) {
 		}
 	}
 	s.remotes = have
-	var tps []task.TopicPartition
-	s.replicated = s.replicated[:0]
-	for _, name := range names {
-		n, ok := have[s.remote(name)]
-		if !ok {
-			continue
-		}
-		s.replicated = append(s.replicated, name)
-		for p := range int32(min(len(srcTopics[name].Partitions), n)) {
-			tps = append(tps, task.TopicPartition{Topic: name, Partition: p})
+	// The partitions to copy: those of the last refresh again when every
+	// replicated topic has as many as then (an unchanged source).
+	copied := make([]topicCount, 0, len(names))
+	for i, name := range names {
+		if n, ok := have[remotes[i]]; ok {
+			copied = append(copied, topicCount{name, min(srcTopics[name].partitions, n)})
 		}
 	}
+	s.replicated = s.replicated[:0]
+	for _, c := range copied {
+		s.replicated = append(s.replicated, c.topic)
+	}
+	if slices.Equal(copied, s.copied) {
+		return s.lastTPs, nil
+	}
+	var tps []task.TopicPartition
+	for _, c := range copied {
+		for p := range int32(c.partitions) {
+			tps = append(tps, task.TopicPartition{Topic: c.topic, Partition: p})
+		}
+	}
+	s.copied, s.lastTPs = copied, tps
 	return tps, nil
+}
+
+// topicCount is a source topic and how many of its partitions are copied.
+type topicCount struct {
+	topic      string
+	partitions int
 }
 
 // noteTopicIDs records the source topics' ids and which changed: a topic
 // deleted and created again between two refreshes.
-func (s *Syncer) noteTopicIDs(topics kadm.TopicDetails) {
+func (s *Syncer) noteTopicIDs(topics map[string]sourceTopic) {
 	s.idsMu.Lock()
 	defer s.idsMu.Unlock()
 	ids := make(map[string]kadm.TopicID, len(topics))
-	for name, d := range topics {
-		if d.Err != nil {
-			continue
-		}
-		ids[name] = d.ID
-		if old, ok := s.topicIDs[name]; ok && old != d.ID && d.ID != (kadm.TopicID{}) {
+	for name, t := range topics {
+		ids[name] = t.id
+		if old, ok := s.topicIDs[name]; ok && old != t.id && t.id != (kadm.TopicID{}) {
 			if s.recreated == nil {
 				s.recreated = map[string]bool{}
 			}
@@ -183,7 +198,7 @@ func (s *Syncer) remote(topic string) string {
 
 // createRemoteTopics creates the remote topics of names and returns the
 // partition count of each that exists afterwards.
-func (s *Syncer) createRemoteTopics(ctx context.Context, srcTopics kadm.TopicDetails, names []string) map[string]int {
+func (s *Syncer) createRemoteTopics(ctx context.Context, srcTopics map[string]sourceTopic, names []string) map[string]int {
 	created := map[string]int{}
 	described, err := s.srcAdm.DescribeTopicConfigs(ctx, names...)
 	if err != nil && !cutShort(ctx) {
@@ -204,7 +219,7 @@ func (s *Syncer) createRemoteTopics(ctx context.Context, srcTopics kadm.TopicDet
 		if rc, ok := byName[name]; ok && rc.Err == nil {
 			cfgs = createConfigs(rc.Configs, s.cfg.ConfigExclude)
 		}
-		sh := shape{int32(len(srcTopics[name].Partitions)), configsKey(cfgs)}
+		sh := shape{int32(srcTopics[name].partitions), configsKey(cfgs)}
 		if _, ok := groups[sh]; !ok {
 			order = append(order, sh)
 			groupCfgs[sh] = cfgs
