@@ -102,3 +102,28 @@ func TestGapVerdicts(t *testing.T) {
 		t.Errorf("verdicts of partitions gone: %v", v)
 	}
 }
+
+// A partition that needsStart says is not behind has the same span
+// whatever its log start (at or below its end): the lag loop leaves its
+// start unlisted.
+func TestNeedsStart(t *testing.T) {
+	for _, next := range []int64{-1, 0, 1, 4, 5, 9} {
+		for _, end := range []int64{0, 1, 5} {
+			behind := false
+			for start := int64(0); start <= end; start++ {
+				if spanOf(next, start, end) != spanOf(next, 0, end) {
+					behind = true
+				}
+				if spanOf(next, start, end).offsets() > 0 {
+					behind = true
+				}
+			}
+			if !behind && needsStart(next, end) {
+				t.Errorf("next %d, end %d: needsStart, but every start gives the span %v", next, end, spanOf(next, 0, end))
+			}
+			if behind && !needsStart(next, end) {
+				t.Errorf("next %d, end %d: the span depends on the start, or has offsets to go, but needsStart is false", next, end)
+			}
+		}
+	}
+}

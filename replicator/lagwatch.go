@@ -255,7 +255,7 @@ func (f *flow) measureLag(ctx context.Context) {
 		return
 	}
 	rctx, cancel := context.WithTimeout(ctx, lagTimeout)
-	ends, starts, err := logOffsets(rctx, f.srcAdm, readCommitted, slices.Sorted(maps.Keys(topics)))
+	ends, starts, err := behindOffsets(rctx, f.srcAdm, readCommitted, inputs, slices.Sorted(maps.Keys(topics)))
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -273,12 +273,19 @@ func (f *flow) measureLag(ctx context.Context) {
 	probe := map[topicPartition]lagSpan{}
 	for i := range snap.parts {
 		p := &snap.parts[i]
-		end, eok := ends.Lookup(p.tp.Topic, p.tp.Partition)
-		start, sok := starts.Lookup(p.tp.Topic, p.tp.Partition)
-		if !eok || end.Err != nil || !sok || start.Err != nil {
+		end, ok := ends.Lookup(p.tp.Topic, p.tp.Partition)
+		if !ok || end.Err != nil {
 			continue // unknown
 		}
-		p.span, p.known = spanOf(inputs[i].next, start.Offset, end.Offset), true
+		var start int64 // caught up: the span does not depend on it (needsStart)
+		if needsStart(inputs[i].next, end.Offset) {
+			s, ok := starts.Lookup(p.tp.Topic, p.tp.Partition)
+			if !ok || s.Err != nil {
+				continue // unknown
+			}
+			start = s.Offset
+		}
+		p.span, p.known = spanOf(inputs[i].next, start, end.Offset), true
 		p.lag = f.lag.verdicts.lag(p.tp, p.span)
 		spans[p.tp] = p.span
 		if prev, ok := f.lag.prev[p.tp]; f.lag.verdicts.toProbe(p.tp, p.span, prev, ok) {
@@ -303,16 +310,59 @@ func (f *flow) measureLag(ctx context.Context) {
 	f.lag.snap.Store(read)
 }
 
-// logOffsets lists the end offsets of topics on the source (the last
-// stable offsets when reading committed records) and their log starts.
-func logOffsets(ctx context.Context, adm *kadm.Client, readCommitted bool, topics []string) (ends, starts kadm.ListedOffsets, err error) {
+// behindOffsets lists the end offsets of topics on the source (the last
+// stable offsets when reading committed records) and the log starts of
+// those of topics with a partition of inputs behind its end (needsStart):
+// at a copy that keeps up, the end offsets only, half the requests over
+// every partition (tens of thousands of partitions take the source a
+// while to answer).
+func behindOffsets(ctx context.Context, adm *kadm.Client, readCommitted bool, inputs []lagInput, topics []string) (ends, starts kadm.ListedOffsets, err error) {
+	if ends, err = endOffsets(ctx, adm, readCommitted, topics); err != nil {
+		return nil, nil, err
+	}
+	behind := map[string]bool{}
+	for _, in := range inputs {
+		if end, ok := ends.Lookup(in.tp.Topic, in.tp.Partition); ok && end.Err == nil && needsStart(in.next, end.Offset) {
+			behind[in.tp.Topic] = true
+		}
+	}
+	if len(behind) == 0 {
+		return ends, nil, nil
+	}
+	if starts, err = adm.ListStartOffsets(ctx, slices.Sorted(maps.Keys(behind))...); err != nil {
+		return nil, nil, fmt.Errorf("list start offsets: %w", err)
+	}
+	return ends, starts, nil
+}
+
+// needsStart reports whether the span of a partition whose next offset to
+// copy is next (-1: never copied) and whose log ends at end depends on
+// its log start: only when it is behind. Since start <= end, a partition
+// with next >= end has the span {next, end}, and an empty one never
+// copied (end 0) the span {0, 0}, whatever the start.
+func needsStart(next, end int64) bool { return end > max(next, 0) }
+
+// endOffsets lists the end offsets of topics on the source (the last
+// stable offsets when reading committed records).
+func endOffsets(ctx context.Context, adm *kadm.Client, readCommitted bool, topics []string) (kadm.ListedOffsets, error) {
+	var ends kadm.ListedOffsets
+	var err error
 	if readCommitted {
 		ends, err = adm.ListCommittedOffsets(ctx, topics...)
 	} else {
 		ends, err = adm.ListEndOffsets(ctx, topics...)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("list end offsets: %w", err)
+		return nil, fmt.Errorf("list end offsets: %w", err)
+	}
+	return ends, nil
+}
+
+// logOffsets lists the end offsets of topics on the source (the last
+// stable offsets when reading committed records) and their log starts.
+func logOffsets(ctx context.Context, adm *kadm.Client, readCommitted bool, topics []string) (ends, starts kadm.ListedOffsets, err error) {
+	if ends, err = endOffsets(ctx, adm, readCommitted, topics); err != nil {
+		return nil, nil, err
 	}
 	if starts, err = adm.ListStartOffsets(ctx, topics...); err != nil {
 		return nil, nil, fmt.Errorf("list start offsets: %w", err)
