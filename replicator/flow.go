@@ -832,7 +832,7 @@ func (f *flow) refreshTopics(ctx context.Context) bool {
 	}
 	replicated, listed := f.topics.LastRefresh()
 	f.log.Debug("refreshed topics", "topics", replicated, "partitions", len(tps), "listed_on_target", listed,
-		"duration_ms", time.Since(began).Milliseconds())
+		"duration_ms", time.Since(began).Milliseconds(), "source_listing_ms", f.topics.SourceListing().Milliseconds())
 	return true
 }
 

@@ -58,13 +58,22 @@ type scaleRun struct {
 	RefreshMs     float64 `json:"refresh_ms_median"`
 	RefreshMaxMs  float64 `json:"refresh_ms_max"`
 	RefreshListed int     `json:"refresh_listed_on_target"`
-	FullRefreshMs float64 `json:"full_refresh_ms"`
-	FullListed    int     `json:"full_refresh_listed_on_target"`
-	Refreshes     int     `json:"steady_refreshes_seen"`
+	// RefreshListingMs is the median of the same refreshes' wait for the
+	// source's listing (answered and decoded, as Strait logs it): the
+	// rest of RefreshMs is Strait's own work.
+	RefreshListingMs float64 `json:"refresh_source_listing_ms_median"`
+	FullRefreshMs    float64 `json:"full_refresh_ms"`
+	FullListed       int     `json:"full_refresh_listed_on_target"`
+	Refreshes        int     `json:"steady_refreshes_seen"`
 	// SourceListMs is the median of listings of every source topic by
 	// this process while Strait refreshes (the request a refresh starts
 	// with): what the source takes to answer it under Strait's load.
 	SourceListMs float64 `json:"source_list_topics_ms_while_running"`
+	// SourceBusy and StraitBusy are the CPU the source's kfake process
+	// and Strait used over the refreshes watched, in cores (CPU seconds
+	// per second): a source that is busy answers the listing late.
+	SourceBusy float64 `json:"source_cpu_cores_while_running"`
+	StraitBusy float64 `json:"strait_cpu_cores_while_running"`
 	// One GET /metrics once every partition is copied: its size and time.
 	MetricsBytes int     `json:"metrics_bytes"`
 	MetricsMs    float64 `json:"metrics_ms"`
@@ -158,7 +167,7 @@ func (b *bench) scale(topics, partitions int) (scaleResult, error) {
 		{"default (topic-level series)", ""},
 		{"metrics.partition.series = true", "metrics.partition.series = true\n"},
 	} {
-		run, err := b.scaleRun(ctx, src.addr, remotes, res.Partitions, c.config)
+		run, err := b.scaleRun(ctx, src, remotes, res.Partitions, c.config)
 		if err != nil {
 			return res, fmt.Errorf("%s: %w", c.name, err)
 		}
@@ -172,8 +181,9 @@ func (b *bench) scale(topics, partitions int) (scaleResult, error) {
 // scaleRun runs Strait with extra config into a fresh target until every
 // partition of remotes holds its record, then watches the refreshes and
 // scrapes /metrics.
-func (b *bench) scaleRun(ctx context.Context, srcAddr string, remotes []string, partitions int, extra string) (scaleRun, error) {
+func (b *bench) scaleRun(ctx context.Context, src *child, remotes []string, partitions int, extra string) (scaleRun, error) {
 	var res scaleRun
+	srcAddr := src.addr
 	tgt, err := b.startCluster("--cluster-id", "B")
 	if err != nil {
 		return res, err
@@ -256,6 +266,14 @@ func (b *bench) scaleRun(ctx context.Context, srcAddr string, remotes []string, 
 	// Refreshes run every second: watch a full listing go by, and list
 	// the source's topics meanwhile as a refresh does.
 	copiedAt := time.Now()
+	srcCPU, _, err := procStats(src.cmd.Process.Pid)
+	if err != nil {
+		return res, err
+	}
+	straitCPU, _, err := procStats(proc.cmd.Process.Pid)
+	if err != nil {
+		return res, err
+	}
 	var steady, full []refreshLine
 	var listMs []float64
 	scl, sadm, err := admin(srcAddr)
@@ -295,11 +313,21 @@ func (b *bench) scaleRun(ctx context.Context, srcAddr string, remotes []string, 
 	if len(steady) == 0 {
 		return res, fmt.Errorf("no topic refresh logged after the copy")
 	}
+	watched := time.Since(copiedAt).Seconds()
+	if cpu, _, err := procStats(src.cmd.Process.Pid); err == nil {
+		res.SourceBusy = (cpu - srcCPU) / watched
+	}
+	if cpu, _, err := procStats(proc.cmd.Process.Pid); err == nil {
+		res.StraitBusy = (cpu - straitCPU) / watched
+	}
 	ms := make([]float64, len(steady))
+	listing := make([]float64, len(steady))
 	for i, l := range steady {
-		ms[i] = l.DurationMs
+		ms[i], listing[i] = l.DurationMs, l.ListingMs
 	}
 	slices.Sort(ms)
+	slices.Sort(listing)
+	res.RefreshListingMs = listing[len(listing)/2]
 	res.RefreshMs, res.RefreshMaxMs, res.Refreshes = ms[len(ms)/2], ms[len(ms)-1], len(steady)
 	if len(full) > 0 {
 		res.FullRefreshMs, res.FullListed = full[0].DurationMs, full[0].Listed
@@ -426,6 +454,7 @@ type refreshLine struct {
 	Msg        string  `json:"msg"`
 	Listed     int     `json:"listed_on_target"`
 	DurationMs float64 `json:"duration_ms"`
+	ListingMs  float64 `json:"source_listing_ms"`
 	at         time.Time
 }
 
@@ -468,8 +497,8 @@ func printScaleRun(w io.Writer, r scaleRun) {
 		fmt.Fprintf(w, "    strait run to a record of every partition on the target: %.1f s (source task started at %.1f s, first partition copied at %.1f s, every topic at %.1f s)\n",
 			r.AllSeconds, r.TaskStartSeconds, r.FirstSeconds, r.EveryTopicSeconds)
 		fmt.Fprintf(w, "    peak RSS (VmHWM): %.0f MiB, CPU %.1f s\n", float64(r.PeakRSS)/(1<<20), r.CPUSeconds)
-		fmt.Fprintf(w, "    topic refresh, source unchanged: %.0f ms median, %.0f ms max of %d (%d remote topics listed on the target)\n", r.RefreshMs, r.RefreshMaxMs, r.Refreshes, r.RefreshListed)
-		fmt.Fprintf(w, "    the source listing its topics meanwhile (to this process): %.0f ms median\n", r.SourceListMs)
+		fmt.Fprintf(w, "    topic refresh, source unchanged: %.0f ms median (of which waiting for the source's listing: %.0f ms median), %.0f ms max of %d (%d remote topics listed on the target)\n", r.RefreshMs, r.RefreshListingMs, r.RefreshMaxMs, r.Refreshes, r.RefreshListed)
+		fmt.Fprintf(w, "    the source listing its topics meanwhile (to this process): %.0f ms median; CPU meanwhile: source kfake %.2f cores, strait %.2f cores\n", r.SourceListMs, r.SourceBusy, r.StraitBusy)
 		if r.FullListed > 0 {
 			fmt.Fprintf(w, "    topic refresh with the periodic full listing: %.0f ms (%d remote topics listed)\n", r.FullRefreshMs, r.FullListed)
 		}

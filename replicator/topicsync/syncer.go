@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -59,6 +60,9 @@ type Syncer struct {
 	// refreshes counts topic refreshes and listed is how many remote
 	// topics the last one listed on the target; the run loop only.
 	refreshes, listed int
+	// listing is how long the last Topics waited for the source's
+	// listing (answered and decoded); the run loop only.
+	listing time.Duration
 
 	// topicIDs are the source topics' ids at the last refresh, and
 	// recreated the topics whose id changed since (deleted and created
@@ -88,6 +92,11 @@ func (s *Syncer) ListAll() { s.fullListing.Store(true) }
 // LastRefresh reports how many source topics the last Topics found
 // replicated and how many remote topics it listed on the target.
 func (s *Syncer) LastRefresh() (replicated, listed int) { return len(s.replicated), s.listed }
+
+// SourceListing reports how long the last Topics waited for the source's
+// listing of its topics, answered and decoded: of a refresh's duration,
+// the part the source and the network take.
+func (s *Syncer) SourceListing() time.Duration { return s.listing }
 
 // adminContext bounds one round of administrative work (a topic refresh, a
 // config or ACL sync) by admin.timeout.ms, as MM2 bounds its admin calls.

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -24,7 +25,9 @@ import (
 func (s *Syncer) Topics(ctx context.Context) ([]task.TopicPartition, error) {
 	ctx, cancel := s.adminContext(ctx)
 	defer cancel()
+	began := time.Now()
 	srcTopics, err := listSource(ctx, s.srcCl)
+	s.listing = time.Since(began)
 	if err != nil {
 		return nil, fmt.Errorf("list topics on cluster %s: %w", s.cfg.Source, err)
 	}
