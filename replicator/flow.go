@@ -64,6 +64,7 @@ type flow struct {
 
 	metrics        *metrics
 	srcAdm, tgtAdm *kadm.Client
+	srcCl          *kgo.Client // the client srcAdm wraps, for requests kadm does not send as they are
 	offsets        *connectstate.Offsets
 	status         *connectstate.StatusWriter // nil for a heartbeat-only flow
 	statusView     connectstate.StatusView    // the status topic, for tasks other workers run
@@ -247,18 +248,17 @@ func unreachable(c configs.Cluster, err error) error {
 // connect opens the admin clients of both clusters. It returns the number
 // of brokers of each.
 func (f *flow) connect(ctx context.Context) (srcBrokers, tgtBrokers int, err error) {
-	srcCl, srcBrokers, err := dialAdmin(ctx, f.src, slices.Concat(f.srcOpts, kclient.Opts(f.cfg.SourceAdmin, configs.RoleAdmin)))
-	if err != nil {
+	if f.srcCl, srcBrokers, err = dialAdmin(ctx, f.src, slices.Concat(f.srcOpts, kclient.Opts(f.cfg.SourceAdmin, configs.RoleAdmin))); err != nil {
 		return 0, 0, err
 	}
-	f.srcAdm = kadm.NewClient(srcCl)
+	f.srcAdm = kadm.NewClient(f.srcCl)
 	if f.tgtAdm, tgtBrokers, err = openAdmin(ctx, f.tgt, slices.Concat(f.tgtOpts, kclient.Opts(f.cfg.TargetAdmin, configs.RoleAdmin))); err != nil {
 		return 0, 0, err
 	}
 	if md, err := f.tgtAdm.BrokerMetadata(ctx); err == nil {
 		f.tgtClusterID.Store(md.Cluster)
 	}
-	f.topics = topicsync.New(topicsync.Config{Flow: f.cfg, SourceAdmin: f.srcAdm, TargetAdmin: f.tgtAdm, SourceClient: srcCl,
+	f.topics = topicsync.New(topicsync.Config{Flow: f.cfg, SourceAdmin: f.srcAdm, TargetAdmin: f.tgtAdm, SourceClient: f.srcCl,
 		SourceOpts: f.srcOpts, TargetOpts: f.tgtOpts, Log: f.log})
 	return srcBrokers, tgtBrokers, nil
 }

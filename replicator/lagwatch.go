@@ -3,6 +3,7 @@ package replicator
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,7 +12,9 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // How fresh a flow keeps its counts and lag. Counts are batched per
@@ -244,18 +247,16 @@ func (f *flow) measureLag(ctx context.Context) {
 	readCommitted := !cfg.SourceConsumer.ReadUncommitted
 	inputs := f.lagInputs()
 	snap := &lagSnapshot{parts: make([]partLag, len(inputs))}
-	topics := map[string]bool{}
 	for i, in := range inputs {
 		remote := cfg.Policy.FormatRemoteTopic(cfg.Source, in.tp.Topic)
 		snap.parts[i] = partLag{tp: in.tp, exp: f.metrics.forPartition(cfg.Source, cfg.Target, remote, in.tp.Partition).exp}
-		topics[in.tp.Topic] = true
 	}
-	if len(topics) == 0 {
+	if len(inputs) == 0 {
 		f.lag.snap.Store(snap)
 		return
 	}
 	rctx, cancel := context.WithTimeout(ctx, lagTimeout)
-	ends, starts, err := behindOffsets(rctx, f.srcAdm, readCommitted, inputs, slices.Sorted(maps.Keys(topics)))
+	ends, starts, err := behindOffsets(rctx, f.srcCl, readCommitted, inputs)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -273,19 +274,17 @@ func (f *flow) measureLag(ctx context.Context) {
 	probe := map[topicPartition]lagSpan{}
 	for i := range snap.parts {
 		p := &snap.parts[i]
-		end, ok := ends.Lookup(p.tp.Topic, p.tp.Partition)
-		if !ok || end.Err != nil {
+		end, ok := ends[p.tp]
+		if !ok {
 			continue // unknown
 		}
 		var start int64 // caught up: the span does not depend on it (needsStart)
-		if needsStart(inputs[i].next, end.Offset) {
-			s, ok := starts.Lookup(p.tp.Topic, p.tp.Partition)
-			if !ok || s.Err != nil {
+		if needsStart(inputs[i].next, end) {
+			if start, ok = starts[p.tp]; !ok {
 				continue // unknown
 			}
-			start = s.Offset
 		}
-		p.span, p.known = spanOf(inputs[i].next, start, end.Offset), true
+		p.span, p.known = spanOf(inputs[i].next, start, end), true
 		p.lag = f.lag.verdicts.lag(p.tp, p.span)
 		spans[p.tp] = p.span
 		if prev, ok := f.lag.prev[p.tp]; f.lag.verdicts.toProbe(p.tp, p.span, prev, ok) {
@@ -310,26 +309,34 @@ func (f *flow) measureLag(ctx context.Context) {
 	f.lag.snap.Store(read)
 }
 
-// behindOffsets lists the end offsets of topics on the source (the last
-// stable offsets when reading committed records) and the log starts of
-// those of topics with a partition of inputs behind its end (needsStart):
-// at a copy that keeps up, the end offsets only, half the requests over
-// every partition (tens of thousands of partitions take the source a
-// while to answer).
-func behindOffsets(ctx context.Context, adm *kadm.Client, readCommitted bool, inputs []lagInput, topics []string) (ends, starts kadm.ListedOffsets, err error) {
-	if ends, err = endOffsets(ctx, adm, readCommitted, topics); err != nil {
-		return nil, nil, err
+// behindOffsets lists the end offsets of the partitions of inputs
+// (sorted by topic) on the source (the last stable offsets when reading
+// committed records), and the log starts of those behind their end
+// (needsStart): at a copy that keeps up, one request over every partition
+// per measure, not two. Each is one ListOffsets over those partitions
+// that the client splits per leader, not kadm's per topic, which first
+// lists the topics' metadata once more and converts it (a map per
+// partition): at tens of thousands of partitions that costs more than the
+// offsets. Partitions answered with an error are left out (their lag is
+// unknown); it fails when the source did not answer at all.
+func behindOffsets(ctx context.Context, cl *kgo.Client, readCommitted bool, inputs []lagInput) (ends, starts map[topicPartition]int64, err error) {
+	tps := make([]topicPartition, len(inputs))
+	for i, in := range inputs {
+		tps[i] = in.tp
 	}
-	behind := map[string]bool{}
+	if ends, err = listOffsets(ctx, cl, readCommitted, -1, tps); err != nil {
+		return nil, nil, fmt.Errorf("list end offsets: %w", err)
+	}
+	var behind []topicPartition
 	for _, in := range inputs {
-		if end, ok := ends.Lookup(in.tp.Topic, in.tp.Partition); ok && end.Err == nil && needsStart(in.next, end.Offset) {
-			behind[in.tp.Topic] = true
+		if end, ok := ends[in.tp]; ok && needsStart(in.next, end) {
+			behind = append(behind, in.tp)
 		}
 	}
 	if len(behind) == 0 {
 		return ends, nil, nil
 	}
-	if starts, err = adm.ListStartOffsets(ctx, slices.Sorted(maps.Keys(behind))...); err != nil {
+	if starts, err = listOffsets(ctx, cl, readCommitted, -2, behind); err != nil {
 		return nil, nil, fmt.Errorf("list start offsets: %w", err)
 	}
 	return ends, starts, nil
@@ -341,6 +348,53 @@ func behindOffsets(ctx context.Context, adm *kadm.Client, readCommitted bool, in
 // with next >= end has the span {next, end}, and an empty one never
 // copied (end 0) the span {0, 0}, whatever the start.
 func needsStart(next, end int64) bool { return end > max(next, 0) }
+
+// listOffsets asks the source for the offsets of tps (sorted by topic) at
+// timestamp (-1: the end, -2: the log start) in one ListOffsets request,
+// which the client splits per partition leader, and returns those
+// answered without an error. It fails when no leader answered (a
+// partition the client knows no leader of is answered with that error).
+func listOffsets(ctx context.Context, cl *kgo.Client, readCommitted bool, timestamp int64, tps []topicPartition) (map[topicPartition]int64, error) {
+	req := kmsg.NewPtrListOffsetsRequest()
+	req.ReplicaID = -1
+	if readCommitted {
+		req.IsolationLevel = 1
+	}
+	for _, tp := range tps {
+		if n := len(req.Topics); n == 0 || req.Topics[n-1].Topic != tp.Topic {
+			rt := kmsg.NewListOffsetsRequestTopic()
+			rt.Topic = tp.Topic
+			req.Topics = append(req.Topics, rt)
+		}
+		rp := kmsg.NewListOffsetsRequestTopicPartition()
+		rp.Partition, rp.Timestamp = tp.Partition, timestamp
+		rt := &req.Topics[len(req.Topics)-1]
+		rt.Partitions = append(rt.Partitions, rp)
+	}
+	out := make(map[topicPartition]int64, len(tps))
+	var errs []error
+	answered := false
+	for _, shard := range cl.RequestSharded(ctx, req) {
+		if shard.Err != nil {
+			var kafkaErr *kerr.Error
+			answered = answered || errors.As(shard.Err, &kafkaErr)
+			errs = append(errs, shard.Err)
+			continue
+		}
+		answered = true
+		for _, t := range shard.Resp.(*kmsg.ListOffsetsResponse).Topics {
+			for _, p := range t.Partitions {
+				if p.ErrorCode == 0 {
+					out[topicPartition{Topic: t.Topic, Partition: p.Partition}] = p.Offset
+				}
+			}
+		}
+	}
+	if !answered {
+		return nil, errors.Join(errs...)
+	}
+	return out, nil
+}
 
 // endOffsets lists the end offsets of topics on the source (the last
 // stable offsets when reading committed records).
