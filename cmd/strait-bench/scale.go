@@ -497,7 +497,11 @@ func printScaleRun(w io.Writer, r scaleRun) {
 		fmt.Fprintf(w, "    strait run to a record of every partition on the target: %.1f s (source task started at %.1f s, first partition copied at %.1f s, every topic at %.1f s)\n",
 			r.AllSeconds, r.TaskStartSeconds, r.FirstSeconds, r.EveryTopicSeconds)
 		fmt.Fprintf(w, "    peak RSS (VmHWM): %.0f MiB, CPU %.1f s\n", float64(r.PeakRSS)/(1<<20), r.CPUSeconds)
-		fmt.Fprintf(w, "    topic refresh, source unchanged: %.0f ms median (of which waiting for the source's listing: %.0f ms median), %.0f ms max of %d (%d remote topics listed on the target)\n", r.RefreshMs, r.RefreshListingMs, r.RefreshMaxMs, r.Refreshes, r.RefreshListed)
+		listing := "" // older builds do not log it
+		if r.RefreshListingMs > 0 {
+			listing = fmt.Sprintf(" (of which waiting for the source's listing: %.0f ms median)", r.RefreshListingMs)
+		}
+		fmt.Fprintf(w, "    topic refresh, source unchanged: %.0f ms median%s, %.0f ms max of %d (%d remote topics listed on the target)\n", r.RefreshMs, listing, r.RefreshMaxMs, r.Refreshes, r.RefreshListed)
 		fmt.Fprintf(w, "    the source listing its topics meanwhile (to this process): %.0f ms median; CPU meanwhile: source kfake %.2f cores, strait %.2f cores\n", r.SourceListMs, r.SourceBusy, r.StraitBusy)
 		if r.FullListed > 0 {
 			fmt.Fprintf(w, "    topic refresh with the periodic full listing: %.0f ms (%d remote topics listed)\n", r.FullRefreshMs, r.FullListed)
