@@ -40,7 +40,7 @@ func (s *Syncer) Topics(ctx context.Context) ([]task.TopicPartition, error) {
 	}
 	s.noteTopicIDs(srcTopics)
 	if len(names) == 0 {
-		s.replicated, s.lastTPs = nil, nil
+		s.replicated, s.copied, s.lastTPs = nil, nil, nil
 		return nil, nil
 	}
 	// Only remote topics not known to be complete are listed: a refresh

@@ -152,6 +152,21 @@ func TestTopicsFollowSource(t *testing.T) {
 	if got := ts.Recreated(); len(got) != 0 {
 		t.Errorf("recreated %v reported twice", got)
 	}
+
+	// Every replicated topic gone, then back as it was: its partitions
+	// again, not the empty listing's.
+	before := ts.refresh(t)
+	if _, err := ts.src.DeleteTopics(ctx, "scale-a", "scale-b"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ts.refresh(t); len(got) != 0 {
+		t.Fatalf("no source topic, yet %v to copy", got)
+	}
+	ts.create(t, 3, "scale-a")
+	ts.create(t, 1, "scale-b")
+	if got := ts.refresh(t); !slices.Equal(got, before) {
+		t.Fatalf("after the topics came back: %v, want %v", got, before)
+	}
 }
 
 // BenchmarkTopicsUnchanged times a topic refresh of an unchanged source
