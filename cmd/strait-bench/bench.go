@@ -125,6 +125,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	skewMBps := fs.Float64("skew-mbps", 10, "per-connection produce limit of the target in the --skew run, MB/s")
 	scaleTopics := fs.Int("scale-topics", 0, "instead of the throughput cases: startup and topic refresh with this many source topics (e.g. 500)")
 	scalePartitions := fs.Int("scale-partitions", 20, "partitions per topic of the --scale-topics run")
+	scaleMemory := fs.String("scale-memory", "512Mi", "Strait's memory.max.bytes in the --scale-topics runs (suffixes Ki, Mi, Gi; 0: Strait's default, 256 MiB)")
 	verifyMode := fs.Bool("verify", false, "instead of the throughput cases: strait verify against a bare consume of both clusters, on --verify-records records of --verify-size bytes copied by Strait")
 	verifyRecords := fs.Int("verify-records", 500000, "records of the --verify run")
 	verifySize := fs.Int("verify-size", 1024, "record size of the --verify run, bytes")
@@ -204,7 +205,16 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		return report(stdout, stderr, *asJSON, res, err, func() { printSkew(stdout, res) })
 	}
 	if *scaleTopics > 0 {
-		res, err := b.scale(*scaleTopics, *scalePartitions)
+		var capBytes int64
+		if *scaleMemory != "0" {
+			sizes, err := parseSizes(*scaleMemory)
+			if err != nil || len(sizes) != 1 {
+				fmt.Fprintf(stderr, "strait-bench: --scale-memory: %q is not one size\n", *scaleMemory)
+				return exitConfig
+			}
+			capBytes = sizes[0]
+		}
+		res, err := b.scale(*scaleTopics, *scalePartitions, capBytes)
 		return report(stdout, stderr, *asJSON, res, err, func() { printScale(stdout, res) })
 	}
 	if *rateLimit {

@@ -22,6 +22,9 @@ import (
 type scaleResult struct {
 	Topics     int `json:"topics"`
 	Partitions int `json:"partitions"`
+	// MemoryMaxBytes is Strait's memory.max.bytes in the runs; 0: its
+	// default (256 MiB).
+	MemoryMaxBytes int64 `json:"memory_max_bytes"`
 	// The source's load, measured apart: kfake serving every partition in
 	// one process may be the limit of what follows.
 	CreateSeconds float64 `json:"source_create_topics_seconds"`
@@ -87,9 +90,13 @@ type scaleRun struct {
 // scrape with many source topics, one record in each partition: once
 // with the default (topic-level) metrics, once with the per-partition
 // series.
-func (b *bench) scale(topics, partitions int) (scaleResult, error) {
+func (b *bench) scale(topics, partitions int, capBytes int64) (scaleResult, error) {
 	ctx := context.Background()
-	res := scaleResult{Topics: topics, Partitions: topics * partitions}
+	res := scaleResult{Topics: topics, Partitions: topics * partitions, MemoryMaxBytes: capBytes}
+	memory := ""
+	if capBytes > 0 {
+		memory = fmt.Sprintf("memory.max.bytes = %d\n", capBytes)
+	}
 	src, err := b.startCluster("--cluster-id", "A")
 	if err != nil {
 		return res, err
@@ -167,7 +174,7 @@ func (b *bench) scale(topics, partitions int) (scaleResult, error) {
 		{"default (topic-level series)", ""},
 		{"metrics.partition.series = true", "metrics.partition.series = true\n"},
 	} {
-		run, err := b.scaleRun(ctx, src, remotes, res.Partitions, c.config)
+		run, err := b.scaleRun(ctx, src, remotes, res.Partitions, memory+c.config)
 		if err != nil {
 			return res, fmt.Errorf("%s: %w", c.name, err)
 		}
@@ -482,7 +489,11 @@ func refreshLines(path string) ([]refreshLine, error) {
 }
 
 func printScale(w io.Writer, res scaleResult) {
-	fmt.Fprintf(w, "scale: %d topics, %d partitions, one record each\n", res.Topics, res.Partitions)
+	memory := "Strait's default memory.max.bytes (256 MiB)"
+	if res.MemoryMaxBytes > 0 {
+		memory = fmt.Sprintf("memory.max.bytes = %d MiB", res.MemoryMaxBytes>>20)
+	}
+	fmt.Fprintf(w, "scale: %d topics, %d partitions, one record each; %s\n", res.Topics, res.Partitions, memory)
 	fmt.Fprintf(w, "  source (kfake, one process): topics created in %.1f s, %d records loaded in %.1f s, end offsets of every partition listed in %.0f ms, every topic listed (metadata) in %.0f ms (median of 5)\n",
 		res.CreateSeconds, res.Partitions, res.LoadSeconds, res.SourceListMs, res.SourceMetadataMs)
 	fmt.Fprintf(w, "  a bare franz-go consumer reading every partition's record from the start: %.1f s\n", res.ConsumeSeconds)
