@@ -212,7 +212,16 @@ func (w *Worker) Run(ctx context.Context) error {
 			return nil
 		})
 	}
-	return g.Wait()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() { // stopped once the flows are
+		defer close(watched)
+		w.watchMemory(watchCtx)
+	}()
+	err := g.Wait()
+	stopWatch()
+	<-watched
+	return err
 }
 
 // Status reports every task of every flow.
