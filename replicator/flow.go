@@ -722,7 +722,13 @@ func (f *flow) setUp(ctx context.Context, srcBrokers, tgtBrokers int) error {
 		return err
 	}
 	f.syncTopic, f.syncsOnTarget = syncTopic.Name, syncOnTarget
-	cl, err := kgo.NewClient(slices.Concat(syncOpts, kclient.Opts(f.cfg.OffsetSyncProducer, configs.RoleProducer), []kgo.Opt{
+	// Offset syncs linger longer than data (unless linger.ms is set for
+	// them): a busy flow makes one due every offset.lag.max records of
+	// each partition, hundreds a second, and at kgo's 10 ms that is a
+	// produce request to the syncs' cluster (the source, by default) for
+	// every data produce. What must wait for the syncs (a position
+	// write, a transaction's commit) flushes them: sent at once.
+	cl, err := kgo.NewClient(slices.Concat(syncOpts, []kgo.Opt{kgo.ProducerLinger(syncLinger)}, kclient.Opts(f.cfg.OffsetSyncProducer, configs.RoleProducer), []kgo.Opt{
 		kgo.DefaultProduceTopic(syncTopic.Name),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 	})...)

@@ -26,6 +26,12 @@ type syncWriter struct {
 	writeErrors metric.Int64Counter
 }
 
+// syncLinger is how long the offset-syncs producer gathers syncs into one
+// request, unless linger.ms is set for it: a tenth of a second, against
+// checkpoints emitted every emit.checkpoints.interval.seconds (60, at
+// least 1) and the quiet syncs' half second.
+const syncLinger = 100 * time.Millisecond
+
 // send writes s; a failed write is logged, as the next sync supersedes it.
 func (w *syncWriter) send(s checkpoint.OffsetSync) {
 	if w == nil {
