@@ -22,8 +22,9 @@ import (
 
 // recordedSyncs keeps the offset syncs a task sends.
 type recordedSyncs struct {
-	mu    sync.Mutex
-	syncs []checkpoint.OffsetSync
+	mu      sync.Mutex
+	syncs   []checkpoint.OffsetSync
+	flushes int
 }
 
 func (r *recordedSyncs) send(s checkpoint.OffsetSync) {
@@ -32,7 +33,19 @@ func (r *recordedSyncs) send(s checkpoint.OffsetSync) {
 	r.syncs = append(r.syncs, s)
 }
 
-func (r *recordedSyncs) flush(context.Context) error { return nil }
+func (r *recordedSyncs) flush(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.flushes++
+	return nil
+}
+
+// flushed returns how many times the syncs were flushed.
+func (r *recordedSyncs) flushed() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.flushes
+}
 
 func (r *recordedSyncs) sent() []checkpoint.OffsetSync {
 	r.mu.Lock()

@@ -29,7 +29,8 @@ type syncWriter struct {
 // syncLinger is how long the offset-syncs producer gathers syncs into one
 // request, unless linger.ms is set for it: a tenth of a second, against
 // checkpoints emitted every emit.checkpoints.interval.seconds (60, at
-// least 1) and the quiet syncs' half second.
+// least 1). A quiet partition's last sync does not wait for it
+// (writeQuietSyncs flushes), nor do position writes and commits.
 const syncLinger = 100 * time.Millisecond
 
 // send writes s; a failed write is logged, as the next sync supersedes it.
@@ -93,22 +94,35 @@ func (q *quietWatch) quiet(acked int64) bool {
 // writes it sooner, and costs nothing per record.
 func (t *sourceTask) quietSyncs(ctx context.Context) {
 	// repeat never calls once ctx is done: no sync after the stop's flush.
-	repeat(ctx, quietSyncInterval, func(context.Context) { t.sendQuietSyncs() })
+	repeat(ctx, quietSyncInterval, t.writeQuietSyncs)
+}
+
+// writeQuietSyncs sends the quiet partitions' delayed syncs and, if there
+// were any, flushes them: they are what a group caught up to the end of
+// its partitions fails over with, so they do not wait out the syncs
+// producer's linger (syncLinger) while a checkpoint may be taken.
+func (t *sourceTask) writeQuietSyncs(ctx context.Context) {
+	if t.sendQuietSyncs() > 0 {
+		_ = t.syncs.flush(ctx) // a failed write is logged by send; this fails only with ctx
+	}
 }
 
 // sendQuietSyncs writes the delayed sync of each partition with no
-// acknowledgement since the previous call.
-func (t *sourceTask) sendQuietSyncs() {
+// acknowledgement since the previous call, and returns how many it sent.
+func (t *sourceTask) sendQuietSyncs() int {
+	sent := 0
 	for _, ps := range t.parts {
 		ps.mu.Lock()
 		if ps.quiet.quiet(ps.pos.acked) {
 			if s, ok := ps.sync.TakeDelayed(); ok {
 				// Under the lock, as every sync: in upstream order.
 				t.syncs.send(s)
+				sent++
 			}
 		}
 		ps.mu.Unlock()
 	}
+	return sent
 }
 
 // storePositions is the flow's offset store as its source tasks see it:

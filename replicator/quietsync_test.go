@@ -1,6 +1,7 @@
 package replicator
 
 import (
+	"context"
 	"testing"
 
 	"github.com/strait-replicator/strait/checkpoint"
@@ -51,6 +52,32 @@ func TestQuietSyncWritesLastSync(t *testing.T) {
 	tt.sendQuietSyncs()
 	if n := len(tt.syncs.sent()); n != len(got) {
 		t.Errorf("a partition still quiet wrote %d more syncs", n-len(got))
+	}
+}
+
+// TestQuietSyncFlushed: a quiet partition's last sync is flushed as soon
+// as it is sent, not left to the syncs producer's linger: a checkpoint
+// taken meanwhile would translate a caught-up group to the sync before it
+// and the group would re-read up to offset.lag.max records after failing
+// over. Looks that send nothing flush nothing.
+func TestQuietSyncFlushed(t *testing.T) {
+	tt := newTestTask(t, false, 0)
+	tt.send(0, 0, 999)
+	for i := range int64(1000) {
+		tt.ack(0, i, nil)
+	}
+	ctx := context.Background()
+	tt.writeQuietSyncs(ctx) // sees the acknowledgements move
+	if n := tt.syncs.flushed(); n != 0 {
+		t.Fatalf("a look that sent nothing flushed %d times", n)
+	}
+	tt.writeQuietSyncs(ctx) // quiet: the last record's sync
+	if n := tt.syncs.flushed(); n != 1 {
+		t.Fatalf("the quiet partition's last sync was flushed %d times, want 1", n)
+	}
+	tt.writeQuietSyncs(ctx) // still quiet, nothing new to send
+	if n := tt.syncs.flushed(); n != 1 {
+		t.Errorf("a look with nothing to send flushed; %d flushes, want 1", n)
 	}
 }
 
