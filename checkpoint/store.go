@@ -22,7 +22,11 @@ type TopicPartition struct {
 // syncs has the first one's difference. A sync's successor is the next
 // sync read for the partition; compaction of the offset-syncs topic never
 // removes a record between two that survive with the same key, so
-// consecutive in the topic is consecutive as written.
+// consecutive in the topic is consecutive as written. A sync that only
+// continues its predecessor's difference is folded into it (extends), so
+// syncs written for offset.lag.max and at offset flushes take no room in
+// the history, and thinning only ever drops syncs where the difference
+// changed.
 //
 // A Store is not safe for concurrent use.
 type Store struct {
@@ -57,6 +61,13 @@ func (s *Store) Add(sync OffsetSync) {
 			h = h[:0]
 		} else {
 			last.hasNext, last.nextUp, last.nextDown = true, sync.Upstream, sync.Downstream
+			if n >= 2 && extends(h[n-2], *last) {
+				// The last sync only continued its predecessor's run:
+				// the predecessor now runs to the new sync, and every
+				// translation stays as it was (see extends).
+				h[n-2].nextUp, h[n-2].nextDown = sync.Upstream, sync.Downstream
+				h = h[:n-1]
+			}
 		}
 	}
 	h = append(h, entry{up: sync.Upstream, down: sync.Downstream})
@@ -64,6 +75,20 @@ func (s *Store) Add(sync OffsetSync) {
 		h = thin(h)
 	}
 	s.parts[tp] = h
+}
+
+// extends reports whether e, the sync written right after p (the newest
+// two a partition keeps are always consecutive: thinning keeps the newer
+// half), has p's downstream − upstream: then every record from p to e's
+// successor has that difference (no sync between them, and e's own run has
+// it), so p with e's successor as its own translates every offset in both
+// runs as the two did, and e can go. A partition copied without gaps or with
+// gaps of the same length on both sides (MM2's offset.lag.max syncs, and
+// the delayed syncs written at each offset flush) then keeps two syncs
+// however long it runs, and translation stays exact everywhere below the
+// newest, where thinning made it one past the nearest sync.
+func extends(p, e entry) bool {
+	return e.down-e.up == p.down-p.up
 }
 
 // thin drops every other sync of the older half, so that density falls off

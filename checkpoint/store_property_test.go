@@ -60,7 +60,9 @@ func (l replicated) ideal() []int64 {
 //   - it is exact at every kept sync and at every record between a kept
 //     sync and the sync written after it, however the store thinned;
 //   - it covers every offset from the first sync on (thinning keeps the
-//     oldest), keeps at most history syncs, and keeps the newest ones.
+//     oldest), keeps at most history syncs, and keeps the newest ones,
+//     where a sync that continues its predecessor's downstream − upstream
+//     is folded into the predecessor (fold).
 func checkSyncs(t *testing.T, l replicated, maxLag int64, history int, flush func(i int) bool) {
 	t.Helper()
 	tp := TopicPartition{"t", 0}
@@ -81,8 +83,9 @@ func checkSyncs(t *testing.T, l replicated, maxLag int64, history int, flush fun
 		}
 		sent = append(sent, sy)
 		s.Add(sy)
-		checkStore(t, s, tp, ideal, at, sent, history)
-		checkResume(t, s, tp, at, sent)
+		kept := fold(sent)
+		checkStore(t, s, tp, ideal, at, kept, history)
+		checkResume(t, s, tp, at, kept)
 	}
 	for i := range l.up {
 		sy := OffsetSync{Topic: "t", Upstream: l.up[i], Downstream: l.down[i]}
@@ -213,6 +216,21 @@ func checkResume(t *testing.T, s *Store, tp TopicPartition, at map[int64]int64, 
 			}
 		}
 	}
+}
+
+// fold is the syncs a store holds of sent, before thinning: each sync
+// that has its predecessor's downstream − upstream and is not the newest
+// is folded into the predecessor.
+func fold(sent []OffsetSync) []OffsetSync {
+	var out []OffsetSync
+	diff := func(s OffsetSync) int64 { return s.Downstream - s.Upstream }
+	for _, sy := range sent {
+		if n := len(out); n >= 2 && diff(out[n-1]) == diff(out[n-2]) {
+			out = out[:n-1]
+		}
+		out = append(out, sy)
+	}
+	return out
 }
 
 func indexOf(sent []OffsetSync, up int64) int {

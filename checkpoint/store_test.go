@@ -116,6 +116,59 @@ func TestStoreExactWithoutGaps(t *testing.T) {
 	}
 }
 
+// TestStoreExactPastTheHistory: syncs that only continue their
+// predecessor's downstream − upstream (offset.lag.max syncs and the
+// delayed ones written at each offset flush, here every 37 records) take
+// no room in the history. 50,000 records with one upstream gap write
+// about 1,400 syncs into a store of DefaultHistory; every record still
+// translates, and resumes, exactly. Before such syncs were folded,
+// thinning left most offsets one past the nearest kept sync: the demo's
+// group re-read 26-59 records after failing over.
+func TestStoreExactPastTheHistory(t *testing.T) {
+	tp := TopicPartition{"t", 0}
+	s := NewStore(DefaultHistory)
+	st := NewSyncState(100)
+	at := map[int64]int64{}
+	added := 0
+	up, down := int64(0), int64(3) // the target held 3 records before
+	for i := range 50_000 {
+		if i == 20_000 {
+			up += 5 // compacted away on the source
+		}
+		sy := OffsetSync{Topic: "t", Upstream: up, Downstream: down}
+		at[up] = down
+		if st.Update(sy) {
+			s.Add(sy)
+			added++
+		}
+		if i%37 == 0 {
+			if d, ok := st.TakeDelayed(); ok {
+				s.Add(d)
+				added++
+			}
+		}
+		up, down = up+1, down+1
+	}
+	if added < 2*DefaultHistory {
+		t.Fatalf("only %d syncs written: the history never filled", added)
+	}
+	if n := s.Syncs(tp); n > 4 {
+		t.Errorf("%d syncs kept of %d; want those where the difference changed and the newest", n, added)
+	}
+	newest := s.parts[tp][len(s.parts[tp])-1].up
+	for u, d := range at {
+		if u > newest {
+			continue
+		}
+		if got, ok := s.Translate(tp, u); !ok || got != d {
+			t.Fatalf("Translate(%d) = %d, %v; want %d", u, got, ok, d)
+		}
+		if got, ok := s.Resume(tp, d); !ok || got != u {
+			t.Fatalf("Resume(%d) = %d, %v; want %d", d, got, ok, u)
+		}
+	}
+}
+
 func TestShouldEmit(t *testing.T) {
 	prev := &Checkpoint{Upstream: 100, Downstream: 50}
 	tests := []struct {
@@ -195,8 +248,9 @@ func TestStoreEdges(t *testing.T) {
 	if d, ok := s.Translate(tp, 100); !ok || d != 95 {
 		t.Errorf("after a resent sync: Translate(100) = %d, %v; want 95", d, ok)
 	}
-	if s.Syncs(tp) != 3 {
-		t.Errorf("kept %d syncs, want 3", s.Syncs(tp))
+	// 100->93 continued 10->3's difference: folded into it.
+	if s.Syncs(tp) != 2 {
+		t.Errorf("kept %d syncs, want 2", s.Syncs(tp))
 	}
 	if s.Syncs(TopicPartition{"t", 1}) != 0 {
 		t.Error("syncs of another partition")
@@ -262,9 +316,12 @@ func TestStoreResume(t *testing.T) {
 		{"upstream gap", 64, [][2]int64{{0, 0}, {20, 10}}, []q{{5, 5, true}, {9, 9, true}, {10, 20, true}, {11, 21, true}}},
 		// Target gap 10..14: resuming inside it reads source 10 (at 15) first.
 		{"downstream gap", 64, [][2]int64{{0, 0}, {10, 15}}, []q{{9, 9, true}, {10, 10, true}, {12, 10, true}, {15, 10, true}, {16, 11, true}}},
-		// History 4 drops 10->10 (kept as 0->0's successor): exact at it,
-		// unknown between it and 20->20.
-		{"past a dropped successor", 4, [][2]int64{{0, 0}, {10, 10}, {20, 20}, {30, 30}, {40, 40}}, []q{{5, 5, true}, {10, 10, true}, {15, 0, false}, {20, 20, true}, {45, 45, true}}},
+		// History 4 drops 10->11 (kept as 0->0's successor): exact at it,
+		// unknown between it and 20->22.
+		{"past a dropped successor", 4, [][2]int64{{0, 0}, {10, 11}, {20, 22}, {30, 33}, {40, 44}}, []q{{5, 5, true}, {11, 10, true}, {16, 0, false}, {22, 20, true}, {49, 45, true}}},
+		// The same difference throughout: the syncs between fold into
+		// 0->0, so nothing is dropped and every offset resumes exactly.
+		{"same difference folds", 4, [][2]int64{{0, 0}, {10, 10}, {20, 20}, {30, 30}, {40, 40}}, []q{{5, 5, true}, {15, 15, true}, {25, 25, true}, {45, 45, true}}},
 		{"other partition", 64, [][2]int64{{0, 0}}, nil},
 	}
 	for _, tt := range tests {
