@@ -175,16 +175,23 @@ func TestCopiedAcrossRuns(t *testing.T) {
 	}
 }
 
-// Counts an acknowledgement batched reach the counters at the flow's
-// flush, long before a batch fills or positions are written.
-func TestFlushCounts(t *testing.T) {
-	tt := newTestTask(t, false, 0)
+// tenAcked is a task of one partition that sent and had acknowledged
+// records 0 to 9, none counted yet.
+func tenAcked(t *testing.T, exactlyOnce bool) (*testTask, *partState) {
+	t.Helper()
+	tt := newTestTask(t, exactlyOnce, 0)
 	tt.cfg.Policy = policy.Default{}
 	tt.send(0, 0, 9)
 	for i := range int64(10) {
 		tt.ack(0, i, nil)
 	}
-	ps := tt.part(0)
+	return tt, tt.part(0)
+}
+
+// Counts an acknowledgement batched reach the counters at the flow's
+// flush, long before a batch fills or positions are written.
+func TestFlushCounts(t *testing.T) {
+	tt, ps := tenAcked(t, false)
 	if got := ps.metrics.stats.copied(); got != 0 {
 		t.Fatalf("counted %d before the flush: the batch of %d is not full", got, ackBatch)
 	}
@@ -208,13 +215,7 @@ func TestFlushCounts(t *testing.T) {
 // open transaction to its commit: an aborted transaction (rewind) must not
 // have been counted.
 func TestFlushCountsWaitsForTheCommit(t *testing.T) {
-	tt := newTestTask(t, true, 0)
-	tt.cfg.Policy = policy.Default{}
-	tt.send(0, 0, 9)
-	for i := range int64(10) {
-		tt.ack(0, i, nil)
-	}
-	ps := tt.part(0)
+	tt, ps := tenAcked(t, true)
 	ps.flushCounts(context.Background())
 	if got := ps.metrics.stats.copied(); got != 0 {
 		t.Fatalf("counted %d at the flush, before the transaction committed", got)
