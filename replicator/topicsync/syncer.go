@@ -25,7 +25,7 @@ type Config struct {
 	SourceAdmin, TargetAdmin *kadm.Client
 	// SourceClient is the client SourceAdmin wraps: each refresh sends
 	// its listing of the source's topics through it, as it is (see
-	// listSource).
+	// sourceLister).
 	SourceClient *kgo.Client
 	// SourceOpts and TargetOpts are the clusters' client options, for
 	// the ACL requests kadm does not send.
@@ -43,8 +43,11 @@ type Syncer struct {
 	log            *slog.Logger
 	srcAdm, tgtAdm *kadm.Client
 	srcCl          *kgo.Client
-	srcOpts        []kgo.Opt
-	tgtOpts        []kgo.Opt
+	// lister lists the source's topics for each refresh; the run loop
+	// only.
+	lister  sourceLister
+	srcOpts []kgo.Opt
+	tgtOpts []kgo.Opt
 
 	// remotes are the partition counts of the remote topics at the last
 	// refresh; the run loop only.
@@ -78,7 +81,8 @@ type Syncer struct {
 
 // New returns a Syncer for the flow c.Flow.
 func New(c Config) *Syncer {
-	return &Syncer{cfg: c.Flow, log: c.Log, srcAdm: c.SourceAdmin, tgtAdm: c.TargetAdmin, srcCl: c.SourceClient, srcOpts: c.SourceOpts, tgtOpts: c.TargetOpts}
+	return &Syncer{cfg: c.Flow, log: c.Log, srcAdm: c.SourceAdmin, tgtAdm: c.TargetAdmin, srcCl: c.SourceClient, srcOpts: c.SourceOpts, tgtOpts: c.TargetOpts,
+		lister: sourceLister{cl: c.SourceClient, try: brokerTry}}
 }
 
 // SetFlow replaces the flow's configuration (a connector config set

@@ -26,7 +26,7 @@ func (s *Syncer) Topics(ctx context.Context) ([]task.TopicPartition, error) {
 	ctx, cancel := s.adminContext(ctx)
 	defer cancel()
 	began := time.Now()
-	srcTopics, err := listSource(ctx, s.srcCl)
+	srcTopics, err := s.lister.list(ctx)
 	s.listing = time.Since(began)
 	if err != nil {
 		return nil, fmt.Errorf("list topics on cluster %s: %w", s.cfg.Source, err)
