@@ -63,7 +63,9 @@ func (w *Worker) warnMemory(live uint64, limit int64) bool {
 	w.cfgMu.Lock()
 	capBytes := w.cfg.MemoryMaxBytes
 	w.cfgMu.Unlock()
+	// The flows' partitions, on every worker of the group: what a worker
+	// may be given, and what its topic refreshes and lag measures cover.
 	w.log.Warn("memory.max.bytes is too small for what this worker copies: its live heap nearly fills it, so the collector runs back to back and resident memory may pass the cap; raise memory.max.bytes",
-		"memory_max_bytes", capBytes, "live_heap_bytes", live, "go_memory_limit_bytes", limit, "partitions", partitions)
+		"memory_max_bytes", capBytes, "live_heap_bytes", live, "go_memory_limit_bytes", limit, "flow_partitions", partitions)
 	return true
 }

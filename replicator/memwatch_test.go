@@ -49,7 +49,7 @@ func TestWarnMemory(t *testing.T) {
 	if !w.warnMemory(300<<20, 232<<20) {
 		t.Fatal("no warning at 300 MiB live of a 232 MiB limit")
 	}
-	for _, want := range []string{"memory.max.bytes is too small", "memory_max_bytes=268435456", "live_heap_bytes=314572800", "partitions=3"} {
+	for _, want := range []string{"memory.max.bytes is too small", "memory_max_bytes=268435456", "live_heap_bytes=314572800", "flow_partitions=3"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("warning %q lacks %q", logs.String(), want)
 		}
