@@ -212,14 +212,14 @@ func TestSentPositions(t *testing.T) {
 // at the last transaction's pace; a transaction without records keeps the
 // pace it found.
 func TestTxnPace(t *testing.T) {
-	producer, err := kgo.NewClient(kgo.SeedBrokers("127.0.0.1:1"), kgo.MaxBufferedBytes(64<<20))
+	producer, err := kgo.NewClient(kgo.SeedBrokers("127.0.0.1:1"), kgo.MaxBufferedBytes(40<<20)) // a quarter is not defaultWaitingBytes
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer producer.Close()
 	p := newTxnPace(producer)
-	if got := p.waiting(); got != 16<<20 {
-		t.Fatalf("waiting before a pace = %d, want a quarter of the 64 MiB buffer", got)
+	if got := p.waiting(); got != 10<<20 {
+		t.Fatalf("waiting before a pace = %d, want a quarter of the 40 MiB buffer", got)
 	}
 	steps := []struct {
 		bytes int64
