@@ -40,7 +40,9 @@ func snapshotCPU(pids ...int) (cpuSnapshot, error) {
 	if len(fields) < 6 || fields[0] != "cpu" {
 		return s, fmt.Errorf("/proc/stat: unexpected first line %q", line)
 	}
-	for i, f := range fields[1:] {
+	// user nice system idle iowait irq softirq steal: guest and
+	// guest_nice, after them, are already counted in user and nice.
+	for i, f := range fields[1:min(len(fields), 9)] {
 		var v float64
 		if _, err := fmt.Sscan(f, &v); err != nil {
 			return s, fmt.Errorf("/proc/stat: %w", err)
