@@ -385,14 +385,16 @@ func (d *demo) failover(ctx context.Context, cfg *configs.Config) bool {
 }
 
 // allCaughtUp reports whether every checkpoint covers the group's current
-// position on the source, exactly: the group re-reads nothing on B.
+// position on the source, exactly: the group re-reads nothing on B, as far
+// as the offset syncs prove it.
 func allCaughtUp(trs []checkpoint.Translation) bool {
 	for _, t := range trs {
 		// Reread > 0 with Behind 0: the checkpoint was translated
 		// through a sync before the partition's last one, which the
 		// source task writes once the partition is quiet; the next
-		// checkpoint is exact.
-		if t.Behind != 0 || t.Reread != nil && *t.Reread != 0 {
+		// checkpoint is exact. Reread unknown: the syncs read so far do
+		// not reach the checkpoint's offset.
+		if t.Behind != 0 || t.Reread == nil || *t.Reread != 0 {
 			return false
 		}
 	}
