@@ -17,9 +17,10 @@
 // (createConfigs, configChanges, remoteACLs) are in config.go and acl.go.
 //
 // A refresh starts with one metadata request of every source topic, sent as
-// it is (listing.go), and keeps each topic's name, id and partition count
-// only: at tens of thousands of partitions kadm's listing costs several
-// times the decoding. An unchanged source gives the last refresh's
+// it is (listing.go) to the broker that answered the last one (each broker
+// for at most brokerTry), and keeps each topic's name, id and partition
+// count only: at tens of thousands of partitions kadm's listing costs
+// several times the decoding. An unchanged source gives the last refresh's
 // partitions back, the same slice, which the flow takes as "nothing to
 // reassign".
 package topicsync
