@@ -396,27 +396,16 @@ func listOffsets(ctx context.Context, cl *kgo.Client, readCommitted bool, timest
 	return out, nil
 }
 
-// endOffsets lists the end offsets of topics on the source (the last
-// stable offsets when reading committed records).
-func endOffsets(ctx context.Context, adm *kadm.Client, readCommitted bool, topics []string) (kadm.ListedOffsets, error) {
-	var ends kadm.ListedOffsets
-	var err error
+// logOffsets lists the end offsets of topics on the source (the last
+// stable offsets when reading committed records) and their log starts.
+func logOffsets(ctx context.Context, adm *kadm.Client, readCommitted bool, topics []string) (ends, starts kadm.ListedOffsets, err error) {
 	if readCommitted {
 		ends, err = adm.ListCommittedOffsets(ctx, topics...)
 	} else {
 		ends, err = adm.ListEndOffsets(ctx, topics...)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list end offsets: %w", err)
-	}
-	return ends, nil
-}
-
-// logOffsets lists the end offsets of topics on the source (the last
-// stable offsets when reading committed records) and their log starts.
-func logOffsets(ctx context.Context, adm *kadm.Client, readCommitted bool, topics []string) (ends, starts kadm.ListedOffsets, err error) {
-	if ends, err = endOffsets(ctx, adm, readCommitted, topics); err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("list end offsets: %w", err)
 	}
 	if starts, err = adm.ListStartOffsets(ctx, topics...); err != nil {
 		return nil, nil, fmt.Errorf("list start offsets: %w", err)
