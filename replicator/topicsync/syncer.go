@@ -42,7 +42,6 @@ type Syncer struct {
 	cfg            configs.Flow
 	log            *slog.Logger
 	srcAdm, tgtAdm *kadm.Client
-	srcCl          *kgo.Client
 	// lister lists the source's topics for each refresh; the run loop
 	// only.
 	lister  sourceLister
@@ -52,12 +51,9 @@ type Syncer struct {
 	// remotes are the partition counts of the remote topics at the last
 	// refresh; the run loop only.
 	remotes map[string]int
-	// replicated are the source topics whose remote topics exist; the
-	// run loop only.
-	replicated []string
-	// copied are the replicated topics with the partitions copied of
-	// each, and lastTPs those partitions, as the last refresh returned
-	// them; the run loop only.
+	// copied are the replicated topics (those whose remote topics exist)
+	// with the partitions copied of each, and lastTPs those partitions,
+	// as the last refresh returned them; the run loop only.
 	copied  []topicCount
 	lastTPs []task.TopicPartition
 	// refreshes counts topic refreshes and listed is how many remote
@@ -81,7 +77,7 @@ type Syncer struct {
 
 // New returns a Syncer for the flow c.Flow.
 func New(c Config) *Syncer {
-	return &Syncer{cfg: c.Flow, log: c.Log, srcAdm: c.SourceAdmin, tgtAdm: c.TargetAdmin, srcCl: c.SourceClient, srcOpts: c.SourceOpts, tgtOpts: c.TargetOpts,
+	return &Syncer{cfg: c.Flow, log: c.Log, srcAdm: c.SourceAdmin, tgtAdm: c.TargetAdmin, srcOpts: c.SourceOpts, tgtOpts: c.TargetOpts,
 		lister: sourceLister{cl: c.SourceClient, try: brokerTry}}
 }
 
@@ -95,7 +91,7 @@ func (s *Syncer) ListAll() { s.fullListing.Store(true) }
 
 // LastRefresh reports how many source topics the last Topics found
 // replicated and how many remote topics it listed on the target.
-func (s *Syncer) LastRefresh() (replicated, listed int) { return len(s.replicated), s.listed }
+func (s *Syncer) LastRefresh() (replicated, listed int) { return len(s.copied), s.listed }
 
 // SourceListing reports how long the last Topics waited for the source's
 // listing of its topics, answered and decoded: of a refresh's duration,

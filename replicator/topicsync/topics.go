@@ -40,7 +40,7 @@ func (s *Syncer) Topics(ctx context.Context) ([]task.TopicPartition, error) {
 	}
 	s.noteTopicIDs(srcTopics)
 	if len(names) == 0 {
-		s.replicated, s.copied, s.lastTPs = nil, nil, nil
+		s.copied, s.lastTPs = nil, nil
 		return nil, nil
 	}
 	// Only remote topics not known to be complete are listed: a refresh
@@ -115,10 +115,6 @@ func (s *Syncer) Topics(ctx context.Context) ([]task.TopicPartition, error) {
 		if n, ok := have[remotes[i]]; ok {
 			copied = append(copied, topicCount{name, min(srcTopics[name].partitions, n)})
 		}
-	}
-	s.replicated = s.replicated[:0]
-	for _, c := range copied {
-		s.replicated = append(s.replicated, c.topic)
 	}
 	if slices.Equal(copied, s.copied) {
 		return s.lastTPs, nil
@@ -271,13 +267,13 @@ func (s *Syncer) createRemoteTopics(ctx context.Context, srcTopics map[string]so
 func (s *Syncer) Configs(ctx context.Context) {
 	ctx, cancel := s.adminContext(ctx)
 	defer cancel()
-	if len(s.replicated) == 0 {
+	if len(s.copied) == 0 {
 		return
 	}
-	names := slices.Clone(s.replicated)
-	remotes := make([]string, len(names))
-	for i, n := range names {
-		remotes[i] = s.remote(n)
+	names := make([]string, len(s.copied))
+	remotes := make([]string, len(s.copied))
+	for i, c := range s.copied {
+		names[i], remotes[i] = c.topic, s.remote(c.topic)
 	}
 	src, err := s.srcAdm.DescribeTopicConfigs(ctx, names...)
 	if err != nil {
