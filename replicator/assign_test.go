@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/strait-replicator/strait/configs"
 )
 
 func TestAssignRoundRobin(t *testing.T) {
@@ -206,5 +208,30 @@ func TestAssignByLoadNewPartitions(t *testing.T) {
 	}
 	if got := fmt.Sprint(assignByLoad(tps[:3], 1, load, [][]topicPartition{{p(2)}})); got != "[[t/0 t/1 t/2]]" {
 		t.Errorf("one task, one current: %s", got)
+	}
+}
+
+// TestAssignAgain: a refresh that hands back the very slice of the last
+// one (an unchanged source) gets the last assignment back; a tasks.max
+// changed meanwhile, or a new listing of the same partitions, is assigned
+// anew.
+func TestAssignAgain(t *testing.T) {
+	tps := []topicPartition{{Topic: "a", Partition: 0}, {Topic: "a", Partition: 1}, {Topic: "b", Partition: 0}}
+	f := &flow{cfg: configs.Flow{TasksMax: 2}}
+	first := f.assignAgain(tps)
+	if got := fmt.Sprint(first); got != "[[a/0 b/0] [a/1]]" {
+		t.Fatalf("first assignment %s", got)
+	}
+	if again := f.assignAgain(tps); &again[0] != &first[0] {
+		t.Error("the same slice was assigned anew")
+	}
+	f.cfg.TasksMax = 3
+	if got := fmt.Sprint(f.assignAgain(tps)); got != "[[a/0] [a/1] [b/0]]" {
+		t.Errorf("after tasks.max 2 -> 3: %s, want three tasks", got)
+	}
+	listed := slices.Clone(tps)
+	listed[2] = topicPartition{Topic: "c", Partition: 0}
+	if got := fmt.Sprint(f.assignAgain(listed)); got != "[[a/0] [a/1] [c/0]]" {
+		t.Errorf("a new listing: %s", got)
 	}
 }
